@@ -1,0 +1,245 @@
+/**
+ * An immutable signature: ordered input and output fields plus instructions. Mirrors
+ * DSPy's Signature class (defaults, prefixes, editing methods, dump/load state) so that
+ * prompts and saved programs match DSPy's byte for byte.
+ */
+import { SignatureError } from "./errors.js";
+import { parseSignatureString, parseTypeString } from "./parse.js";
+import { cleandoc, inferPrefix } from "./prefix.js";
+import { annotationName, type JSONSchema, jsonSchema, STR, type TypeNode } from "./types.js";
+
+export type FieldKind = "input" | "output";
+
+export interface Field {
+  readonly name: string;
+  readonly kind: FieldKind;
+  readonly type: TypeNode;
+  /** Python spelling of the type, as DSPy prints it ("list[str]", "Union[int, NoneType]"). */
+  readonly typeName: string;
+  /** DSPy's `desc`; defaults to the placeholder `${name}`, which adapters treat as "no description". */
+  readonly description: string;
+  /** DSPy's `prefix`, e.g. "Question:". */
+  readonly prefix: string;
+  /** True when the string form gave no type (DSPy then assumes str). */
+  readonly typeUndefined: boolean;
+  /** pydantic-style JSON schema of the type, keys ordered as DSPy prints them. */
+  readonly jsonSchema: JSONSchema;
+  /** Human-readable constraints, as DSPy renders pydantic constraints. */
+  readonly constraints?: string;
+}
+
+/** What callers give to describe a field: a type string, a type node, or a full spec. */
+export interface FieldSpec {
+  type?: string | TypeNode;
+  desc?: string;
+  prefix?: string;
+  constraints?: string;
+}
+
+export interface SignatureMap {
+  instructions?: string;
+  inputs: Record<string, string | FieldSpec>;
+  outputs: Record<string, string | FieldSpec>;
+}
+
+export interface SignatureState {
+  instructions: string;
+  fields: { prefix: string; description: string }[];
+}
+
+export function makeField(name: string, kind: FieldKind, spec: FieldSpec = {}, typeUndefined = false): Field {
+  const type = spec.type === undefined ? STR : typeof spec.type === "string" ? parseTypeString(spec.type) : spec.type;
+  return {
+    name,
+    kind,
+    type,
+    typeName: annotationName(type),
+    description: spec.desc ?? `\${${name}}`,
+    prefix: spec.prefix ?? `${inferPrefix(name)}:`,
+    typeUndefined: typeUndefined || spec.type === undefined,
+    jsonSchema: jsonSchema(type),
+    ...(spec.constraints ? { constraints: spec.constraints } : {}),
+  };
+}
+
+export class Signature {
+  readonly instructions: string;
+  readonly inputFields: readonly Field[];
+  readonly outputFields: readonly Field[];
+  private readonly byName: ReadonlyMap<string, Field>;
+
+  constructor(inputFields: readonly Field[], outputFields: readonly Field[], instructions?: string) {
+    const seen = new Set<string>();
+    for (const f of [...inputFields, ...outputFields]) {
+      if (seen.has(f.name)) {
+        throw new SignatureError(`Duplicate field "${f.name}"`, {
+          fix: "input and output fields must have distinct names",
+        });
+      }
+      seen.add(f.name);
+    }
+    this.inputFields = Object.freeze([...inputFields]);
+    this.outputFields = Object.freeze([...outputFields]);
+    this.instructions = cleandoc(instructions ?? defaultInstructions(inputFields, outputFields));
+    this.byName = new Map([...inputFields, ...outputFields].map((f) => [f.name, f]));
+    Object.freeze(this);
+  }
+
+  /** Reads DSPy's string syntax: `"question: str, context: list[str] -> answer"`. */
+  static parse(spec: string, instructions?: string): Signature {
+    const parsed = parseSignatureString(spec);
+    return new Signature(
+      parsed.inputs.map((f) => makeField(f.name, "input", { type: f.type }, f.typeUndefined)),
+      parsed.outputs.map((f) => makeField(f.name, "output", { type: f.type }, f.typeUndefined)),
+      instructions,
+    );
+  }
+
+  /** The map form, with descriptions: `{ instructions, inputs: { q: { type, desc } }, outputs }`. */
+  static fromMap(map: SignatureMap): Signature {
+    const build = (kind: FieldKind, entries: Record<string, string | FieldSpec>) =>
+      Object.entries(entries).map(([name, spec]) => {
+        if (!/^[\p{L}_][\p{L}\p{N}_]*$/u.test(name)) {
+          throw new SignatureError(`"${name}" is not a valid field name`, { fix: "use a Python identifier" });
+        }
+        return makeField(name, kind, typeof spec === "string" ? { type: spec } : spec);
+      });
+    if (!map.inputs || !map.outputs) {
+      throw new SignatureError("A signature map needs both `inputs` and `outputs`", {
+        fix: "write { inputs: { question: 'str' }, outputs: { answer: 'str' } }",
+      });
+    }
+    return new Signature(build("input", map.inputs), build("output", map.outputs), map.instructions);
+  }
+
+  /** Accepts any of the forms a user may pass where a signature is expected. */
+  static from(spec: string | SignatureMap | Signature, instructions?: string): Signature {
+    if (spec instanceof Signature) return instructions === undefined ? spec : spec.withInstructions(instructions);
+    if (typeof spec === "string") return Signature.parse(spec, instructions);
+    if (spec && typeof spec === "object" && "inputs" in spec) {
+      return Signature.fromMap(instructions === undefined ? spec : { ...spec, instructions });
+    }
+    throw new SignatureError("Expected a signature string, a signature map or a Signature", {
+      fix: 'pass e.g. "question -> answer"',
+    });
+  }
+
+  get fields(): readonly Field[] {
+    return [...this.inputFields, ...this.outputFields];
+  }
+
+  field(name: string): Field | undefined {
+    return this.byName.get(name);
+  }
+
+  /** DSPy's `signature` property: "a, b -> c". */
+  get spec(): string {
+    return `${this.inputFields.map((f) => f.name).join(", ")} -> ${this.outputFields.map((f) => f.name).join(", ")}`;
+  }
+
+  toString(): string {
+    return this.spec;
+  }
+
+  withInstructions(instructions: string): Signature {
+    return new Signature(this.inputFields, this.outputFields, instructions);
+  }
+
+  appendInstructions(extra: string): Signature {
+    return this.withInstructions(`${this.instructions}\n\n${extra}`);
+  }
+
+  /** Adds a field after the others of its kind; the instructions are kept, as in DSPy. */
+  append(name: string, kind: FieldKind, spec: FieldSpec = {}): Signature {
+    return this.insert(kind === "input" ? this.inputFields.length : this.outputFields.length, name, kind, spec);
+  }
+
+  /** Adds a field before the others of its kind; the instructions are kept, as in DSPy. */
+  prepend(name: string, kind: FieldKind, spec: FieldSpec = {}): Signature {
+    return this.insert(0, name, kind, spec);
+  }
+
+  insert(index: number, name: string, kind: FieldKind, spec: FieldSpec = {}): Signature {
+    const list = [...(kind === "input" ? this.inputFields : this.outputFields)];
+    const at = index < 0 ? list.length + 1 + index : index;
+    if (at < 0 || at > list.length) {
+      throw new SignatureError(`Invalid index ${index} to insert a ${kind} field`, {
+        fix: `use an index between 0 and ${list.length}`,
+      });
+    }
+    list.splice(at, 0, makeField(name, kind, spec));
+    return kind === "input"
+      ? new Signature(list, this.outputFields, this.instructions)
+      : new Signature(this.inputFields, list, this.instructions);
+  }
+
+  delete(name: string): Signature {
+    return new Signature(
+      this.inputFields.filter((f) => f.name !== name),
+      this.outputFields.filter((f) => f.name !== name),
+      this.instructions,
+    );
+  }
+
+  withUpdatedField(name: string, spec: FieldSpec): Signature {
+    const current = this.byName.get(name);
+    if (!current) {
+      throw new SignatureError(`No field "${name}"`, {
+        fix: `fields are: ${this.fields.map((f) => f.name).join(", ")}`,
+      });
+    }
+    const updated = makeField(name, current.kind, {
+      type: spec.type ?? current.type,
+      desc: spec.desc ?? current.description,
+      prefix: spec.prefix ?? current.prefix,
+      ...((spec.constraints ?? current.constraints) ? { constraints: spec.constraints ?? current.constraints } : {}),
+    });
+    const swap = (list: readonly Field[]) => list.map((f) => (f.name === name ? updated : f));
+    return new Signature(swap(this.inputFields), swap(this.outputFields), this.instructions);
+  }
+
+  /** DSPy's `dump_state`: instructions plus each field's prefix and description, inputs first. */
+  dumpState(): SignatureState {
+    return {
+      instructions: this.instructions,
+      fields: this.fields.map((f) => ({ prefix: f.prefix, description: f.description })),
+    };
+  }
+
+  /** DSPy's `load_state`: positional, tolerant of a shorter list (as DSPy's `zip(strict=False)`). */
+  loadState(state: SignatureState): Signature {
+    const fields = this.fields.map((f, i) => {
+      const saved = state.fields[i];
+      return saved ? { ...f, prefix: saved.prefix, description: saved.description } : f;
+    });
+    return new Signature(
+      fields.filter((f) => f.kind === "input"),
+      fields.filter((f) => f.kind === "output"),
+      state.instructions,
+    );
+  }
+
+  equals(other: Signature): boolean {
+    if (this.instructions !== other.instructions) return false;
+    const a = this.fields;
+    const b = other.fields;
+    return (
+      a.length === b.length &&
+      a.every((f, i) => {
+        const g = b[i]!;
+        return (
+          f.name === g.name &&
+          f.kind === g.kind &&
+          f.typeName === g.typeName &&
+          f.prefix === g.prefix &&
+          f.description === g.description
+        );
+      })
+    );
+  }
+}
+
+function defaultInstructions(inputs: readonly Field[], outputs: readonly Field[]): string {
+  const list = (fs: readonly Field[]) => fs.map((f) => `\`${f.name}\``).join(", ");
+  return `Given the fields ${list(inputs)}, produce the fields ${list(outputs)}.`;
+}

@@ -1,0 +1,180 @@
+/**
+ * Field types, modelled on the Python annotations DSPy accepts. Each node knows its
+ * Python spelling (what DSPy prints in prompts) and its JSON schema (what pydantic
+ * would emit), because both appear verbatim in DSPy's prompts.
+ */
+
+export type LiteralValue = string | number | boolean | null;
+
+export type JSONSchema = { [key: string]: unknown };
+
+export type TypeNode =
+  | { kind: "str" | "int" | "float" | "bool" | "bytes" | "any" | "none" | "history" | "image" }
+  /** `item` absent means the bare generic (`list`, `List`); `alias` keeps the spelling DSPy prints. */
+  | { kind: "list"; item?: TypeNode; alias?: "list" | "List" }
+  | { kind: "set"; item?: TypeNode; alias?: "set" | "Set" }
+  | { kind: "tuple"; items?: TypeNode[]; variadic?: boolean; alias?: "tuple" | "Tuple" }
+  | { kind: "dict"; key?: TypeNode; value?: TypeNode; alias?: "dict" | "Dict" }
+  | { kind: "union"; options: TypeNode[] }
+  | { kind: "literal"; values: LiteralValue[] }
+  /** A structured type from a zod object or a user JSON schema (a pydantic model in DSPy). */
+  | { kind: "object"; name: string; schema: JSONSchema };
+
+export const STR: TypeNode = { kind: "str" };
+
+const SCALAR_NAMES: Record<string, string> = {
+  str: "str",
+  int: "int",
+  float: "float",
+  bool: "bool",
+  bytes: "bytes",
+  any: "Any",
+  none: "NoneType",
+  history: "History",
+  image: "Image",
+};
+
+/** Python's `get_annotation_name` as DSPy uses it in field descriptions. */
+export function annotationName(t: TypeNode): string {
+  switch (t.kind) {
+    case "list":
+    case "set":
+      return t.item ? `${t.kind}[${annotationName(t.item)}]` : (t.alias ?? t.kind);
+    case "dict":
+      return t.key && t.value ? `dict[${annotationName(t.key)}, ${annotationName(t.value)}]` : (t.alias ?? "dict");
+    case "tuple":
+      if (!t.items) return t.alias ?? "tuple";
+      return `tuple[${t.items.map(annotationName).join(", ")}${t.variadic ? ", Ellipsis" : ""}]`;
+    case "union":
+      return `Union[${t.options.map(annotationName).join(", ")}]`;
+    case "literal":
+      return `Literal[${t.values.map(literalRepr).join(", ")}]`;
+    case "object":
+      return t.name;
+    default:
+      return SCALAR_NAMES[t.kind]!;
+  }
+}
+
+/** How a Literal member is spelled inside `Literal[...]` (DSPy's own quoting rules). */
+function literalRepr(v: LiteralValue): string {
+  if (typeof v === "string") {
+    const single = v.includes("'");
+    const double = v.includes('"');
+    if (single && !double) return `"${v}"`;
+    if (double && !single) return `'${v}'`;
+    if (single && double) return `'${v.replace(/'/g, "\\'")}'`;
+    return `'${v}'`;
+  }
+  if (v === null) return "None";
+  if (typeof v === "boolean") return v ? "True" : "False";
+  return String(v);
+}
+
+/** Flattens nested unions and drops duplicates, as `typing.Union` does; one member collapses to itself. */
+export function makeUnion(options: TypeNode[]): TypeNode {
+  const flat: TypeNode[] = [];
+  const seen = new Set<string>();
+  for (const o of options) {
+    for (const member of o.kind === "union" ? o.options : [o]) {
+      const key = annotationName(member);
+      if (!seen.has(key)) {
+        seen.add(key);
+        flat.push(member);
+      }
+    }
+  }
+  return flat.length === 1 ? flat[0]! : { kind: "union", options: flat };
+}
+
+export function allowsNone(t: TypeNode): boolean {
+  return t.kind === "none" || (t.kind === "union" && t.options.some(allowsNone));
+}
+
+/**
+ * pydantic's `TypeAdapter(t).json_schema()`, then DSPy's `move_type_to_front` ordering
+ * ("type" first, other keys sorted), which is what DSPy prints in output type notes.
+ */
+export function jsonSchema(t: TypeNode): JSONSchema {
+  return orderKeys(rawSchema(t)) as JSONSchema;
+}
+
+function rawSchema(t: TypeNode): JSONSchema {
+  switch (t.kind) {
+    case "str":
+      return { type: "string" };
+    case "int":
+      return { type: "integer" };
+    case "float":
+      return { type: "number" };
+    case "bool":
+      return { type: "boolean" };
+    case "bytes":
+      return { type: "string", format: "binary" };
+    case "none":
+      return { type: "null" };
+    case "any":
+      return {};
+    case "history":
+      return {
+        type: "object",
+        additionalProperties: false,
+        properties: { messages: { type: "array", items: { type: "object", additionalProperties: true } } },
+        required: ["messages"],
+        title: "History",
+      };
+    case "image":
+      return { type: "object", properties: { url: { type: "string" } }, required: ["url"], title: "Image" };
+    case "list":
+      return { type: "array", items: t.item ? rawSchema(t.item) : {} };
+    case "set":
+      return { type: "array", items: t.item ? rawSchema(t.item) : {}, uniqueItems: true };
+    case "tuple":
+      if (!t.items) return { type: "array", items: {} };
+      if (t.variadic) return { type: "array", items: rawSchema(t.items[0]!) };
+      return {
+        type: "array",
+        maxItems: t.items.length,
+        minItems: t.items.length,
+        prefixItems: t.items.map(rawSchema),
+      };
+    case "dict":
+      // pydantic writes `true` rather than `{}` for an Any value.
+      return { type: "object", additionalProperties: t.value && t.value.kind !== "any" ? rawSchema(t.value) : true };
+    case "union":
+      // pydantic models Optional as a nullable schema, so null always comes last.
+      return {
+        anyOf: [...t.options.filter((o) => o.kind !== "none"), ...t.options.filter((o) => o.kind === "none")].map(
+          rawSchema,
+        ),
+      };
+    case "literal":
+      return literalSchema(t.values);
+    case "object":
+      return t.schema;
+  }
+}
+
+function literalSchema(values: LiteralValue[]): JSONSchema {
+  const types = new Set(values.map(jsonTypeOf));
+  const schema: JSONSchema = values.length === 1 ? { const: values[0] } : { enum: values };
+  if (types.size === 1) schema.type = [...types][0];
+  return schema;
+}
+
+function jsonTypeOf(v: LiteralValue): string {
+  if (v === null) return "null";
+  if (typeof v === "string") return "string";
+  if (typeof v === "boolean") return "boolean";
+  return Number.isInteger(v) ? "integer" : "number";
+}
+
+function orderKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(orderKeys);
+  if (value === null || typeof value !== "object") return value;
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => {
+    if (a === "type" || b === "type") return a === "type" ? (b === "type" ? 0 : -1) : 1;
+    return a < b ? -1 : a > b ? 1 : 0;
+  });
+  return Object.fromEntries(entries.map(([k, v]) => [k, orderKeys(v)]));
+}
