@@ -55,6 +55,10 @@ export interface LMStreamChunk {
   /** Completion index (for n > 1). */
   index: number;
   delta: string;
+  /** Set on the chunk that ends completion `index`. */
+  finishReason?: string | null;
+  /** Set on a final chunk (delta "") when the provider reports usage for the whole stream. */
+  usage?: Usage;
 }
 
 export interface LM {
