@@ -7,7 +7,7 @@
 export const REDACTED = "[REDACTED]";
 
 /** Shortest fragment of a secret that counts as leaking it. */
-const MIN_FRAGMENT = 6;
+const MIN_FRAGMENT = 8;
 
 /**
  * `fragments` (default true) also removes partial copies; it costs O(text x secret), so

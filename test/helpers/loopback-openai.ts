@@ -219,12 +219,14 @@ function writeOpenAI(reply: Reply, req: RecordedRequest, res: ServerResponse, so
         `data: ${JSON.stringify({ id: "chatcmpl-loopback", object: "chat.completion.chunk", model, choices, ...extra })}\n\n`;
       perChoice.forEach((_, index) => events.push(chunk([{ index, delta: { role: "assistant", content: "" } }])));
       const longest = Math.max(...perChoice.map((d) => d.length));
+      let errored = false;
       for (let k = 0; k < longest; k++) {
         perChoice.forEach((deltas, index) => {
           const d = deltas[k];
           if (d !== undefined) events.push(chunk([{ index, delta: { content: d }, finish_reason: null }]));
         });
-        if (reply.errorAfter !== undefined && events.length === reply.errorAfter) {
+        if (reply.errorAfter !== undefined && !errored && events.length >= reply.errorAfter) {
+          errored = true;
           events.push(`data: ${JSON.stringify({ error: { message: "stream exploded", type: "server_error" } })}\n\n`);
         }
       }
