@@ -14,3 +14,4 @@ export { REDACTED, safeURL, scrubSecrets, scrubValue } from "./scrub.js";
 export { type SSEEvent, SSEParser } from "./sse.js";
 export * from "./types.js";
 export { OpenAIChatLM, type OpenAIOptions, openai } from "./providers/openai.js";
+export { AnthropicMessagesLM, type AnthropicOptions, anthropic, toAnthropicMessages } from "./providers/anthropic.js";

@@ -68,6 +68,11 @@ export interface LM {
   readonly model: string;
   /** Default request settings merged under each request. */
   readonly defaults?: Partial<Omit<LMRequest, "messages" | "signal">>;
+  /**
+   * False for LMs whose answers must not be replayed from the cache (scripted test LMs,
+   * whose whole point is to answer in sequence). Absent means cacheable.
+   */
+  readonly cacheable?: boolean;
   generate(request: LMRequest): Promise<LMResponse>;
   stream(request: LMRequest): AsyncIterable<LMStreamChunk>;
 }

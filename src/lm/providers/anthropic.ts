@@ -1,0 +1,310 @@
+import { LMAuthError, LMBadResponseError, LMConnectionError, LMContextWindowError, LMServerError } from "../errors.js";
+import {
+  type CallInfo,
+  type Exchange,
+  parseJSONBody,
+  postJSON,
+  readBody,
+  type ServerError,
+  scrubbedSnippet,
+  statusError,
+} from "../http.js";
+import { addUsage, isRecord, joinURL, mergeRequest, tokenCount } from "../request.js";
+import { type RetryOptions, withRetry } from "../retry.js";
+import { SSEParser } from "../sse.js";
+import type { LM, LMRequest, LMResponse, LMStreamChunk, Message, Usage } from "../types.js";
+
+export interface AnthropicOptions {
+  model: string;
+  /** Defaults to ANTHROPIC_API_KEY. */
+  apiKey?: string;
+  /** API root without /v1 (default https://api.anthropic.com). */
+  baseURL?: string;
+  /** max_tokens is required by the Messages API; used when the request sets none (default 1024). */
+  maxTokens?: number;
+  timeoutMs?: number;
+  maxRetries?: number;
+  retry?: Pick<RetryOptions, "baseDelayMs" | "maxDelayMs" | "maxRetryAfterMs" | "random" | "onRetry">;
+  defaults?: LM["defaults"];
+  headers?: Record<string, string>;
+  /** Sent as anthropic-version (default 2023-06-01). */
+  version?: string;
+  provider?: string;
+}
+
+const DEFAULT_BASE_URL = "https://api.anthropic.com";
+
+/** A client for Anthropic's Messages API. */
+export function anthropic(options: AnthropicOptions): LM {
+  return new AnthropicMessagesLM(options);
+}
+
+type WireContent = string | { type: "text"; text: string }[];
+
+/**
+ * The Messages API takes system text at the top level and wants user/assistant turns to
+ * alternate, so system messages are lifted out and consecutive same-role turns merged.
+ */
+export function toAnthropicMessages(messages: readonly Message[]): {
+  system: string | undefined;
+  messages: { role: "user" | "assistant"; content: WireContent }[];
+} {
+  const system: string[] = [];
+  const turns: { role: "user" | "assistant"; parts: string[] }[] = [];
+  for (const m of messages) {
+    if (m.role === "system") {
+      system.push(m.content);
+      continue;
+    }
+    const last = turns.at(-1);
+    if (last !== undefined && last.role === m.role) last.parts.push(m.content);
+    else turns.push({ role: m.role, parts: [m.content] });
+  }
+  return {
+    system: system.length === 0 ? undefined : system.join("\n\n"),
+    messages: turns.map((t) => ({
+      role: t.role,
+      content: t.parts.length === 1 ? (t.parts[0] ?? "") : t.parts.map((text) => ({ type: "text" as const, text })),
+    })),
+  };
+}
+
+export class AnthropicMessagesLM implements LM {
+  readonly specificationVersion = "v1" as const;
+  readonly provider: string;
+  readonly model: string;
+  readonly defaults: LM["defaults"];
+  readonly baseURL: string;
+  readonly #apiKey: string | undefined;
+  readonly #options: AnthropicOptions;
+
+  constructor(options: AnthropicOptions) {
+    this.#options = { ...options, apiKey: undefined };
+    this.provider = options.provider ?? "anthropic";
+    this.model = options.model;
+    this.defaults = options.defaults;
+    this.baseURL = options.baseURL ?? DEFAULT_BASE_URL;
+    this.#apiKey = options.apiKey ?? process.env.ANTHROPIC_API_KEY;
+  }
+
+  async generate(request: LMRequest): Promise<LMResponse> {
+    const merged = mergeRequest(this.defaults, request);
+    // The Messages API has no n: each completion is its own request.
+    const n = Math.max(1, merged.n ?? 1);
+    const results = await Promise.all(Array.from({ length: n }, () => this.generateOne(merged)));
+    return {
+      outputs: results.map((r) => r.outputs[0] ?? ""),
+      usage: results.reduce((acc, r) => addUsage(acc, r.usage), { promptTokens: 0, completionTokens: 0, totalTokens: 0 }),
+      model: results[0]?.model ?? this.model,
+      cached: false,
+      finishReasons: results.map((r) => r.finishReasons?.[0] ?? null),
+    };
+  }
+
+  async *stream(request: LMRequest): AsyncIterable<LMStreamChunk> {
+    const merged = mergeRequest(this.defaults, request);
+    const n = Math.max(1, merged.n ?? 1);
+    for (let index = 0; index < n; index++) {
+      const info = this.info();
+      const body = { ...this.body(merged), stream: true };
+      const exchange = await withRetry(
+        async () => {
+          const ex = await postJSON(info, { ...this.headers(info), accept: "text/event-stream" }, body, merged.signal);
+          if (!ex.response.ok) {
+            const text = await readBody(ex);
+            throw statusError(ex.response, text, info, serverError(text), contextWindow(info));
+          }
+          return ex;
+        },
+        this.retryOptions(merged.signal),
+      );
+      yield* readStream(exchange, info, index);
+    }
+  }
+
+  private async generateOne(request: LMRequest): Promise<LMResponse> {
+    const info = this.info();
+    const body = this.body(request);
+    return withRetry(async () => {
+      const exchange = await postJSON(info, this.headers(info), body, request.signal);
+      const text = await readBody(exchange);
+      const status = exchange.response.status;
+      if (!exchange.response.ok) {
+        throw statusError(exchange.response, text, info, serverError(text), contextWindow(info));
+      }
+      return this.message(parseJSONBody(text, info, status), info, status);
+    }, this.retryOptions(request.signal));
+  }
+
+  private retryOptions(signal: AbortSignal | undefined): RetryOptions {
+    return { ...this.#options.retry, maxRetries: this.#options.maxRetries ?? 3, signal };
+  }
+
+  private info(): CallInfo {
+    return {
+      provider: this.provider,
+      model: this.model,
+      url: /\/v1\/?$/.test(this.baseURL) ? joinURL(this.baseURL, "messages") : joinURL(this.baseURL, "v1/messages"),
+      secrets: [this.#apiKey],
+      timeoutMs: this.#options.timeoutMs ?? 120_000,
+    };
+  }
+
+  private headers(info: CallInfo): Record<string, string> {
+    if ((this.#apiKey === undefined || this.#apiKey === "") && this.baseURL === DEFAULT_BASE_URL) {
+      throw new LMAuthError("No Anthropic API key: pass apiKey or set ANTHROPIC_API_KEY.", base(info));
+    }
+    const headers: Record<string, string> = {
+      "anthropic-version": this.#options.version ?? "2023-06-01",
+      ...(this.#options.headers ?? {}),
+    };
+    if (this.#apiKey !== undefined && this.#apiKey !== "") headers["x-api-key"] = this.#apiKey;
+    return headers;
+  }
+
+  private body(request: LMRequest): Record<string, unknown> {
+    const { system, messages } = toAnthropicMessages(request.messages);
+    const body: Record<string, unknown> = {
+      model: this.model,
+      max_tokens: request.maxTokens ?? this.#options.maxTokens ?? 1024,
+      messages,
+    };
+    if (system !== undefined) body.system = system;
+    if (request.temperature !== undefined) body.temperature = request.temperature;
+    if (request.stop !== undefined && request.stop.length > 0) body.stop_sequences = request.stop;
+    return { ...body, ...(request.providerOptions ?? {}) };
+  }
+
+  private message(json: unknown, info: CallInfo, status: number): LMResponse {
+    if (!isRecord(json) || !Array.isArray(json.content)) {
+      throw new LMBadResponseError(`${info.provider} returned a message without content blocks.`, {
+        ...base(info),
+        status,
+      });
+    }
+    let text = "";
+    for (const block of json.content) {
+      if (isRecord(block) && block.type === "text" && typeof block.text === "string") text += block.text;
+    }
+    return {
+      outputs: [text],
+      usage: wireUsage(json.usage),
+      model: typeof json.model === "string" ? json.model : this.model,
+      cached: false,
+      finishReasons: [typeof json.stop_reason === "string" ? json.stop_reason : null],
+    };
+  }
+}
+
+async function* readStream(exchange: Exchange, info: CallInfo, index: number): AsyncGenerator<LMStreamChunk> {
+  const body = exchange.response.body;
+  if (body === null) {
+    exchange.done();
+    throw new LMBadResponseError(`${info.provider} sent a stream response without a body.`, base(info));
+  }
+  const reader = body.getReader();
+  const parser = new SSEParser();
+  let usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+  let complete = false;
+  try {
+    while (!complete) {
+      let read: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        read = await reader.read();
+      } catch (error) {
+        throw exchange.mapError(error);
+      }
+      if (read.done) break;
+      exchange.touch();
+      for (const event of parser.feed(read.value)) {
+        const json = parseJSONBody(event.data, info, exchange.response.status);
+        if (!isRecord(json)) continue;
+        const type = typeof json.type === "string" ? json.type : event.event;
+        if (type === "error") {
+          const err = serverErrorFrom(json);
+          // Mid-stream errors are not retried (text was already yielded), whatever their kind.
+          throw new LMServerError(
+            `${info.provider} stream failed (${err.type ?? "error"}): ${scrubbedSnippet(err.message, info)}`,
+            { ...base(info), retryable: false, context: { type: err.type ?? null } },
+          );
+        }
+        if (type === "message_start" && isRecord(json.message)) {
+          usage = wireUsage(json.message.usage);
+        } else if (type === "content_block_delta" && isRecord(json.delta)) {
+          if (json.delta.type === "text_delta" && typeof json.delta.text === "string" && json.delta.text !== "") {
+            yield { index, delta: json.delta.text };
+          }
+        } else if (type === "message_delta") {
+          if (isRecord(json.usage)) {
+            const completionTokens = tokenCount(json.usage.output_tokens);
+            usage = { ...usage, completionTokens, totalTokens: usage.promptTokens + completionTokens };
+          }
+          if (isRecord(json.delta) && typeof json.delta.stop_reason === "string") {
+            yield { index, delta: "", finishReason: json.delta.stop_reason };
+          }
+        } else if (type === "message_stop") {
+          complete = true;
+          break;
+        }
+      }
+    }
+    if (!complete) {
+      throw new LMConnectionError(`The ${info.provider} stream ended before message_stop.`, {
+        ...base(info),
+        retryable: false,
+      });
+    }
+    yield { index, delta: "", usage };
+  } finally {
+    exchange.done();
+    if (!complete) exchange.abort();
+    reader.cancel().catch(() => undefined);
+  }
+}
+
+function base(info: CallInfo): { provider: string; model: string } {
+  return { provider: info.provider, model: info.model };
+}
+
+function wireUsage(usage: unknown): Usage {
+  if (!isRecord(usage)) return { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+  // Cached prompt tokens are still prompt tokens; Anthropic reports them apart from input_tokens.
+  const promptTokens =
+    tokenCount(usage.input_tokens) +
+    tokenCount(usage.cache_creation_input_tokens) +
+    tokenCount(usage.cache_read_input_tokens);
+  const completionTokens = tokenCount(usage.output_tokens);
+  return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
+}
+
+function serverErrorFrom(json: Record<string, unknown>): ServerError {
+  const err = json.error;
+  if (isRecord(err)) {
+    const out: ServerError = { message: typeof err.message === "string" ? err.message : JSON.stringify(err) };
+    if (typeof err.type === "string") out.type = err.type;
+    return out;
+  }
+  return { message: typeof json.message === "string" ? json.message : "" };
+}
+
+function serverError(text: string): ServerError {
+  try {
+    const json: unknown = JSON.parse(text);
+    return isRecord(json) ? serverErrorFrom(json) : { message: text };
+  } catch {
+    return { message: text };
+  }
+}
+
+const CONTEXT_PATTERN = /prompt is too long|context (limit|window|length)|exceed.*context/i;
+
+function contextWindow(info: CallInfo) {
+  return (status: number, server: ServerError): LMContextWindowError | undefined => {
+    const tooLarge = status === 413 || server.type === "request_too_large";
+    if (!tooLarge && !(status === 400 && CONTEXT_PATTERN.test(server.message))) return undefined;
+    return new LMContextWindowError(
+      `The request does not fit ${info.model}'s context window: ${scrubbedSnippet(server.message, info)}`,
+      { ...base(info), status, context: { type: server.type ?? null } },
+    );
+  };
+}
