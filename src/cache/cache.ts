@@ -1,0 +1,249 @@
+import { emptyUsage, type LMResponse } from "../lm/types.js";
+import { MemoryLRU, type MemoryLRUOptions } from "./memory.js";
+import { SqliteStore, type SqliteStoreOptions } from "./sqlite.js";
+import { type CacheLogger, type CacheStore, toStored } from "./store.js";
+
+export interface CacheOptions {
+  /** The global switch: a disabled cache answers every get with a miss and stores nothing. */
+  enabled?: boolean;
+  /** The in-process LRU in front of the shared tier. Default on, 100,000 entries / 256 MiB. */
+  memory?: boolean | MemoryLRUOptions<LMResponse>;
+  /** The SQLite tier. Default on, at {@link defaultCachePath}. Ignored when `store` is given. */
+  disk?: boolean | SqliteStoreOptions;
+  /**
+   * Another shared tier instead of SQLite (a RedisStore, say). A function is called on first
+   * use, so that a failure to open is caught like any other.
+   */
+  store?: CacheStore | (() => CacheStore);
+  /** Entry lifetime for the memory and SQLite tiers, unless their own options set one. */
+  ttlMs?: number;
+  /** Receives the single warning about a failed tier. Default: console. */
+  logger?: CacheLogger;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  /** Failures of the shared tier (each one after the first is silent). */
+  errors: number;
+  memoryHits: number;
+  storeHits: number;
+  writes: number;
+  /** The tiers in use now, e.g. "memory+sqlite", "memory" after SQLite failed, or "off". */
+  mode: string;
+}
+
+type StoreState =
+  | { kind: "none" }
+  | { kind: "pending"; name: string; open: () => CacheStore }
+  | { kind: "open"; store: CacheStore }
+  | { kind: "failed"; name: string };
+
+const DEFAULT_MEMORY: MemoryLRUOptions<LMResponse> = { maxEntries: 100_000, maxBytes: 256 * 1024 * 1024 };
+
+/**
+ * The response cache: a memory LRU in front of a shared tier (SQLite by default, or Redis).
+ * It never throws into a call: when the shared tier fails (a corrupt file, a lock held too long,
+ * a lost server) it warns once and goes on memory-only, because a cache that breaks the calls it
+ * was meant to speed up is worse than none. Values come back as hits: detached copies flagged
+ * `cached: true` with zero usage, since a hit cost nothing.
+ */
+export class Cache {
+  /** The global switch; may be flipped at any time. */
+  enabled: boolean;
+  private readonly memory: MemoryLRU<LMResponse> | undefined;
+  private state: StoreState;
+  private readonly logger: CacheLogger;
+  private warned = false;
+  private readonly pending = new Set<Promise<void>>();
+  private counts = { hits: 0, misses: 0, errors: 0, memoryHits: 0, storeHits: 0, writes: 0 };
+
+  constructor(options: CacheOptions = {}) {
+    this.enabled = options.enabled ?? true;
+    this.logger = options.logger ?? console;
+    const ttl = options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs };
+    const memory = options.memory ?? true;
+    this.memory =
+      memory === false
+        ? undefined
+        : new MemoryLRU<LMResponse>({ ...DEFAULT_MEMORY, ...ttl, ...(memory === true ? {} : memory) });
+
+    const store = options.store;
+    const disk = options.disk ?? true;
+    if (store !== undefined) {
+      this.state =
+        typeof store === "function" ? { kind: "pending", name: "shared", open: store } : { kind: "open", store };
+    } else if (disk !== false) {
+      const diskOptions = { ...ttl, ...(disk === true ? {} : disk) };
+      this.state = { kind: "pending", name: "sqlite", open: () => new SqliteStore(diskOptions) };
+    } else {
+      this.state = { kind: "none" };
+    }
+  }
+
+  /** The stored response for `key` as a hit, or undefined on a miss (or when disabled). */
+  async get(key: string): Promise<LMResponse | undefined> {
+    if (!this.enabled) return undefined;
+    const fromMemory = this.memory?.get(key);
+    if (fromMemory !== undefined) {
+      this.counts.hits++;
+      this.counts.memoryHits++;
+      return asHit(fromMemory);
+    }
+    const store = this.shared();
+    if (store !== undefined) {
+      try {
+        const got = store.get(key);
+        const value = isPromiseLike(got) ? await got : got;
+        if (value !== undefined) {
+          this.memory?.set(key, value);
+          this.counts.hits++;
+          this.counts.storeHits++;
+          return asHit(value);
+        }
+      } catch (error) {
+        this.fail(store, error);
+      }
+    }
+    this.counts.misses++;
+    return undefined;
+  }
+
+  /**
+   * Stores a response. The memory tier is written before this returns; the promise settles when
+   * the shared tier has it too. It never rejects.
+   */
+  set(key: string, value: LMResponse): Promise<void> {
+    if (!this.enabled) return Promise.resolve();
+    const stored = toStored(value);
+    this.memory?.set(key, stored);
+    this.counts.writes++;
+    const store = this.shared();
+    if (store === undefined) return Promise.resolve();
+    try {
+      const done = store.set(key, stored);
+      if (isPromiseLike(done)) {
+        return this.track(Promise.resolve(done).catch((error: unknown) => this.fail(store, error)));
+      }
+    } catch (error) {
+      this.fail(store, error);
+    }
+    return Promise.resolve();
+  }
+
+  /** Removes one entry from every tier. */
+  async delete(key: string): Promise<void> {
+    this.memory?.delete(key);
+    const store = this.shared();
+    if (store === undefined) return;
+    try {
+      await store.delete(key);
+    } catch (error) {
+      this.fail(store, error);
+    }
+  }
+
+  /** Empties every tier (the shared one for every process using it). */
+  async clear(): Promise<void> {
+    this.memory?.clear();
+    const store = this.shared();
+    if (store === undefined) return;
+    try {
+      await store.clear();
+    } catch (error) {
+      this.fail(store, error);
+    }
+  }
+
+  stats(): CacheStats {
+    return { ...this.counts, mode: this.mode() };
+  }
+
+  /** Waits for writes still in flight to the shared tier (Redis); SQLite writes are synchronous. */
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  /** Flushes, then closes the shared tier. The memory tier stays usable. */
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.state.kind !== "open") return;
+    const store = this.state.store;
+    this.state = { kind: "none" };
+    try {
+      await store.close();
+    } catch {
+      // Closing is best effort: the process is done with the store either way.
+    }
+  }
+
+  private mode(): string {
+    if (!this.enabled) return "off";
+    const tiers: string[] = [];
+    if (this.memory !== undefined) tiers.push("memory");
+    if (this.state.kind === "open") tiers.push(this.state.store.name);
+    if (this.state.kind === "pending") tiers.push("(unopened)");
+    return tiers.length === 0 ? "none" : tiers.join("+");
+  }
+
+  /** The shared tier, opened on first use; undefined when there is none or it failed. */
+  private shared(): CacheStore | undefined {
+    const state = this.state;
+    if (state.kind === "open") return state.store;
+    if (state.kind !== "pending") return undefined;
+    try {
+      const store = state.open();
+      this.state = { kind: "open", store };
+      return store;
+    } catch (error) {
+      this.state = { kind: "failed", name: state.name };
+      this.warnOnce(describe(state.name, error));
+      this.counts.errors++;
+      return undefined;
+    }
+  }
+
+  private fail(store: CacheStore, error: unknown): void {
+    this.counts.errors++;
+    // Only the first failure switches tiers; a late one from a store already dropped is noise.
+    if (this.state.kind !== "open" || this.state.store !== store) return;
+    this.state = { kind: "failed", name: store.name };
+    this.warnOnce(describe(store.name, error));
+    try {
+      const closing = store.close();
+      if (isPromiseLike(closing)) Promise.resolve(closing).catch(() => undefined);
+    } catch {
+      // A broken store may fail to close too; it is dropped either way.
+    }
+  }
+
+  private warnOnce(reason: string): void {
+    if (this.warned) return;
+    this.warned = true;
+    const rest = this.memory === undefined ? "continuing without a cache" : "continuing with the memory cache only";
+    this.logger.warn(`dspex: ${reason}; ${rest}.`);
+  }
+
+  private track(write: Promise<void>): Promise<void> {
+    this.pending.add(write);
+    const done = write.finally(() => this.pending.delete(write));
+    return done;
+  }
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+function asHit(value: LMResponse): LMResponse {
+  const hit: LMResponse = { outputs: value.outputs.slice(), usage: emptyUsage(), model: value.model, cached: true };
+  if (value.finishReasons !== undefined) hit.finishReasons = value.finishReasons.slice();
+  return hit;
+}
+
+function describe(tier: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const fix = typeof error === "object" && error !== null && "fix" in error ? (error as { fix: unknown }).fix : "";
+  const prefix = message.toLowerCase().includes(tier) ? "" : `the ${tier} cache failed: `;
+  return prefix + message + (typeof fix === "string" && fix !== "" ? ` (${fix})` : "");
+}

@@ -1,0 +1,88 @@
+import type { LM, LMRequest, LMResponse, LMStreamChunk } from "../lm/types.js";
+import type { Cache } from "./cache.js";
+import { cacheKey } from "./key.js";
+
+export interface CachedGenerateOptions {
+  /** Per-call switch: false goes straight to the LM, neither reading nor writing the cache. */
+  enabled?: boolean;
+  /** Adapter name, part of the key. */
+  adapter?: string;
+}
+
+/**
+ * One LM call through the cache. This is what modules use, because the per-call switch cannot
+ * travel inside an `LMRequest` without reaching the provider's wire. A hit comes back flagged
+ * `cached: true` with zero usage; a miss calls the LM and stores its response. Failures are
+ * never stored, and a cache problem never fails the call: a request that cannot be keyed (a
+ * cycle) simply goes uncached.
+ */
+export async function cachedGenerate(
+  lm: LM,
+  request: LMRequest,
+  cache: Cache | undefined,
+  options: CachedGenerateOptions = {},
+): Promise<LMResponse> {
+  if (cache === undefined || options.enabled === false || !cache.enabled) return lm.generate(request);
+  let key: string;
+  try {
+    key = cacheKey(request, {
+      provider: lm.provider,
+      model: lm.model,
+      adapter: options.adapter,
+      defaults: lm.defaults,
+    });
+  } catch {
+    return lm.generate(request);
+  }
+  const hit = await cache.get(key);
+  if (hit !== undefined) return hit;
+  const response = await lm.generate(request);
+  // Not awaited: the memory tier is written synchronously and the shared tier's write (Redis)
+  // should not delay the caller. cache.flush() waits for it where that matters.
+  void cache.set(key, response);
+  return response;
+}
+
+/**
+ * An LM that answers `generate` from the cache when it can. `stream` passes through uncached:
+ * a stream's worth is in its timing (text as it is produced), which a replay cannot give, and
+ * storing it would mean buffering the whole stream and deciding what an aborted, half-read
+ * stream is worth. Callers who want caching use `generate`.
+ */
+export class CachedLM implements LM {
+  readonly specificationVersion = "v1" as const;
+  readonly inner: LM;
+  readonly cache: Cache;
+  private readonly adapter: string | undefined;
+
+  constructor(inner: LM, cache: Cache, options: { adapter?: string } = {}) {
+    this.inner = inner;
+    this.cache = cache;
+    this.adapter = options.adapter;
+  }
+
+  get provider(): string {
+    return this.inner.provider;
+  }
+
+  get model(): string {
+    return this.inner.model;
+  }
+
+  get defaults(): LM["defaults"] {
+    return this.inner.defaults;
+  }
+
+  generate(request: LMRequest): Promise<LMResponse> {
+    return cachedGenerate(this.inner, request, this.cache, { adapter: this.adapter });
+  }
+
+  stream(request: LMRequest): AsyncIterable<LMStreamChunk> {
+    return this.inner.stream(request);
+  }
+}
+
+/** Wraps an LM so that `generate` goes through `cache`. */
+export function withCache(lm: LM, cache: Cache, options: { adapter?: string } = {}): CachedLM {
+  return new CachedLM(lm, cache, options);
+}

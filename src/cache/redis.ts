@@ -1,0 +1,155 @@
+import type { Redis, RedisOptions } from "ioredis";
+import { ConfigurationError } from "../errors.js";
+import type { LMResponse } from "../lm/types.js";
+import { CacheStoreError, errorCode } from "./errors.js";
+import { type CacheStore, fromJSON, toStored } from "./store.js";
+
+export interface RedisStoreOptions {
+  /** An ioredis client to use. It stays the caller's: `close()` leaves it open. */
+  client?: Redis;
+  /** Connection URL when no client is given, e.g. "redis://127.0.0.1:6379/0". */
+  url?: string;
+  /** Further ioredis options when no client is given (they override ours). */
+  redisOptions?: RedisOptions;
+  /** Prefix of every key, so one Redis can hold other data and several caches. */
+  keyPrefix?: string;
+  /** Entry lifetime, enforced by Redis itself (PX). */
+  ttlMs?: number;
+  /**
+   * How long one command may take before it fails (and `Cache` goes memory-only). Without it
+   * ioredis queues commands while reconnecting, and a call would hang on a lost server.
+   */
+  commandTimeoutMs?: number;
+}
+
+const DEFAULT_PREFIX = "dspex:cache:v1:";
+
+/**
+ * Responses in Redis, for caches shared by many machines. Same contract as the SQLite store;
+ * values are the same JSON. ioredis is loaded on first use, so programs that never use Redis
+ * never load it.
+ */
+export class RedisStore implements CacheStore {
+  readonly name = "redis";
+  readonly keyPrefix: string;
+  private readonly options: RedisStoreOptions;
+  private readonly ttlMs: number | undefined;
+  private client: Promise<Redis> | undefined;
+  private readonly owned: boolean;
+  private closed = false;
+
+  constructor(options: RedisStoreOptions = {}) {
+    if (options.ttlMs !== undefined && !(options.ttlMs > 0)) {
+      throw new ConfigurationError(`ttlMs must be positive, got ${options.ttlMs}`);
+    }
+    this.options = options;
+    this.keyPrefix = options.keyPrefix ?? DEFAULT_PREFIX;
+    this.ttlMs = options.ttlMs;
+    this.owned = options.client === undefined;
+    if (options.client !== undefined) this.client = Promise.resolve(options.client);
+  }
+
+  async get(key: string): Promise<LMResponse | undefined> {
+    const redis = await this.connection();
+    let text: string | null;
+    try {
+      text = await redis.get(this.keyPrefix + key);
+    } catch (error) {
+      throw redisError("read", error);
+    }
+    if (text === null) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    return fromJSON(parsed);
+  }
+
+  async set(key: string, value: LMResponse): Promise<void> {
+    const redis = await this.connection();
+    const json = JSON.stringify(toStored(value));
+    try {
+      if (this.ttlMs === undefined) await redis.set(this.keyPrefix + key, json);
+      else await redis.set(this.keyPrefix + key, json, "PX", this.ttlMs);
+    } catch (error) {
+      throw redisError("write", error);
+    }
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const redis = await this.connection();
+    try {
+      return (await redis.del(this.keyPrefix + key)) > 0;
+    } catch (error) {
+      throw redisError("write", error);
+    }
+  }
+
+  /** Deletes this cache's keys (those under the prefix) and nothing else in the database. */
+  async clear(): Promise<void> {
+    const redis = await this.connection();
+    const pattern = escapeGlob(this.keyPrefix) + "*";
+    try {
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
+        if (keys.length > 0) await redis.unlink(...keys);
+        cursor = next;
+      } while (cursor !== "0");
+    } catch (error) {
+      throw redisError("write", error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.owned || this.client === undefined) return;
+    const redis = await this.client.catch(() => undefined);
+    if (redis === undefined) return;
+    try {
+      await redis.quit();
+    } catch {
+      redis.disconnect();
+    }
+  }
+
+  private connection(): Promise<Redis> {
+    if (this.closed) {
+      return Promise.reject(new CacheStoreError("The Redis cache store is closed", { context: { store: "redis" } }));
+    }
+    this.client ??= this.connect();
+    return this.client;
+  }
+
+  private async connect(): Promise<Redis> {
+    const { Redis: RedisClient } = await import("ioredis");
+    const timeout = this.options.commandTimeoutMs ?? 2000;
+    const base: RedisOptions = {
+      commandTimeout: timeout,
+      connectTimeout: timeout,
+      maxRetriesPerRequest: 1,
+      ...this.options.redisOptions,
+    };
+    const redis = this.options.url === undefined ? new RedisClient(base) : new RedisClient(this.options.url, base);
+    // Without a listener ioredis prints every connection error itself; failures reach the
+    // cache through the rejected commands instead.
+    redis.on("error", () => undefined);
+    return redis;
+  }
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, "\\$&");
+}
+
+function redisError(operation: "read" | "write", cause: unknown): CacheStoreError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new CacheStoreError(`Redis cache ${operation} failed: ${reason}`, {
+    context: { store: "redis", operation, code: errorCode(cause) },
+    fix: "Check that the Redis server is reachable, or use the SQLite cache.",
+    cause,
+  });
+}
