@@ -15,3 +15,14 @@ export { type SSEEvent, SSEParser } from "./sse.js";
 export * from "./types.js";
 export { OpenAIChatLM, type OpenAIOptions, openai } from "./providers/openai.js";
 export { AnthropicMessagesLM, type AnthropicOptions, anthropic, toAnthropicMessages } from "./providers/anthropic.js";
+export { History, type HistoryEntry, type InspectOptions, inspectHistory, printHistory, pythonTimestamp } from "./history.js";
+export { pyJSONDumps, pyNumber, pyStr, pyStrip, wordCount } from "./pyformat.js";
+export {
+  followExample,
+  type RecordedLMRequest,
+  type ScriptedAnswer,
+  ScriptedLM,
+  type ScriptedLMOptions,
+} from "./providers/scripted.js";
+export { type TrackingOptions, withTracking } from "./tracked.js";
+export { UsageTracker, type UsageSnapshot, type UsageTotals } from "./usage.js";
