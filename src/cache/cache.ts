@@ -1,3 +1,4 @@
+import { DSPexError } from "../errors.js";
 import { emptyUsage, type LMResponse } from "../lm/types.js";
 import { MemoryLRU, type MemoryLRUOptions } from "./memory.js";
 import { SqliteStore, type SqliteStoreOptions } from "./sqlite.js";
@@ -197,7 +198,7 @@ export class Cache {
       return store;
     } catch (error) {
       this.state = { kind: "failed", name: state.name };
-      this.warnOnce(describe(state.name, error));
+      this.warnOnce(state.name, error);
       this.counts.errors++;
       return undefined;
     }
@@ -208,7 +209,7 @@ export class Cache {
     // Only the first failure switches tiers; a late one from a store already dropped is noise.
     if (this.state.kind !== "open" || this.state.store !== store) return;
     this.state = { kind: "failed", name: store.name };
-    this.warnOnce(describe(store.name, error));
+    this.warnOnce(store.name, error);
     try {
       const closing = store.close();
       if (isPromiseLike(closing)) Promise.resolve(closing).catch(() => undefined);
@@ -217,11 +218,14 @@ export class Cache {
     }
   }
 
-  private warnOnce(reason: string): void {
+  private warnOnce(tier: string, error: unknown): void {
     if (this.warned) return;
     this.warned = true;
-    const rest = this.memory === undefined ? "continuing without a cache" : "continuing with the memory cache only";
-    this.logger.warn(`dspex: ${reason}; ${rest}.`);
+    const message = error instanceof Error ? error.message : String(error);
+    const what = message.toLowerCase().includes(tier) ? message : `the ${tier} cache failed: ${message}`;
+    const next = this.memory === undefined ? "continuing without a cache" : "continuing with the memory cache only";
+    const fix = error instanceof DSPexError && error.fix !== undefined ? ` Fix: ${error.fix}` : "";
+    this.logger.warn(`dspex: ${what}; ${next}.${fix}`);
   }
 
   private track(write: Promise<void>): Promise<void> {
@@ -239,11 +243,4 @@ function asHit(value: LMResponse): LMResponse {
   const hit: LMResponse = { outputs: value.outputs.slice(), usage: emptyUsage(), model: value.model, cached: true };
   if (value.finishReasons !== undefined) hit.finishReasons = value.finishReasons.slice();
   return hit;
-}
-
-function describe(tier: string, error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const fix = typeof error === "object" && error !== null && "fix" in error ? (error as { fix: unknown }).fix : "";
-  const prefix = message.toLowerCase().includes(tier) ? "" : `the ${tier} cache failed: `;
-  return prefix + message + (typeof fix === "string" && fix !== "" ? ` (${fix})` : "");
 }

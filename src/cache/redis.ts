@@ -109,6 +109,11 @@ export class RedisStore implements CacheStore {
     if (!this.owned || this.client === undefined) return;
     const redis = await this.client.catch(() => undefined);
     if (redis === undefined) return;
+    // QUIT would wait in the offline queue (up to the command timeout) for a server that is not there.
+    if (redis.status !== "ready") {
+      redis.disconnect();
+      return;
+    }
     try {
       await redis.quit();
     } catch {
@@ -131,6 +136,9 @@ export class RedisStore implements CacheStore {
       commandTimeout: timeout,
       connectTimeout: timeout,
       maxRetriesPerRequest: 1,
+      // ioredis waits this long for a socket that never connected to close, holding the process
+      // open after close(); a healthy socket closes at once anyway.
+      disconnectTimeout: 200,
       ...this.options.redisOptions,
     };
     const redis = this.options.url === undefined ? new RedisClient(base) : new RedisClient(this.options.url, base);
