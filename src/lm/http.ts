@@ -99,10 +99,11 @@ export function transportError(
   }
   const code = transportErrorCode(error);
   const detail = scrubSecrets(describe(error), info.secrets);
-  return new LMConnectionError(
-    `Connection to ${where} failed${code === undefined ? "" : ` (${code})`}: ${detail}`,
-    { ...base, retryable: code !== undefined, context: code === undefined ? {} : { code } },
-  );
+  return new LMConnectionError(`Connection to ${where} failed${code === undefined ? "" : ` (${code})`}: ${detail}`, {
+    ...base,
+    retryable: code !== undefined,
+    context: code === undefined ? {} : { code },
+  });
 }
 
 function describe(error: unknown): string {

@@ -1,5 +1,5 @@
 export * from "./errors.js";
-export { type CallInfo, type ServerError } from "./http.js";
+export type { CallInfo, ServerError } from "./http.js";
 export { addUsage, mergeRequest } from "./request.js";
 export {
   backoffDelay,
@@ -15,7 +15,14 @@ export { type SSEEvent, SSEParser } from "./sse.js";
 export * from "./types.js";
 export { OpenAIChatLM, type OpenAIOptions, openai } from "./providers/openai.js";
 export { AnthropicMessagesLM, type AnthropicOptions, anthropic, toAnthropicMessages } from "./providers/anthropic.js";
-export { History, type HistoryEntry, type InspectOptions, inspectHistory, printHistory, pythonTimestamp } from "./history.js";
+export {
+  History,
+  type HistoryEntry,
+  type InspectOptions,
+  inspectHistory,
+  printHistory,
+  pythonTimestamp,
+} from "./history.js";
 export { pyJSONDumps, pyNumber, pyStr, pyStrip, wordCount } from "./pyformat.js";
 export {
   followExample,

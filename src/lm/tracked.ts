@@ -19,7 +19,8 @@ export interface TrackingOptions {
 export function withTracking(lm: LM, options: TrackingOptions): LM {
   const now = options.now ?? (() => new Date());
   const secrets = options.secrets ?? [];
-  const clean = (text: string): string => (secrets.length === 0 ? text : scrubSecrets(text, secrets, { fragments: false }));
+  const clean = (text: string): string =>
+    secrets.length === 0 ? text : scrubSecrets(text, secrets, { fragments: false });
 
   const record = (request: LMRequest, response: LMResponse, started: Date): void => {
     options.usage?.record(response, lm.provider);

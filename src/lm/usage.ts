@@ -48,7 +48,11 @@ export class UsageTracker {
 
   /** Records an LM response (its `cached` flag decides whether tokens count). */
   record(response: LMResponse, provider?: string): void {
-    this.add(response.model, response.usage, provider === undefined ? { cached: response.cached } : { provider, cached: response.cached });
+    this.add(
+      response.model,
+      response.usage,
+      provider === undefined ? { cached: response.cached } : { provider, cached: response.cached },
+    );
   }
 
   /** Adds another tracker's (or snapshot's) totals into this one. */

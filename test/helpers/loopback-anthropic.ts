@@ -9,7 +9,12 @@ import { type RecordedRequest, sendJSON, startServer, writeEvents } from "./loop
 export type { RecordedRequest } from "./loopback-openai.js";
 
 export type AnthropicReply =
-  | { kind: "message"; text: string | string[]; stopReason?: string; usage?: { input_tokens: number; output_tokens: number } }
+  | {
+      kind: "message";
+      text: string | string[];
+      stopReason?: string;
+      usage?: { input_tokens: number; output_tokens: number };
+    }
   | {
       kind: "stream";
       deltas: string[];
@@ -92,7 +97,12 @@ function write(reply: AnthropicReply, req: RecordedRequest, res: ServerResponse,
       return;
     }
     case "error":
-      sendJSON(res, reply.status, { type: "error", error: { type: reply.type, message: reply.message } }, reply.headers);
+      sendJSON(
+        res,
+        reply.status,
+        { type: "error", error: { type: reply.type, message: reply.message } },
+        reply.headers,
+      );
       return;
     case "auth": {
       const key = req.headers["x-api-key"];
@@ -117,5 +127,9 @@ function write(reply: AnthropicReply, req: RecordedRequest, res: ServerResponse,
 export function start(
   opts: { script?: AnthropicScript; fallback?: AnthropicReply; latencyMs?: number } = {},
 ): Promise<AnthropicLoopback> {
-  return startServer<AnthropicReply>({ ...opts, fallback: opts.fallback ?? { kind: "message", text: "ok" } }, write, "");
+  return startServer<AnthropicReply>(
+    { ...opts, fallback: opts.fallback ?? { kind: "message", text: "ok" } },
+    write,
+    "",
+  );
 }

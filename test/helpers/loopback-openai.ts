@@ -151,7 +151,12 @@ export async function startServer<R>(
   };
 }
 
-export function sendJSON(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJSON(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
   res.end(text);
@@ -211,27 +216,28 @@ function writeOpenAI(reply: Reply, req: RecordedRequest, res: ServerResponse, so
       return;
     }
     case "stream": {
-      const perChoice: string[][] = reply.deltas.length > 0 && Array.isArray(reply.deltas[0])
-        ? (reply.deltas as string[][])
-        : [reply.deltas as string[]];
+      const perChoice: string[][] =
+        reply.deltas.length > 0 && Array.isArray(reply.deltas[0])
+          ? (reply.deltas as string[][])
+          : [reply.deltas as string[]];
       const events: string[] = [];
       const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): string =>
         `data: ${JSON.stringify({ id: "chatcmpl-loopback", object: "chat.completion.chunk", model, choices, ...extra })}\n\n`;
-      perChoice.forEach((_, index) => events.push(chunk([{ index, delta: { role: "assistant", content: "" } }])));
+      for (const index of perChoice.keys()) events.push(chunk([{ index, delta: { role: "assistant", content: "" } }]));
       const longest = Math.max(...perChoice.map((d) => d.length));
       let errored = false;
       for (let k = 0; k < longest; k++) {
-        perChoice.forEach((deltas, index) => {
+        for (const [index, deltas] of perChoice.entries()) {
           const d = deltas[k];
           if (d !== undefined) events.push(chunk([{ index, delta: { content: d }, finish_reason: null }]));
-        });
+        }
         if (reply.errorAfter !== undefined && !errored && events.length >= reply.errorAfter) {
           errored = true;
           events.push(`data: ${JSON.stringify({ error: { message: "stream exploded", type: "server_error" } })}\n\n`);
         }
       }
       if (!reply.omitFinish) {
-        perChoice.forEach((_, index) => events.push(chunk([{ index, delta: {}, finish_reason: "stop" }])));
+        for (const index of perChoice.keys()) events.push(chunk([{ index, delta: {}, finish_reason: "stop" }]));
       }
       if (reply.usage) events.push(chunk([], { usage: reply.usage }));
       if (!reply.omitDone) events.push("data: [DONE]\n\n");
@@ -254,7 +260,9 @@ function writeOpenAI(reply: Reply, req: RecordedRequest, res: ServerResponse, so
       return;
     }
     case "serverError":
-      sendJSON(res, reply.status ?? 500, { error: { message: reply.message ?? "The server had an error", type: "server_error" } });
+      sendJSON(res, reply.status ?? 500, {
+        error: { message: reply.message ?? "The server had an error", type: "server_error" },
+      });
       return;
     case "contextWindow":
       sendJSON(res, 400, {
@@ -272,8 +280,11 @@ function writeOpenAI(reply: Reply, req: RecordedRequest, res: ServerResponse, so
       const auth = req.headers.authorization;
       const key = typeof auth === "string" ? auth.replace(/^Bearer /, "") : "";
       // Real servers echo (part of) the key back; tests check that clients scrub it.
-      const message = reply.message ?? `Incorrect API key provided: ${key}. You can find your API key at the dashboard.`;
-      sendJSON(res, reply.status ?? 401, { error: { message, type: "invalid_request_error", code: "invalid_api_key" } });
+      const message =
+        reply.message ?? `Incorrect API key provided: ${key}. You can find your API key at the dashboard.`;
+      sendJSON(res, reply.status ?? 401, {
+        error: { message, type: "invalid_request_error", code: "invalid_api_key" },
+      });
       return;
     }
     case "hang":

@@ -15,6 +15,9 @@ import {
 } from "../../src/lm/index.js";
 import { type AnthropicLoopback, start } from "../helpers/loopback-anthropic.js";
 
+const lastBody = (s: { requests: { body: unknown }[] }): Record<string, unknown> =>
+  (s.requests.at(-1)?.body ?? {}) as Record<string, unknown>;
+
 const KEY = "sk-ant-api03-ZYXWVUTSRQ0987654321";
 const msgs = [{ role: "user" as const, content: "hi" }];
 
@@ -42,7 +45,12 @@ describe("anthropic provider (Messages API)", () => {
 
   it("lifts system messages, merges same-role turns and maps settings onto the wire", async () => {
     server.setScript([
-      { kind: "message", text: ["Hello", " world"], stopReason: "stop_sequence", usage: { input_tokens: 20, output_tokens: 3 } },
+      {
+        kind: "message",
+        text: ["Hello", " world"],
+        stopReason: "stop_sequence",
+        usage: { input_tokens: 20, output_tokens: 3 },
+      },
     ]);
     const res = await lm().generate({
       messages: [
@@ -93,7 +101,7 @@ describe("anthropic provider (Messages API)", () => {
     server.setScript([{ kind: "message", text: "x" }]);
     await lm({ baseURL: `${server.url}/v1`, maxTokens: 77 }).generate({ messages: msgs });
     assert.equal(server.requests.at(-1)?.path, "/v1/messages");
-    assert.equal((server.requests.at(-1)?.body as Record<string, unknown>).max_tokens, 77);
+    assert.equal(lastBody(server).max_tokens, 77);
   });
 
   it("does n > 1 by issuing n requests and summing usage", async () => {
@@ -112,13 +120,18 @@ describe("anthropic provider (Messages API)", () => {
 
   it("streams text deltas, the stop reason and usage from message_start/message_delta", async () => {
     server.setScript([
-      { kind: "stream", deltas: ["Hel", "lo ", "wörld"], splitWrites: true, usage: { input_tokens: 30, output_tokens: 4 } },
+      {
+        kind: "stream",
+        deltas: ["Hel", "lo ", "wörld"],
+        splitWrites: true,
+        usage: { input_tokens: 30, output_tokens: 4 },
+      },
     ]);
     const chunks = await collect(lm().stream({ messages: msgs }));
     assert.equal(chunks.map((c) => c.delta).join(""), "Hello wörld");
     assert.equal(chunks.find((c) => c.finishReason)?.finishReason, "end_turn");
     assert.deepEqual(chunks.at(-1)?.usage, { promptTokens: 30, completionTokens: 4, totalTokens: 34 });
-    assert.equal((server.requests.at(-1)?.body as Record<string, unknown>).stream, true);
+    assert.equal(lastBody(server).stream, true);
   });
 
   it("turns error events and truncated streams into typed errors", async () => {
@@ -127,7 +140,10 @@ describe("anthropic provider (Messages API)", () => {
       { kind: "stream", deltas: ["a", "b", "c"], truncateAfter: 4 },
       { kind: "stream", deltas: ["a", "b", "c"], truncateAfter: 4, truncateMode: "end" },
     ]);
-    await assert.rejects(collect(lm().stream({ messages: msgs })), (e: unknown) => e instanceof LMServerError && /overloaded_error/.test(e.message));
+    await assert.rejects(
+      collect(lm().stream({ messages: msgs })),
+      (e: unknown) => e instanceof LMServerError && /overloaded_error/.test(e.message),
+    );
     await assert.rejects(collect(lm().stream({ messages: msgs })), LMConnectionError);
     await assert.rejects(collect(lm().stream({ messages: msgs })), /before message_stop/);
   });
@@ -160,15 +176,27 @@ describe("anthropic provider (Messages API)", () => {
     server.setScript([], { kind: "error", status: 429, type: "rate_limit_error", message: "slow down" });
     await assert.rejects(lm({ maxRetries: 1 }).generate({ messages: msgs }), LMRateLimitError);
     server.setScript([
-      { kind: "error", status: 400, type: "invalid_request_error", message: "prompt is too long: 210000 tokens > 200000 maximum" },
-      { kind: "error", status: 413, type: "request_too_large", message: "Request exceeds the maximum allowed number of bytes." },
+      {
+        kind: "error",
+        status: 400,
+        type: "invalid_request_error",
+        message: "prompt is too long: 210000 tokens > 200000 maximum",
+      },
+      {
+        kind: "error",
+        status: 413,
+        type: "request_too_large",
+        message: "Request exceeds the maximum allowed number of bytes.",
+      },
       { kind: "auth" },
       { kind: "raw", body: "{oops" },
     ]);
     const before = server.requests.length;
     await assert.rejects(lm().generate({ messages: msgs }), LMContextWindowError);
     await assert.rejects(lm().generate({ messages: msgs }), LMContextWindowError);
-    const auth = await lm().generate({ messages: msgs }).catch((e: unknown) => e);
+    const auth = await lm()
+      .generate({ messages: msgs })
+      .catch((e: unknown) => e);
     assert.ok(auth instanceof LMAuthError);
     assert.ok(!auth.message.includes(KEY) && !JSON.stringify(auth.context).includes(KEY));
     assert.match(auth.message, /invalid x-api-key: \[REDACTED\]/);
@@ -183,6 +211,31 @@ describe("anthropic provider (Messages API)", () => {
     server.setScript([], { kind: "hang" });
     await assert.rejects(lm({ timeoutMs: 40, maxRetries: 0 }).generate({ messages: msgs }), LMTimeoutError);
     server.setScript([], { kind: "message", text: "ok" });
+  });
+
+  it("streams n > 1 as successive requests, each under its own index", async () => {
+    server.setScript([
+      { kind: "stream", deltas: ["a1", "a2"] },
+      { kind: "stream", deltas: ["b1"] },
+    ]);
+    const chunks = await collect(lm().stream({ messages: msgs, n: 2 }));
+    const text = (i: number) =>
+      chunks
+        .filter((c) => c.index === i)
+        .map((c) => c.delta)
+        .join("");
+    assert.equal(text(0), "a1a2");
+    assert.equal(text(1), "b1");
+  });
+
+  it("refuses to call api.anthropic.com without a key, before any network use", async () => {
+    const saved = process.env.ANTHROPIC_API_KEY;
+    delete process.env.ANTHROPIC_API_KEY;
+    try {
+      await assert.rejects(anthropic({ model: "claude" }).generate({ messages: msgs }), LMAuthError);
+    } finally {
+      if (saved !== undefined) process.env.ANTHROPIC_API_KEY = saved;
+    }
   });
 
   it("toAnthropicMessages leaves a single system-free conversation as plain strings", () => {

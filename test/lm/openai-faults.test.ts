@@ -7,7 +7,7 @@ import {
   LMBadResponseError,
   LMConnectionError,
   LMContextWindowError,
-  LMError,
+  type LMError,
   LMRateLimitError,
   LMRequestError,
   LMServerError,
@@ -37,7 +37,8 @@ function assertNoKey(error: unknown): void {
   for (const text of texts) {
     assert.ok(!text.includes(KEY), `key leaked: ${text}`);
     // Nor any long fragment of it (servers echo masked keys such as sk-live-abc...789).
-    for (let i = 0; i + 8 <= KEY.length; i++) assert.ok(!text.includes(KEY.slice(i, i + 8)), `fragment leaked: ${text}`);
+    for (let i = 0; i + 8 <= KEY.length; i++)
+      assert.ok(!text.includes(KEY.slice(i, i + 8)), `fragment leaked: ${text}`);
   }
 }
 
@@ -52,7 +53,10 @@ describe("openai provider: faults, retries and typed errors", () => {
     openai({ baseURL: server.url, apiKey: KEY, model: "gpt-test", retry: fast, ...extra });
 
   it("retries a 429 and succeeds", async () => {
-    server.setScript([{ kind: "rateLimit", retryAfter: "0" }, { kind: "completion", outputs: "after 429" }]);
+    server.setScript([
+      { kind: "rateLimit", retryAfter: "0" },
+      { kind: "completion", outputs: "after 429" },
+    ]);
     const before = server.requests.length;
     const res = await lm().generate({ messages: msgs });
     assert.deepEqual(res.outputs, ["after 429"]);
@@ -92,29 +96,49 @@ describe("openai provider: faults, retries and typed errors", () => {
     assert.equal(server.requests.length - before, 3);
     server.setScript([], { kind: "rateLimit", code: "insufficient_quota", message: "You exceeded your quota" });
     before = server.requests.length;
-    await assert.rejects(lm().generate({ messages: msgs }), (e: unknown) => e instanceof LMRateLimitError && !e.retryable);
+    await assert.rejects(
+      lm().generate({ messages: msgs }),
+      (e: unknown) => e instanceof LMRateLimitError && !e.retryable,
+    );
     assert.equal(server.requests.length - before, 1);
     server.setScript([], { kind: "completion", outputs: "ok" });
   });
 
   it("retries 5xx and then succeeds; persistent 5xx gives LMServerError", async () => {
-    server.setScript([{ kind: "serverError" }, { kind: "serverError", status: 503 }, { kind: "completion", outputs: "up" }]);
+    server.setScript([
+      { kind: "serverError" },
+      { kind: "serverError", status: 503 },
+      { kind: "completion", outputs: "up" },
+    ]);
     assert.deepEqual((await lm().generate({ messages: msgs })).outputs, ["up"]);
     server.setScript([], { kind: "serverError", status: 502 });
     const before = server.requests.length;
-    await assert.rejects(lm({ maxRetries: 1 }).generate({ messages: msgs }), (e: unknown) => e instanceof LMServerError && e.status === 502);
+    await assert.rejects(
+      lm({ maxRetries: 1 }).generate({ messages: msgs }),
+      (e: unknown) => e instanceof LMServerError && e.status === 502,
+    );
     assert.equal(server.requests.length - before, 2);
     server.setScript([], { kind: "completion", outputs: "ok" });
   });
 
   it("does not retry 400/404", async () => {
     server.setScript([
-      { kind: "json", status: 400, body: { error: { message: "Unknown parameter: 'foo'", code: "unknown_parameter" } } },
+      {
+        kind: "json",
+        status: 400,
+        body: { error: { message: "Unknown parameter: 'foo'", code: "unknown_parameter" } },
+      },
       { kind: "json", status: 404, body: { error: { message: "The model does not exist" } } },
     ]);
     const before = server.requests.length;
-    await assert.rejects(lm().generate({ messages: msgs }), (e: unknown) => e instanceof LMRequestError && e.status === 400);
-    await assert.rejects(lm().generate({ messages: msgs }), (e: unknown) => e instanceof LMRequestError && e.status === 404);
+    await assert.rejects(
+      lm().generate({ messages: msgs }),
+      (e: unknown) => e instanceof LMRequestError && e.status === 400,
+    );
+    await assert.rejects(
+      lm().generate({ messages: msgs }),
+      (e: unknown) => e instanceof LMRequestError && e.status === 404,
+    );
     assert.equal(server.requests.length - before, 2);
   });
 
@@ -124,12 +148,16 @@ describe("openai provider: faults, retries and typed errors", () => {
       { kind: "auth", status: 403, message: `Key ${KEY.slice(0, 12)}****${KEY.slice(-10)} lacks access` },
     ]);
     const before = server.requests.length;
-    const e401 = await lm().generate({ messages: msgs }).catch((e: unknown) => e);
+    const e401 = await lm()
+      .generate({ messages: msgs })
+      .catch((e: unknown) => e);
     assert.ok(e401 instanceof LMAuthError);
     assert.equal(e401.status, 401);
     assert.match(e401.message, /Incorrect API key provided/);
     assertNoKey(e401);
-    const e403 = await lm().generate({ messages: msgs }).catch((e: unknown) => e);
+    const e403 = await lm()
+      .generate({ messages: msgs })
+      .catch((e: unknown) => e);
     assert.ok(e403 instanceof LMAuthError);
     assert.equal(e403.status, 403);
     assertNoKey(e403);
@@ -150,7 +178,9 @@ describe("openai provider: faults, retries and typed errors", () => {
   it("turns malformed JSON into LMBadResponseError without retrying, scrubbing echoed keys", async () => {
     server.setScript([{ kind: "malformed" }, { kind: "raw", body: `<html>proxy says ${KEY}</html>` }]);
     await assert.rejects(lm().generate({ messages: msgs }), LMBadResponseError);
-    const err = await lm().generate({ messages: msgs }).catch((e: unknown) => e);
+    const err = await lm()
+      .generate({ messages: msgs })
+      .catch((e: unknown) => e);
     assert.ok(err instanceof LMBadResponseError);
     assert.match(err.message, /not valid JSON/);
     assertNoKey(err);
@@ -167,7 +197,9 @@ describe("openai provider: faults, retries and typed errors", () => {
 
   it("reports persistent drops as LMConnectionError", async () => {
     server.setScript([], { kind: "drop" });
-    const err = await lm({ maxRetries: 1 }).generate({ messages: msgs }).catch((e: unknown) => e);
+    const err = await lm({ maxRetries: 1 })
+      .generate({ messages: msgs })
+      .catch((e: unknown) => e);
     assert.ok(err instanceof LMConnectionError);
     assert.ok(err.retryable);
     assertNoKey(err);
@@ -177,7 +209,9 @@ describe("openai provider: faults, retries and typed errors", () => {
   it("times out slow replies with LMTimeoutError after retrying", async () => {
     server.setScript([], { kind: "hang" });
     const before = server.requests.length;
-    const err = await lm({ timeoutMs: 50, maxRetries: 1 }).generate({ messages: msgs }).catch((e: unknown) => e);
+    const err = await lm({ timeoutMs: 50, maxRetries: 1 })
+      .generate({ messages: msgs })
+      .catch((e: unknown) => e);
     assert.ok(err instanceof LMTimeoutError, String(err));
     assert.match(err.message, /within 50 ms/);
     assert.equal(server.requests.length - before, 2);

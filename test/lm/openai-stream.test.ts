@@ -11,6 +11,9 @@ import {
 } from "../../src/lm/index.js";
 import { type Loopback, start } from "../helpers/loopback-openai.js";
 
+const lastBody = (s: { requests: { body: unknown }[] }): Record<string, unknown> =>
+  (s.requests.at(-1)?.body ?? {}) as Record<string, unknown>;
+
 const KEY = "sk-stream-key-0123456789";
 const msgs = [{ role: "user" as const, content: "hi" }];
 
@@ -68,11 +71,19 @@ describe("openai provider: SSE streaming", () => {
   });
 
   it("interleaves n > 1 completions by index", async () => {
-    server.setScript([{ kind: "stream", deltas: [["a", "b"], ["x", "y", "z"]] }]);
+    server.setScript([
+      {
+        kind: "stream",
+        deltas: [
+          ["a", "b"],
+          ["x", "y", "z"],
+        ],
+      },
+    ]);
     const chunks = await collect(lm({ streamUsage: false }).stream({ messages: msgs, n: 2 }));
     assert.equal(text(chunks, 0), "ab");
     assert.equal(text(chunks, 1), "xyz");
-    assert.deepEqual((server.requests.at(-1)?.body as Record<string, unknown>).stream_options, undefined);
+    assert.deepEqual(lastBody(server).stream_options, undefined);
   });
 
   it("reassembles events split across reads (including multi-byte characters)", async () => {
@@ -115,7 +126,11 @@ describe("openai provider: SSE streaming", () => {
   });
 
   it("retries the connection (429, 500) before the first chunk", async () => {
-    server.setScript([{ kind: "rateLimit", retryAfter: "0" }, { kind: "serverError" }, { kind: "stream", deltas: ["ok"] }]);
+    server.setScript([
+      { kind: "rateLimit", retryAfter: "0" },
+      { kind: "serverError" },
+      { kind: "stream", deltas: ["ok"] },
+    ]);
     const before = server.requests.length;
     assert.equal(text(await collect(lm().stream({ messages: msgs }))), "ok");
     assert.equal(server.requests.length - before, 3);

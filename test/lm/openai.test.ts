@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { LMBadResponseError, openai } from "../../src/lm/index.js";
+import { LMAuthError, LMBadResponseError, openai } from "../../src/lm/index.js";
 import { type Loopback, start } from "../helpers/loopback-openai.js";
+
+const lastBody = (s: { requests: { body: unknown }[] }): Record<string, unknown> =>
+  (s.requests.at(-1)?.body ?? {}) as Record<string, unknown>;
 
 const KEY = "sk-test-0123456789abcdefSECRET";
 
@@ -77,6 +80,19 @@ describe("openai provider: requests and responses", () => {
     }
   });
 
+  it("refuses to call api.openai.com without a key, before any network use", async () => {
+    const saved = process.env.OPENAI_API_KEY;
+    delete process.env.OPENAI_API_KEY;
+    try {
+      await assert.rejects(
+        openai({ model: "gpt" }).generate({ messages: [{ role: "user", content: "hi" }] }),
+        LMAuthError,
+      );
+    } finally {
+      if (saved !== undefined) process.env.OPENAI_API_KEY = saved;
+    }
+  });
+
   it("reads the key from OPENAI_API_KEY by default", async () => {
     const saved = process.env.OPENAI_API_KEY;
     process.env.OPENAI_API_KEY = "sk-from-env-123456";
@@ -126,12 +142,14 @@ describe("openai provider: requests and responses", () => {
       messages: [{ role: "user", content: "hi" }],
       responseFormat: { type: "json_schema", name: "DSPyProgramOutputs", schema, strict: true },
     });
-    assert.deepEqual((server.requests.at(-1)?.body as Record<string, unknown>).response_format, {
+    assert.deepEqual(lastBody(server).response_format, {
       type: "json_schema",
       json_schema: { name: "DSPyProgramOutputs", schema, strict: true },
     });
     await lm.generate({ messages: [{ role: "user", content: "hi" }], responseFormat: { type: "json_object" } });
-    assert.deepEqual((server.requests.at(-1)?.body as Record<string, unknown>).response_format, { type: "json_object" });
+    assert.deepEqual(lastBody(server).response_format, {
+      type: "json_object",
+    });
   });
 
   it("merges defaults under the request and passes providerOptions through", async () => {

@@ -22,22 +22,26 @@ const ask = (content: string): Message[] => [{ role: "user", content }];
 describe("ScriptedLM (DSPy DummyLM semantics)", () => {
   it("formats answer records exactly as DummyLM with ChatAdapter (no completed marker)", () => {
     const lm = new ScriptedLM([], { completedMarker: false });
-    golden.records.forEach((record, i) => assert.equal(lm.format(record), golden.chat[i]));
+    for (const [i, record] of golden.records.entries()) assert.equal(lm.format(record), golden.chat[i]);
   });
 
   it("appends [[ ## completed ## ]] by default", () => {
     const lm = new ScriptedLM();
-    golden.records.forEach((record, i) => assert.equal(lm.format(record), `${golden.chat[i]}\n\n[[ ## completed ## ]]`));
+    for (const [i, record] of golden.records.entries()) {
+      assert.equal(lm.format(record), `${golden.chat[i]}\n\n[[ ## completed ## ]]`);
+    }
   });
 
   it("formats records exactly as DummyLM with JSONAdapter when format is json", () => {
     const lm = new ScriptedLM([], { format: "json" });
-    golden.records.forEach((record, i) => assert.equal(lm.format(record), golden.json[i]));
+    for (const [i, record] of golden.records.entries()) assert.equal(lm.format(record), golden.json[i]);
   });
 
   it("consumes a list in order, one answer per completion, then throws a typed error", async () => {
     const lm = new ScriptedLM([{ answer: "red" }, "plain text verbatim", { answer: "x" }, { answer: "y" }]);
-    assert.deepEqual((await lm.generate({ messages: ask("q1") })).outputs, ["[[ ## answer ## ]]\nred\n\n[[ ## completed ## ]]"]);
+    assert.deepEqual((await lm.generate({ messages: ask("q1") })).outputs, [
+      "[[ ## answer ## ]]\nred\n\n[[ ## completed ## ]]",
+    ]);
     assert.deepEqual((await lm.generate({ messages: ask("q2") })).outputs, ["plain text verbatim"]);
     assert.equal(lm.remaining, 2);
     const both = await lm.generate({ messages: ask("q3"), n: 2 });
@@ -53,13 +57,15 @@ describe("ScriptedLM (DSPy DummyLM semantics)", () => {
   it("answers from a map keyed by a substring of the last message, then of the whole prompt", async () => {
     const lm = new ScriptedLM({
       "color is the sky": { answer: "blue" },
-      "France": { answer: "Paris" },
+      France: { answer: "Paris" },
       "SYSTEM-ONLY": "from the system prompt",
     });
     const sky = await lm.generate({ messages: ask("What color is the sky?") });
     assert.deepEqual(sky.outputs, ["[[ ## answer ## ]]\nblue\n\n[[ ## completed ## ]]"]);
     // Map answers are reusable.
-    assert.deepEqual((await lm.generate({ messages: ask("capital of France") })).outputs, ["[[ ## answer ## ]]\nParis\n\n[[ ## completed ## ]]"]);
+    assert.deepEqual((await lm.generate({ messages: ask("capital of France") })).outputs, [
+      "[[ ## answer ## ]]\nParis\n\n[[ ## completed ## ]]",
+    ]);
     assert.deepEqual((await lm.generate({ messages: ask("France again") })).outputs.length, 1);
     const whole = await lm.generate({
       messages: [
@@ -81,9 +87,14 @@ describe("ScriptedLM (DSPy DummyLM semantics)", () => {
   it("followExamples falls back to the list when no demo matches, then throws", async () => {
     const first = golden.follow[0];
     assert.ok(first);
-    const messages = [...first.messages.slice(0, -1), { role: "user" as const, content: "[[ ## question ## ]]\nUnseen?" }];
+    const messages = [
+      ...first.messages.slice(0, -1),
+      { role: "user" as const, content: "[[ ## question ## ]]\nUnseen?" },
+    ];
     const lm = new ScriptedLM([{ answer: "fallback" }], { followExamples: true });
-    assert.deepEqual((await lm.generate({ messages })).outputs, ["[[ ## answer ## ]]\nfallback\n\n[[ ## completed ## ]]"]);
+    assert.deepEqual((await lm.generate({ messages })).outputs, [
+      "[[ ## answer ## ]]\nfallback\n\n[[ ## completed ## ]]",
+    ]);
     await assert.rejects(lm.generate({ messages }), /no demo matched/);
   });
 

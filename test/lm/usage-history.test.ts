@@ -44,9 +44,25 @@ describe("UsageTracker", () => {
     t.add("gpt", { promptTokens: 100, completionTokens: 100, totalTokens: 200 }, { provider: "openai", cached: true });
     const snap = t.snapshot();
     assert.deepEqual(snap.total, { promptTokens: 19, completionTokens: 9, totalTokens: 28, calls: 4, cachedCalls: 1 });
-    assert.deepEqual(snap.byModel["openai/gpt"], { promptTokens: 12, completionTokens: 8, totalTokens: 20, calls: 3, cachedCalls: 1 });
-    assert.deepEqual(snap.byModel["anthropic/claude"], { promptTokens: 7, completionTokens: 1, totalTokens: 8, calls: 1, cachedCalls: 0 });
-    assert.deepEqual(snap.lastCall, { model: "openai/gpt", usage: { promptTokens: 100, completionTokens: 100, totalTokens: 200 }, cached: true });
+    assert.deepEqual(snap.byModel["openai/gpt"], {
+      promptTokens: 12,
+      completionTokens: 8,
+      totalTokens: 20,
+      calls: 3,
+      cachedCalls: 1,
+    });
+    assert.deepEqual(snap.byModel["anthropic/claude"], {
+      promptTokens: 7,
+      completionTokens: 1,
+      totalTokens: 8,
+      calls: 1,
+      cachedCalls: 0,
+    });
+    assert.deepEqual(snap.lastCall, {
+      model: "openai/gpt",
+      usage: { promptTokens: 100, completionTokens: 100, totalTokens: 200 },
+      cached: true,
+    });
     // Snapshots are copies.
     snap.total.calls = 99;
     assert.equal(t.total.calls, 4);
@@ -61,7 +77,13 @@ describe("UsageTracker", () => {
     a.merge(b);
     a.merge(b.snapshot());
     const snap = a.snapshot();
-    assert.deepEqual(snap.byModel.m, { promptTokens: 9, completionTokens: 12, totalTokens: 21, calls: 3, cachedCalls: 0 });
+    assert.deepEqual(snap.byModel.m, {
+      promptTokens: 9,
+      completionTokens: 12,
+      totalTokens: 21,
+      calls: 3,
+      cachedCalls: 0,
+    });
     assert.deepEqual(snap.total, { promptTokens: 11, completionTokens: 14, totalTokens: 25, calls: 5, cachedCalls: 0 });
     a.reset();
     assert.deepEqual(a.snapshot(), {

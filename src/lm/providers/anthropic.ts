@@ -94,7 +94,11 @@ export class AnthropicMessagesLM implements LM {
     const results = await Promise.all(Array.from({ length: n }, () => this.generateOne(merged)));
     return {
       outputs: results.map((r) => r.outputs[0] ?? ""),
-      usage: results.reduce((acc, r) => addUsage(acc, r.usage), { promptTokens: 0, completionTokens: 0, totalTokens: 0 }),
+      usage: results.reduce((acc, r) => addUsage(acc, r.usage), {
+        promptTokens: 0,
+        completionTokens: 0,
+        totalTokens: 0,
+      }),
       model: results[0]?.model ?? this.model,
       cached: false,
       finishReasons: results.map((r) => r.finishReasons?.[0] ?? null),
@@ -107,17 +111,14 @@ export class AnthropicMessagesLM implements LM {
     for (let index = 0; index < n; index++) {
       const info = this.info();
       const body = { ...this.body(merged), stream: true };
-      const exchange = await withRetry(
-        async () => {
-          const ex = await postJSON(info, { ...this.headers(info), accept: "text/event-stream" }, body, merged.signal);
-          if (!ex.response.ok) {
-            const text = await readBody(ex);
-            throw statusError(ex.response, text, info, serverError(text), contextWindow(info));
-          }
-          return ex;
-        },
-        this.retryOptions(merged.signal),
-      );
+      const exchange = await withRetry(async () => {
+        const ex = await postJSON(info, { ...this.headers(info), accept: "text/event-stream" }, body, merged.signal);
+        if (!ex.response.ok) {
+          const text = await readBody(ex);
+          throw statusError(ex.response, text, info, serverError(text), contextWindow(info));
+        }
+        return ex;
+      }, this.retryOptions(merged.signal));
       yield* readStream(exchange, info, index);
     }
   }

@@ -142,7 +142,9 @@ export class OpenAIChatLM implements LM {
       const what = err === undefined ? "no choices" : `an error: ${scrubbedSnippet(err.message, info)}`;
       throw new LMBadResponseError(`${info.provider} returned ${what}.`, { ...base(info), status });
     }
-    const ordered = [...choices].sort((a, b) => tokenCount(isRecord(a) ? a.index : 0) - tokenCount(isRecord(b) ? b.index : 0));
+    const ordered = [...choices].sort(
+      (a, b) => tokenCount(isRecord(a) ? a.index : 0) - tokenCount(isRecord(b) ? b.index : 0),
+    );
     const outputs: string[] = [];
     const finishReasons: (string | null)[] = [];
     for (const choice of ordered) {
@@ -273,7 +275,8 @@ function serverError(text: string): ServerError {
   }
 }
 
-const CONTEXT_PATTERN = /context[ _-]?(length|window)|maximum context|too many tokens|prompt is too long|exceeds? the (model's )?max/i;
+const CONTEXT_PATTERN =
+  /context[ _-]?(length|window)|maximum context|too many tokens|prompt is too long|exceeds? the (model's )?max/i;
 
 function contextWindow(info: CallInfo) {
   return (status: number, server: ServerError): LMContextWindowError | undefined => {

@@ -90,7 +90,8 @@ export class ScriptedLM implements LM {
     for (const [index, text] of response.outputs.entries()) {
       const pieces = split(text, 4);
       for (const [k, delta] of pieces.entries()) {
-        if (request.signal?.aborted) throw new LMAbortedError(undefined, { provider: this.provider, model: this.model });
+        if (request.signal?.aborted)
+          throw new LMAbortedError(undefined, { provider: this.provider, model: this.model });
         yield k === pieces.length - 1 ? { index, delta, finishReason: "stop" } : { index, delta };
       }
     }
