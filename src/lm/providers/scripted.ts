@@ -39,6 +39,8 @@ export class ScriptedLM implements LM {
   readonly provider: string;
   readonly model: string;
   readonly defaults: LM["defaults"];
+  /** Scripted answers are consumed in order; replaying one from the cache would skip the script. */
+  readonly cacheable = false;
   /** Every request received, in order. */
   readonly requests: RecordedLMRequest[] = [];
   readonly #list: readonly ScriptedAnswer[] | undefined;

@@ -1,0 +1,26 @@
+export { ChatAdapter } from "./adapters/chat.js";
+export { AdapterParseError } from "./adapters/errors.js";
+export { JSONAdapter } from "./adapters/json.js";
+export type { Adapter } from "./adapters/types.js";
+export { Cache } from "./cache/cache.js";
+export { ConfigurationError, DSPexError, UnsupportedError } from "./errors.js";
+export { chainOfThought, inspectHistory, type LMOptions, lm, predict, signature } from "./facade.js";
+export { History } from "./lm/history.js";
+export { UsageTracker } from "./lm/usage.js";
+export {
+  LMAbortedError,
+  LMAuthError,
+  LMBadResponseError,
+  LMConnectionError,
+  LMContextWindowError,
+  LMError,
+  LMRateLimitError,
+  LMServerError,
+  LMTimeoutError,
+} from "./lm/errors.js";
+export { anthropic } from "./lm/providers/anthropic.js";
+export { openai } from "./lm/providers/openai.js";
+export { ScriptedLM } from "./lm/providers/scripted.js";
+export type { LM, LMRequest, LMResponse, LMStreamChunk, Message, Usage } from "./lm/types.js";
+export * from "./modules/index.js";
+export { Signature, SignatureError, type SignatureMap } from "./signature/index.js";

@@ -1,0 +1,13 @@
+/**
+ * The cache used when `configure()` names none: memory LRU in front of SQLite under the
+ * user's cache dir, as DSPy caches by default. Created on first use so that importing
+ * DSPex never touches the disk.
+ */
+import { Cache } from "../cache/cache.js";
+
+let instance: Cache | undefined;
+
+export function defaultCache(): Cache {
+  instance ??= new Cache();
+  return instance;
+}

@@ -1,0 +1,146 @@
+/**
+ * The Module base: `call()` wraps `forward()` with callbacks (DSPy's `__call__`), and the
+ * predictor walk, state dump/load and save/load follow DSPy's `BaseModule` so that files
+ * round-trip with Python `dspy`.
+ */
+import { randomUUID } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { DSPexError } from "../errors.js";
+import type { Fields } from "./example.js";
+import type { Prediction } from "./prediction.js";
+import { currentSettings } from "./settings.js";
+
+/** Marks objects whose state DSPy saves (its `Parameter`): in practice, Predict. */
+export const PARAMETER: unique symbol = Symbol.for("dspex.parameter");
+
+export interface Parameter {
+  readonly [PARAMETER]: true;
+  dumpState(): Record<string, unknown>;
+  loadState(state: Record<string, unknown>): void;
+}
+
+export type ProgramState = Record<string, unknown>;
+
+/** The versions DSPy records in `metadata.dependency_versions`; DSPy warns on mismatch, never fails. */
+export const DSPY_SAVE_METADATA = {
+  dependency_versions: { python: "3.11", dspy: "3.4.1", cloudpickle: "3.1" },
+} as const;
+
+export class ProgramStateError extends DSPexError {}
+
+export function isParameter(value: unknown): value is Parameter {
+  return typeof value === "object" && value !== null && PARAMETER in value;
+}
+
+export abstract class Module {
+  /** A compiled sub-module is frozen: its predictors are hidden from the walk, as in DSPy. */
+  compiled = false;
+
+  abstract forward(inputs: Fields): Promise<Prediction>;
+
+  /** Runs the module with callbacks; programs call sub-modules through this too. */
+  async call(inputs: Fields): Promise<Prediction> {
+    const callbacks = currentSettings().callbacks;
+    if (!callbacks || callbacks.length === 0) return this.forward(inputs);
+    const callId = randomUUID();
+    const module = this.constructor.name;
+    for (const cb of callbacks) cb.onModuleStart?.({ callId, module, inputs });
+    try {
+      const outputs = await this.forward(inputs);
+      for (const cb of callbacks) cb.onModuleEnd?.({ callId, module, outputs });
+      return outputs;
+    } catch (error) {
+      for (const cb of callbacks) cb.onModuleEnd?.({ callId, module, error });
+      throw error;
+    }
+  }
+
+  /** DSPy's `named_parameters`: every Predict reachable through properties, lists and records. */
+  namedParameters(): [string, Parameter][] {
+    const found: [string, Parameter][] = [];
+    const visited = new Set<unknown>();
+    const add = (name: string, value: unknown): void => {
+      if (isParameter(value)) {
+        if (!visited.has(value)) {
+          visited.add(value);
+          found.push([name, value]);
+        }
+      } else if (value instanceof Module && !value.compiled) {
+        for (const [sub, param] of value.namedParameters()) add(`${name}.${sub}`, param);
+      }
+    };
+    if (isParameter(this)) add("self", this);
+    for (const [name, value] of Object.entries(this)) {
+      if (isParameter(value) || value instanceof Module) add(name, value);
+      else if (Array.isArray(value)) value.forEach((item, i) => add(`${name}[${i}]`, item));
+      else if (value instanceof Map) for (const [k, item] of value) add(`${name}['${String(k)}']`, item);
+      else if (isPlainObject(value)) for (const [k, item] of Object.entries(value)) add(`${name}['${k}']`, item);
+    }
+    return found;
+  }
+
+  /** Named predictors (DSPy's `named_predictors`). */
+  namedPredictors(): [string, Parameter][] {
+    return this.namedParameters();
+  }
+
+  predictors(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** DSPy's JSON state: `{ "<path>": { demos, signature, lm, ... } }`. */
+  dumpState(): ProgramState {
+    return Object.fromEntries(this.namedParameters().map(([name, p]) => [name, p.dumpState()]));
+  }
+
+  /** Loads DSPy's state; every predictor is validated before any is changed. */
+  loadState(state: ProgramState): this {
+    const params = this.namedParameters();
+    for (const [name] of params) {
+      const entry = state[name];
+      if (typeof entry !== "object" || entry === null) {
+        throw new ProgramStateError(`Saved state has no entry for predictor "${name}"`, {
+          context: { predictor: name, saved: Object.keys(state).filter((k) => k !== "metadata") },
+          fix: "load a state saved from a program with the same structure (same predictor names)",
+        });
+      }
+    }
+    for (const [name, param] of params) param.loadState(state[name] as Record<string, unknown>);
+    return this;
+  }
+
+  /** Writes DSPy's `.json` save format (state plus metadata), loadable by Python `dspy`. */
+  async save(path: string): Promise<void> {
+    if (!path.endsWith(".json")) {
+      throw new ProgramStateError(`Cannot save to "${path}"`, { fix: "use a path ending in .json" });
+    }
+    const state = { ...this.dumpState(), metadata: DSPY_SAVE_METADATA };
+    await writeFile(path, `${JSON.stringify(state, null, 2)}\n`);
+  }
+
+  /** Reads a `.json` state saved by DSPex or by Python `dspy`. */
+  async load(path: string): Promise<this> {
+    let raw: string;
+    try {
+      raw = await readFile(path, "utf8");
+    } catch (cause) {
+      throw new ProgramStateError(`Cannot read saved program "${path}"`, { cause, fix: "check the path" });
+    }
+    let state: unknown;
+    try {
+      state = JSON.parse(raw);
+    } catch (cause) {
+      throw new ProgramStateError(`"${path}" is not valid JSON`, { cause, fix: "load a file written by save()" });
+    }
+    if (typeof state !== "object" || state === null || Array.isArray(state)) {
+      throw new ProgramStateError(`"${path}" does not hold a program state object`);
+    }
+    return this.loadState(state as ProgramState);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}

@@ -1,0 +1,198 @@
+/**
+ * Predict: formats a signature with the adapter, calls the LM (through the cache), parses
+ * the completions, and records the call in the trace for optimizers. Its behaviour follows
+ * DSPy's `Predict.forward`, including the one-time JSONAdapter fallback.
+ */
+import { AdapterParseError } from "../adapters/errors.js";
+import { ChatAdapter } from "../adapters/chat.js";
+import { JSONAdapter } from "../adapters/json.js";
+import type { Adapter } from "../adapters/types.js";
+import { cachedGenerate } from "../cache/cached-lm.js";
+import type { LM, LMRequest, LMResponse } from "../lm/types.js";
+import { allowsNone } from "../signature/types.js";
+import { Signature, type SignatureMap, type SignatureState } from "../signature/signature.js";
+import { defaultCache } from "./default-cache.js";
+import { recordCall } from "./record-call.js";
+import { InputError, NoLMError } from "./errors.js";
+import type { Fields } from "./example.js";
+import { Module, PARAMETER, type Parameter, ProgramStateError } from "./module.js";
+import { Prediction } from "./prediction.js";
+import { currentSettings, type Settings } from "./settings.js";
+
+/** Per-module and per-call LM settings (DSPy's `**config`). */
+export interface PredictConfig {
+  temperature?: number;
+  maxTokens?: number;
+  n?: number;
+  stop?: string[];
+  rolloutId?: string | number;
+  providerOptions?: Record<string, unknown>;
+  /** false skips the cache for this module or call. */
+  cache?: boolean;
+}
+
+export interface PredictCallOptions {
+  config?: PredictConfig;
+  demos?: readonly Fields[];
+  lm?: LM;
+  signature?: Signature;
+  signal?: AbortSignal;
+}
+
+const chatAdapter = new ChatAdapter();
+const jsonAdapter = new JSONAdapter();
+
+export class Predict extends Module implements Parameter {
+  readonly [PARAMETER] = true as const;
+  signature: Signature;
+  demos: Fields[] = [];
+  config: PredictConfig;
+  lm: LM | undefined = undefined;
+  traces: unknown[] = [];
+  train: unknown[] = [];
+
+  constructor(signature: string | Signature | SignatureMap, config: PredictConfig = {}) {
+    super();
+    this.signature = Signature.from(signature);
+    this.config = config;
+  }
+
+  override call(inputs: Fields, options?: PredictCallOptions): Promise<Prediction> {
+    return options ? this.forward(inputs, options) : super.call(inputs);
+  }
+
+  async forward(inputs: Fields, options: PredictCallOptions = {}): Promise<Prediction> {
+    const settings = currentSettings();
+    const lm = options.lm ?? this.lm ?? settings.lm;
+    if (!lm) throw new NoLMError(`Predict(${this.signature.spec})`);
+    const signature = options.signature ?? this.signature;
+    const demos = options.demos ?? this.demos;
+    const config = options.config ? { ...this.config, ...options.config } : this.config;
+    const callInputs = checkInputs(signature, inputs);
+
+    const adapter = settings.adapter ?? chatAdapter;
+    let completions: Fields[];
+    let response: LMResponse;
+    try {
+      [completions, response] = await this.generate(lm, adapter, signature, demos, callInputs, config, settings, options);
+    } catch (error) {
+      // DSPy retries once with JSONAdapter when ChatAdapter's output cannot be parsed.
+      if (!(error instanceof AdapterParseError) || adapter.name !== "chat" || settings.useJSONFallback === false) {
+        throw error;
+      }
+      [completions, response] = await this.generate(
+        lm,
+        jsonAdapter,
+        signature,
+        demos,
+        callInputs,
+        config,
+        settings,
+        options,
+      );
+    }
+
+    const prediction = Prediction.fromCompletions(completions);
+    prediction.lmUsage = response.usage;
+    const trace = settings.trace;
+    if (trace) {
+      const max = settings.maxTraceSize ?? 10_000;
+      if (trace.length >= max) trace.shift();
+      trace.push({ predictor: this, inputs: callInputs, prediction });
+    }
+    return prediction;
+  }
+
+  private async generate(
+    lm: LM,
+    adapter: Adapter,
+    signature: Signature,
+    demos: readonly Fields[],
+    inputs: Fields,
+    config: PredictConfig,
+    settings: Settings,
+    options: PredictCallOptions,
+  ): Promise<[Fields[], LMResponse]> {
+    const request = buildRequest(adapter.format(signature, demos, inputs), config, lm, options.signal);
+    if (adapter.responseFormat) {
+      const format = adapter.responseFormat(signature);
+      if (format) request.responseFormat = format;
+    }
+    const cache = settings.cache === false || lm.cacheable === false ? undefined : (settings.cache ?? defaultCache());
+    const started = Date.now();
+    const response = await cachedGenerate(lm, request, cache, { enabled: config.cache, adapter: adapter.name });
+    recordCall(settings, lm, request, response, started);
+    return [response.outputs.map((text) => adapter.parse(signature, text)), response];
+  }
+
+  /** DSPy's Predict state: `{ traces, train, demos, signature, lm }`. */
+  override dumpState(): Record<string, unknown> {
+    return {
+      traces: this.traces,
+      train: this.train,
+      demos: this.demos.map((d) => (typeof d.toDict === "function" ? (d.toDict as () => Fields)() : { ...d })),
+      signature: this.signature.dumpState(),
+      lm: null,
+    };
+  }
+
+  override loadState(state: Record<string, unknown>): this {
+    const sig = state.signature as SignatureState | undefined;
+    if (!sig || typeof sig.instructions !== "string" || !Array.isArray(sig.fields)) {
+      throw new ProgramStateError("Predictor state has no valid `signature` entry", {
+        fix: "load a state saved by DSPex or Python dspy (save format: { demos, signature, lm })",
+      });
+    }
+    this.signature = this.signature.loadState(sig);
+    this.demos = Array.isArray(state.demos) ? (state.demos as Fields[]).map((d) => ({ ...d })) : [];
+    this.traces = Array.isArray(state.traces) ? state.traces : [];
+    this.train = Array.isArray(state.train) ? state.train : [];
+    return this;
+  }
+
+  reset(): void {
+    this.lm = undefined;
+    this.traces = [];
+    this.train = [];
+    this.demos = [];
+  }
+}
+
+function buildRequest(
+  messages: LMRequest["messages"],
+  config: PredictConfig,
+  lm: LM,
+  signal: AbortSignal | undefined,
+): LMRequest {
+  const request: LMRequest = { messages };
+  if (config.temperature !== undefined) request.temperature = config.temperature;
+  if (config.maxTokens !== undefined) request.maxTokens = config.maxTokens;
+  if (config.stop !== undefined) request.stop = config.stop;
+  if (config.rolloutId !== undefined) request.rolloutId = config.rolloutId;
+  if (config.providerOptions !== undefined) request.providerOptions = config.providerOptions;
+  if (signal) request.signal = signal;
+  const n = config.n ?? lm.defaults?.n ?? 1;
+  if (n > 1) {
+    request.n = n;
+    // DSPy raises a near-greedy temperature for n > 1, or every completion would be the same.
+    const temperature = request.temperature ?? lm.defaults?.temperature;
+    if (temperature === undefined || temperature <= 0.15) request.temperature = 0.7;
+  }
+  return request;
+}
+
+function checkInputs(signature: Signature, inputs: Fields): Fields {
+  if (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) {
+    throw new InputError(`Predict(${signature.spec}) takes an object of inputs`, {
+      fix: `call it as .call({ ${signature.inputFields.map((f) => `${f.name}: ...`).join(", ")} })`,
+    });
+  }
+  const missing = signature.inputFields.filter((f) => !(f.name in inputs) && !allowsNone(f.type)).map((f) => f.name);
+  if (missing.length > 0) {
+    throw new InputError(`Missing input field${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`, {
+      context: { signature: signature.spec, given: Object.keys(inputs) },
+      fix: `pass { ${missing.map((m) => `${m}: ...`).join(", ")} }`,
+    });
+  }
+  return inputs;
+}

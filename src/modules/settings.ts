@@ -1,0 +1,66 @@
+/**
+ * Configuration: one `configure()` for process-wide defaults plus `context()` for scoped
+ * overrides on AsyncLocalStorage (DSPy's `dspy.context`), so that concurrent requests in one
+ * server never see each other's LM, adapter, trace or cache choices.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Adapter } from "../adapters/types.js";
+import type { Cache } from "../cache/cache.js";
+import type { History } from "../lm/history.js";
+import type { LM } from "../lm/types.js";
+import type { UsageTracker } from "../lm/usage.js";
+import type { Fields } from "./example.js";
+import type { Prediction } from "./prediction.js";
+
+/** One predictor call as seen by optimizers: which predictor, its inputs, its prediction. */
+export interface TraceEntry {
+  predictor: import("./predict.js").Predict;
+  inputs: Fields;
+  prediction: Prediction;
+}
+
+export interface ModuleCallback {
+  onModuleStart?(event: { callId: string; module: string; inputs: Fields }): void;
+  onModuleEnd?(event: { callId: string; module: string; outputs?: Prediction; error?: unknown }): void;
+  onLMStart?(event: { callId: string; model: string; messages: readonly { role: string; content: string }[] }): void;
+  onLMEnd?(event: { callId: string; model: string; outputs?: string[]; cached?: boolean; error?: unknown }): void;
+}
+
+export interface Settings {
+  lm?: LM;
+  adapter?: Adapter;
+  /** The response cache; `false` turns caching off. Unset means the default cache, created on first use. */
+  cache?: Cache | false;
+  /** When set, every predictor call is appended here (DSPy's `settings.trace`). */
+  trace?: TraceEntry[];
+  maxTraceSize?: number;
+  callbacks?: readonly ModuleCallback[];
+  /** Where LM calls are recorded for inspectHistory(); default: one process-wide history of 1,000 calls. */
+  history?: History;
+  /** Aggregates token usage of the calls made in this scope, when set. */
+  usage?: UsageTracker;
+  /** Whether ChatAdapter parse failures retry once with JSONAdapter (DSPy's default: yes). */
+  useJSONFallback?: boolean;
+}
+
+const storage = new AsyncLocalStorage<Settings>();
+let root: Settings = {};
+
+/** Sets process-wide defaults. Later calls merge over earlier ones. */
+export function configure(settings: Settings): void {
+  root = { ...root, ...settings };
+}
+
+/** Runs `fn` with `overrides` merged over the current settings, for everything it awaits. */
+export function context<T>(overrides: Settings, fn: () => T): T {
+  return storage.run({ ...currentSettings(), ...overrides }, fn);
+}
+
+export function currentSettings(): Settings {
+  return storage.getStore() ?? root;
+}
+
+/** Resets process-wide defaults; for tests. */
+export function resetSettings(): void {
+  root = {};
+}
