@@ -6,6 +6,8 @@ import { recordingLogger, response } from "./helpers.js";
 import { hasRedisServer, type RedisServer, startRedis } from "./redis-server.js";
 
 const available = hasRedisServer();
+// CI installs redis-server (.ci/run), so there a missing server is a failure, not a skip.
+if (!available && process.env.CI) throw new Error("redis-server is missing on CI: .ci/run should install it");
 
 describe("RedisStore (real redis-server on loopback)", {
   skip: available ? false : "redis-server is not installed",
