@@ -1,0 +1,69 @@
+/**
+ * DSPy's value formatting for prompts (`format_field_value`, `serialize_for_json`): a list given
+ * to a `str` field becomes a numbered list of «blobs»; dicts and lists become JSON with Python's
+ * separators; scalars are printed the way Python's `str()` prints them.
+ */
+import type { Field } from "../signature/signature.js";
+import type { TypeNode } from "../signature/types.js";
+import { History } from "./history.js";
+import { PyFloat, PyTuple, pyJsonDumps, pyStr, setOwn } from "./py.js";
+
+/**
+ * pydantic's `dump_python(mode="json")` for the values a TS caller can hand us: objects with
+ * `toDict`/`toJSON` (Example, Prediction, History, Date) are unwrapped, Maps become objects and
+ * Sets/tuples become lists. Scalars are returned as they are.
+ */
+export function serializeForJson(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  const t = typeof value;
+  if (t === "string" || t === "number" || t === "boolean") return value;
+  if (t === "bigint") return value;
+  if (t !== "object") return String(value);
+  if (value instanceof PyFloat) return value;
+  if (Array.isArray(value)) return value.map(serializeForJson);
+  if (value instanceof PyTuple) return value.items.map(serializeForJson);
+  if (value instanceof History) return { messages: value.messages.map(serializeForJson) };
+  if (value instanceof Set) return [...value].map(serializeForJson);
+  if (value instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of value) setOwn(out, String(k), serializeForJson(v));
+    return out;
+  }
+  const obj = value as { toDict?: () => unknown; toJSON?: () => unknown };
+  if (typeof obj.toDict === "function") return serializeForJson(obj.toDict());
+  if (typeof obj.toJSON === "function") return serializeForJson(obj.toJSON());
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) setOwn(out, k, serializeForJson(v));
+  return out;
+}
+
+/** DSPy's `format_field_value(field_info, value)`. */
+export function formatFieldValue(field: Pick<Field, "type">, value: unknown): string {
+  if (Array.isArray(value) && field.type.kind === "str") return formatInputList(value);
+  return formatValue(value, field.type);
+}
+
+/** `format_field_value` for a value whose field type is `hint` (used for non-list-to-str cases). */
+export function formatValue(value: unknown, hint?: TypeNode): string {
+  const jsonable = serializeForJson(value);
+  if (jsonable !== null && typeof jsonable === "object" && !(jsonable instanceof PyFloat)) {
+    return pyJsonDumps(jsonable, hint);
+  }
+  return pyStr(jsonable, hint);
+}
+
+function formatInputList(items: unknown[]): string {
+  if (items.length === 0) return "N/A";
+  if (items.length === 1) return formatBlob(pyStr(items[0]));
+  let out = "";
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out += "\n";
+    out += `[${i + 1}] ${formatBlob(pyStr(items[i]))}`;
+  }
+  return out;
+}
+
+function formatBlob(blob: string): string {
+  if (!blob.includes("\n") && !blob.includes("«") && !blob.includes("»")) return `«${blob}»`;
+  return `«««\n    ${blob.replaceAll("\n", "\n    ")}\n»»»`;
+}

@@ -1,0 +1,12 @@
+export type { FormatPlan } from "./base.js";
+export { BaseAdapter } from "./base.js";
+export { ChatAdapter } from "./chat.js";
+export { AdapterParseError } from "./errors.js";
+export { formatFieldValue, serializeForJson } from "./format-value.js";
+export { History } from "./history.js";
+export { JSONAdapter } from "./json.js";
+export { repairJsonLoads } from "./json-repair.js";
+export { literalEval } from "./literal-eval.js";
+export { parseValue } from "./parse-value.js";
+export { floatRepr, pyJsonDumps, pyRepr, pyStr, toPlain } from "./py.js";
+export type { Adapter, FieldValues } from "./types.js";

@@ -1,0 +1,476 @@
+/**
+ * The behaviour of Python's `json_repair.loads` (0.64, the version DSPy 3.4.1 pins) that DSPy's
+ * parsing relies on: valid JSON first; otherwise skip prose until a container, accept single
+ * quotes, unquoted keys and words, Python literals inside containers, trailing commas, missing
+ * closers and tuples; several top-level values become a list; nothing found gives "".
+ * The npm `jsonrepair` package differs on exactly these points (it turns prose into a string),
+ * hence this port of the relevant rules. Exotic heuristics of the Python library are not ported.
+ */
+import { strictJsonLoads, strictRawDecode } from "./json-strict.js";
+import { isPySpace, PyFloat, pyStrip, pyTruthy, setOwn } from "./py.js";
+
+type Ctx = "array" | "key" | "value";
+
+const QUOTES = new Set(['"', "'", "“", "”"]);
+const NUMBER_CHARS = new Set("0123456789-.eE/,_");
+const LITERALS: [string, boolean | null][] = [
+  ["true", true],
+  ["false", false],
+  ["null", null],
+  ["none", null],
+];
+
+const isAlpha = (ch: string | undefined): boolean => ch !== undefined && /^\p{L}$/u.test(ch);
+const isDigit = (ch: string | undefined): boolean => ch !== undefined && /^\p{Nd}$/u.test(ch);
+
+class RepairParser {
+  i = 0;
+  readonly ctx: Ctx[] = [];
+  private triedSuffix = false;
+
+  constructor(readonly s: string) {}
+
+  /** `_parse_top_level`: repeated values at the top level become a list. */
+  parseTop(): unknown {
+    const first = this.parseJson();
+    if (this.i >= this.s.length) return first;
+    const list: unknown[] = [first];
+    while (this.i < this.s.length) {
+      const commaSeparated = this.nextIsCommaSeparated();
+      const j = this.parseJson();
+      if (pyTruthy(j)) {
+        const last = list[list.length - 1];
+        if (!commaSeparated && sameShape(last, j)) list.pop();
+        else if (!pyTruthy(last)) list.pop();
+        list.push(j);
+      } else {
+        this.i++;
+      }
+    }
+    return list.length === 1 ? list[0] : list;
+  }
+
+  private nextIsCommaSeparated(): boolean {
+    let k = this.i;
+    while (k < this.s.length && isPySpace(this.s[k]!)) k++;
+    if (this.s[k] === ",") return true;
+    k = this.i - 1;
+    while (k >= 0 && isPySpace(this.s[k]!)) k--;
+    return k >= 0 && this.s[k] === ",";
+  }
+
+  /** `parse_json`: at the top level only containers start a value; inside, anything does. */
+  parseJson(): unknown {
+    const s = this.s;
+    const top = this.ctx.length === 0;
+    let checkInitialQuote = this.i === 0 && top;
+    for (;;) {
+      const ch = s[this.i];
+      if (ch === undefined) return "";
+      if (top && (ch === "{" || ch === "[") && !this.triedSuffix && this.trailingContentAfterFirstContainer()) {
+        this.triedSuffix = true;
+        const decoded = strictRawDecode(s, this.i);
+        if (decoded) {
+          this.i = decoded.end;
+          return decoded.value;
+        }
+      }
+      if (ch === "{") {
+        this.i++;
+        return this.parseObject();
+      }
+      if (ch === "[") {
+        this.i++;
+        return this.parseArray("]");
+      }
+      if (ch === "(" && (!top || this.topLevelParenCanStart())) return this.parseParenthesized();
+      if (!top && (QUOTES.has(ch) || isAlpha(ch))) return this.parseString();
+      if (!top && (isDigit(ch) || ch === "-" || ch === ".")) return this.parseNumber();
+      if (ch === "#" || ch === "/") {
+        this.skipComment();
+        if (!top) return "";
+        continue;
+      }
+      if (QUOTES.has(ch) && checkInitialQuote) {
+        checkInitialQuote = false;
+        const obj = this.missingOpeningBrace(ch);
+        if (obj) return obj.value;
+      }
+      this.i++;
+    }
+  }
+
+  /** `_initial_container_has_non_comma_trailing_content`. */
+  private trailingContentAfterFirstContainer(): boolean {
+    if (this.i !== 0) return true;
+    const s = this.s;
+    const stack: string[] = [];
+    let inString = false;
+    let escaped = false;
+    for (let k = 0; k < s.length; k++) {
+      const c = s[k]!;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === "\\") escaped = true;
+        else if (c === '"') inString = false;
+        continue;
+      }
+      if (c === '"') inString = true;
+      else if (c === "{" || c === "[") stack.push(c === "{" ? "}" : "]");
+      else if (c === "}" || c === "]") {
+        if (stack.length === 0 || stack.pop() !== c) return false;
+        if (stack.length === 0) {
+          let t = k + 1;
+          while (t < s.length && isPySpace(s[t]!)) t++;
+          return t < s.length && s[t] !== ",";
+        }
+      }
+    }
+    return false;
+  }
+
+  /** `_try_parse_missing_opening_object`: `"a": 1}` read as `{"a": 1}`. */
+  private missingOpeningBrace(quote: string): { value: unknown } | undefined {
+    const s = this.s;
+    const close = s.indexOf(quote, 1);
+    if (close < 0) return undefined;
+    let k = close + 1;
+    while (k < s.length && isPySpace(s[k]!)) k++;
+    if (s[k] !== ":" || pyStrip(s).slice(-1) !== "}") return undefined;
+    const decoded = strictJsonLoads(`{${s}`);
+    if (!decoded) return undefined;
+    this.i = s.length;
+    return decoded;
+  }
+
+  private skipWs(): void {
+    while (this.i < this.s.length && isPySpace(this.s[this.i]!)) this.i++;
+  }
+
+  private skipWsAndComments(): void {
+    for (;;) {
+      this.skipWs();
+      const ch = this.s[this.i];
+      if (ch !== "#" && !(ch === "/" && (this.s[this.i + 1] === "/" || this.s[this.i + 1] === "*"))) return;
+      this.skipComment();
+    }
+  }
+
+  private skipComment(): void {
+    const s = this.s;
+    const ch = s[this.i];
+    if (ch === "#" || (ch === "/" && s[this.i + 1] === "/")) {
+      const stops = new Set(["\n", "\r"]);
+      if (ch === "#") {
+        if (this.ctx.includes("array")) stops.add("]");
+        if (this.ctx.includes("value")) stops.add("}");
+        if (this.ctx.includes("key")) stops.add(":");
+      }
+      while (this.i < s.length && !stops.has(s[this.i]!)) this.i++;
+    } else if (ch === "/" && s[this.i + 1] === "*") {
+      const end = s.indexOf("*/", this.i + 2);
+      this.i = end < 0 ? s.length : end + 2;
+    } else {
+      this.i++;
+    }
+  }
+
+  private parseObject(): Record<string, unknown> {
+    const s = this.s;
+    const obj: Record<string, unknown> = {};
+    for (;;) {
+      this.skipWsAndComments();
+      const ch = s[this.i];
+      if (ch === undefined) return obj;
+      if (ch === "}") {
+        this.i++;
+        return obj;
+      }
+      if (ch === ",") {
+        this.i++;
+        continue;
+      }
+      this.ctx.push("key");
+      const key = QUOTES.has(ch) ? this.parseQuoted() : this.readUnquoted(new Set([":", ",", "}"]));
+      this.ctx.pop();
+      this.skipWsAndComments();
+      if (s[this.i] === ":") this.i++;
+      this.skipWsAndComments();
+      const next = s[this.i];
+      let value: unknown = "";
+      if (next !== undefined && next !== "," && next !== "}") {
+        this.ctx.push("value");
+        value = this.parseJson();
+        this.ctx.pop();
+      }
+      setOwn(obj, String(key), value);
+    }
+  }
+
+  private parseArray(closing: "]" | ")"): unknown[] {
+    const s = this.s;
+    const arr: unknown[] = [];
+    this.ctx.push("array");
+    for (;;) {
+      this.skipWsAndComments();
+      const ch = s[this.i];
+      if (ch === undefined || ch === closing || ch === "}") break;
+      if (ch === ",") {
+        this.i++;
+        continue;
+      }
+      let value: unknown;
+      if (QUOTES.has(ch) && this.quotedIsKey(ch)) value = this.parseObject();
+      else if (QUOTES.has(ch)) value = this.parseString();
+      else value = this.parseJson();
+      const after = s[this.i];
+      if (isStrictlyEmpty(value) && after !== closing && after !== ",") this.i++;
+      else if (value === "..." && s[this.i - 1] === ".") {
+        // a stray ellipsis in a list is dropped
+      } else arr.push(value);
+    }
+    this.ctx.pop();
+    this.i++;
+    return arr;
+  }
+
+  /** A quoted string followed by ':' inside an array is an object missing its '{'. */
+  private quotedIsKey(quote: string): boolean {
+    const close = this.s.indexOf(quote === "“" ? "”" : quote, this.i + 1);
+    if (close < 0) return false;
+    let k = close + 1;
+    while (k < this.s.length && isPySpace(this.s[k]!)) k++;
+    return this.s[k] === ":";
+  }
+
+  private parseParenthesized(): unknown {
+    const explicitTuple = this.parenIsExplicitTuple();
+    this.i++;
+    const values = this.parseArray(")");
+    return explicitTuple || values.length !== 1 ? values : values[0];
+  }
+
+  /** `parenthesized_is_explicit_tuple`: `()` and `(a, b)` are tuples, `(a)` is a grouped value. */
+  private parenIsExplicitTuple(): boolean {
+    const s = this.s;
+    let depth = 0;
+    let quote: string | undefined;
+    let backslashes = 0;
+    let content = false;
+    for (let k = this.i + 1; k < s.length; k++) {
+      const ch = s[k]!;
+      if (ch === "\\") {
+        backslashes++;
+        continue;
+      }
+      if (quote !== undefined) {
+        if (ch === quote && backslashes % 2 === 0) quote = undefined;
+        backslashes = 0;
+        continue;
+      }
+      if (QUOTES.has(ch) && backslashes % 2 === 0) {
+        quote = ch;
+        if (depth === 0) content = true;
+        backslashes = 0;
+        continue;
+      }
+      backslashes = 0;
+      if (!isPySpace(ch) && ch !== "," && ch !== ")" && depth === 0) content = true;
+      if (ch === "(" || ch === "[" || ch === "{") depth++;
+      else if (ch === ")" || ch === "]" || ch === "}") {
+        if (depth === 0) {
+          if (ch === ")") return !content;
+        } else depth--;
+      } else if (ch === "," && depth === 0) return true;
+    }
+    return !content;
+  }
+
+  /** `top_level_parenthesized_can_start_value`: a '(' alone on its line that opens a value. */
+  private topLevelParenCanStart(): boolean {
+    const s = this.s;
+    for (let k = this.i - 1; k >= 0; k--) {
+      const ch = s[k]!;
+      if (ch === "\n" || ch === "\r") break;
+      if (!isPySpace(ch)) return false;
+    }
+    let k = this.i + 1;
+    while (k < s.length && isPySpace(s[k]!)) k++;
+    const first = s[k];
+    if (first === undefined) return false;
+    const inner = s.slice(k, k + 5).toLowerCase();
+    if (
+      !")[{(".includes(first) &&
+      !QUOTES.has(first) &&
+      !isDigit(first) &&
+      first !== "-" &&
+      first !== "." &&
+      !["true", "null", "none"].includes(inner.slice(0, 4)) &&
+      inner !== "false"
+    ) {
+      return false;
+    }
+    let depth = 0;
+    let quote: string | undefined;
+    let backslashes = 0;
+    for (let j = this.i + 1; j < s.length; j++) {
+      const ch = s[j]!;
+      if (ch === "\\") {
+        backslashes++;
+        continue;
+      }
+      if (quote !== undefined) {
+        if (ch === quote && backslashes % 2 === 0) quote = undefined;
+        backslashes = 0;
+        continue;
+      }
+      if (QUOTES.has(ch) && backslashes % 2 === 0) {
+        quote = ch;
+        backslashes = 0;
+        continue;
+      }
+      backslashes = 0;
+      if (ch === "(" || ch === "[" || ch === "{") depth++;
+      else if (ch === ")" && depth === 0) {
+        for (let t = j + 1; t < s.length; t++) {
+          if (s[t] === "\n" || s[t] === "\r") return true;
+          if (!isPySpace(s[t]!)) return false;
+        }
+        return true;
+      } else if (ch === ")" || ch === "]" || ch === "}") depth = Math.max(0, depth - 1);
+    }
+    return true;
+  }
+
+  private parseString(): unknown {
+    const ch = this.s[this.i]!;
+    if (QUOTES.has(ch)) return this.parseQuoted();
+    const literal = this.literal();
+    if (literal) return literal.value;
+    const inArray = this.ctx[this.ctx.length - 1] === "array";
+    return this.readUnquoted(new Set(inArray ? [",", "]", ")"] : [",", "}"]));
+  }
+
+  private literal(): { value: boolean | null } | undefined {
+    const s = this.s;
+    for (const [word, value] of LITERALS) {
+      if (s.slice(this.i, this.i + word.length).toLowerCase() !== word) continue;
+      const next = s[this.i + word.length];
+      if (next === undefined || isPySpace(next) || ",)]}".includes(next)) {
+        this.i += word.length;
+        return { value };
+      }
+    }
+    return undefined;
+  }
+
+  private readUnquoted(stops: Set<string>): string {
+    const start = this.i;
+    while (this.i < this.s.length && !stops.has(this.s[this.i]!)) this.i++;
+    return pyStrip(this.s.slice(start, this.i));
+  }
+
+  /** A quoted string; without its closing quote it runs to the end, less trailing closers. */
+  private parseQuoted(): string {
+    const s = this.s;
+    const open = s[this.i]!;
+    const close = open === "“" ? "”" : open;
+    let out = "";
+    let k = this.i + 1;
+    while (k < s.length) {
+      const c = s[k]!;
+      if (c === close || (open === "”" && c === "“")) {
+        this.i = k + 1;
+        return out;
+      }
+      if (c === "\\" && k + 1 < s.length) {
+        const e = s[k + 1]!;
+        const map: Record<string, string> = { n: "\n", t: "\t", r: "\r", b: "\b", f: "\f", "/": "/" };
+        if (e === "u" && /^[0-9a-fA-F]{4}$/.test(s.slice(k + 2, k + 6))) {
+          out += String.fromCharCode(Number.parseInt(s.slice(k + 2, k + 6), 16));
+          k += 6;
+          continue;
+        }
+        out += map[e] ?? e;
+        k += 2;
+        continue;
+      }
+      out += c;
+      k++;
+    }
+    this.i = s.length;
+    return out.replace(/[\s}\]]+$/u, "");
+  }
+
+  /** `parse_number`, including its fallbacks to a string. */
+  private parseNumber(): unknown {
+    const s = this.s;
+    const start = this.i;
+    const inArray = this.ctx[this.ctx.length - 1] === "array";
+    let num = "";
+    let ch = s[this.i];
+    while (
+      ch !== undefined &&
+      (NUMBER_CHARS.has(ch) || (ch === "+" && /[eE]$/.test(num))) &&
+      !(inArray && ch === ",")
+    ) {
+      if (ch !== "_") num += ch;
+      this.i++;
+      ch = s[this.i];
+    }
+    if (isAlpha(s[this.i])) {
+      this.i = start;
+      return this.parseString();
+    }
+    if (num && "+-eE/,".includes(num[num.length - 1]!)) {
+      num = num.slice(0, -1);
+      this.i--;
+    }
+    if (num.includes(",")) return num;
+    if (/[.eE]/.test(num)) {
+      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(num)) return num;
+      const f = Number(num);
+      return Number.isInteger(f) ? new PyFloat(f) : f;
+    }
+    return /^[+-]?\d+$/.test(num) ? Number(num) : num;
+  }
+}
+
+function isStrictlyEmpty(v: unknown): boolean {
+  if (v === "") return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return v !== null && typeof v === "object" && !(v instanceof PyFloat) && Object.keys(v).length === 0;
+}
+
+/** `ObjectComparer.is_same_object`: same types and same keys, recursively. */
+function sameShape(a: unknown, b: unknown): boolean {
+  const kind = (v: unknown) =>
+    v === null
+      ? "null"
+      : Array.isArray(v)
+        ? "list"
+        : v instanceof PyFloat
+          ? "float"
+          : typeof v === "number"
+            ? Number.isInteger(v)
+              ? "int"
+              : "float"
+            : typeof v;
+  if (kind(a) !== kind(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameShape(x, b[i]));
+  if (kind(a) === "object") {
+    const ao = a as Record<string, unknown>;
+    const bo = b as Record<string, unknown>;
+    const keys = Object.keys(ao);
+    if (keys.length !== Object.keys(bo).length) return false;
+    return keys.every((k) => Object.hasOwn(bo, k) && sameShape(ao[k], bo[k]));
+  }
+  return true;
+}
+
+/** Python's `json_repair.loads(text)`. Returns "" when no value could be found. */
+export function repairJsonLoads(text: string): unknown {
+  const strict = strictJsonLoads(text);
+  if (strict) return strict.value;
+  return new RepairParser(text).parseTop();
+}

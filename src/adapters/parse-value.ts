@@ -1,0 +1,51 @@
+/**
+ * DSPy's `parse_value(value, annotation)`: str stays as it is; Literal tolerates quotes and a
+ * `Literal[...]` wrapper; other text goes through json_repair, then `ast.literal_eval`, then
+ * pydantic validation against the type.
+ */
+import type { TypeNode } from "../signature/types.js";
+import { repairJsonLoads } from "./json-repair.js";
+import { LiteralEvalError, literalEval } from "./literal-eval.js";
+import { PyFloat, pyStr, pyStrip } from "./py.js";
+import { validate } from "./validate.js";
+
+export { ValidationFailure } from "./validate.js";
+
+/** Returns the validated value, still carrying PyFloat/PyTuple wrappers (see `toPlain`). */
+export function parseValue(value: unknown, type: TypeNode): unknown {
+  if (type.kind === "str") return pyStr(value);
+
+  if (type.kind === "literal") {
+    const allowed = type.values;
+    const plain = value instanceof PyFloat ? value.value : value;
+    if (allowed.some((a) => a === plain && typeof a === typeof plain)) return plain;
+    if (typeof value === "string") {
+      let v = pyStrip(value);
+      if ((v.startsWith("Literal[") || v.startsWith("str[")) && v.endsWith("]")) v = v.slice(v.indexOf("[") + 1, -1);
+      if (v.length > 1 && v[0] === v[v.length - 1] && (v[0] === '"' || v[0] === "'")) v = v.slice(1, -1);
+      if (allowed.includes(v)) return v;
+      value = v;
+    }
+  }
+
+  if (typeof value !== "string") return validate(value, type);
+
+  if (
+    type.kind === "union" &&
+    type.options.some((o) => o.kind === "none") &&
+    type.options.some((o) => o.kind === "str")
+  ) {
+    return validate(value, type);
+  }
+
+  let candidate = repairJsonLoads(value);
+  if (candidate === "" && value !== "") {
+    try {
+      candidate = literalEval(value);
+    } catch (e) {
+      if (!(e instanceof LiteralEvalError)) throw e;
+      candidate = value;
+    }
+  }
+  return validate(candidate, type);
+}

@@ -1,0 +1,199 @@
+/**
+ * pydantic v2's lax-mode `TypeAdapter(t).validate_python(value)` for the field types a signature
+ * can declare. This is the last step of DSPy's `parse_value`, so its coercions ("3" -> 3,
+ * "yes" -> True, 3.0 -> 3, tuples -> lists) and its refusals (3.5 -> int, 3 -> str) are
+ * reproduced here. Unions use pydantic's "smart" mode: an exact match wins over a coercion.
+ */
+import type { LiteralValue, TypeNode } from "../signature/types.js";
+import { PyFloat, PyTuple, pyRepr, setOwn } from "./py.js";
+
+export class ValidationFailure extends Error {}
+
+const TRUE_WORDS = new Set(["1", "on", "t", "true", "y", "yes"]);
+const FALSE_WORDS = new Set(["0", "off", "f", "false", "n", "no"]);
+const INT_TEXT = /^[+-]?\d(?:_?\d)*$/;
+const INT_WITH_ZERO_FRACTION = /^[+-]?\d(?:_?\d)*\.0*$/;
+const FLOAT_TEXT = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
+const SPECIAL_FLOAT = /^[+-]?(inf|infinity|nan)$/i;
+// pydantic strips these around numbers given as strings.
+const numericText = (s: string) => s.replace(/^[\s]+|[\s]+$/g, "");
+
+const isFloat = (v: unknown): v is number | PyFloat =>
+  v instanceof PyFloat || (typeof v === "number" && !Number.isInteger(v));
+const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
+const isList = (v: unknown): v is unknown[] | PyTuple => Array.isArray(v) || v instanceof PyTuple;
+const itemsOf = (v: unknown[] | PyTuple): unknown[] => (Array.isArray(v) ? v : v.items);
+const isDict = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !isList(v) && !(v instanceof PyFloat);
+
+function fail(expected: string, value: unknown): never {
+  throw new ValidationFailure(`${expected} [input_value=${pyRepr(value)}]`);
+}
+
+/**
+ * Validates (and coerces) `value` against `type`; `strict` refuses every coercion, which is how
+ * smart-mode unions find an exact match first. Returns the value in its validated form
+ * (integral floats stay PyFloat so that callers can still print them as Python would).
+ */
+export function validate(value: unknown, type: TypeNode, strict = false): unknown {
+  switch (type.kind) {
+    case "any":
+    case "image":
+    case "history":
+      return value;
+    case "str":
+      if (typeof value === "string") return value;
+      return fail("Input should be a valid string", value);
+    case "bytes":
+      if (typeof value === "string") return value;
+      return fail("Input should be a valid bytes", value);
+    case "none":
+      if (value === null || value === undefined) return null;
+      return fail("Input should be None", value);
+    case "int":
+      return toInt(value, strict);
+    case "float":
+      return toFloat(value, strict);
+    case "bool":
+      return toBool(value, strict);
+    case "literal":
+      return toLiteral(value, type.values);
+    case "union":
+      return toUnion(value, type.options, strict);
+    case "list":
+    case "set": {
+      if (!isList(value) || (strict && !Array.isArray(value))) return fail("Input should be a valid list", value);
+      const items = itemsOf(value).map((v, i) => at(i, () => (type.item ? validate(v, type.item, strict) : v)));
+      return type.kind === "set" ? dedupe(items) : items;
+    }
+    case "tuple": {
+      if (!isList(value) || (strict && !(value instanceof PyTuple)))
+        return fail("Input should be a valid tuple", value);
+      const items = itemsOf(value);
+      if (!type.items) return new PyTuple(items);
+      if (type.variadic) return new PyTuple(items.map((v, i) => at(i, () => validate(v, type.items![0]!, strict))));
+      if (items.length !== type.items.length) {
+        return fail(`Tuple should have ${type.items.length} items after validation, not ${items.length}`, value);
+      }
+      return new PyTuple(items.map((v, i) => at(i, () => validate(v, type.items![i]!, strict))));
+    }
+    case "dict": {
+      if (!isDict(value)) return fail("Input should be a valid dictionary", value);
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value)) {
+        const key = type.key && type.key.kind !== "str" ? at(k, () => validate(k, type.key!, strict)) : k;
+        setOwn(
+          out,
+          String(key instanceof PyFloat ? key.value : key),
+          at(k, () => (type.value ? validate(v, type.value, strict) : v)),
+        );
+      }
+      return out;
+    }
+    case "object":
+      if (!isDict(value)) return fail(`Input should be a valid dictionary or instance of ${type.name}`, value);
+      return value;
+  }
+}
+
+function at<T>(loc: string | number, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof ValidationFailure) throw new ValidationFailure(`${loc}: ${e.message}`);
+    throw e;
+  }
+}
+
+function toInt(value: unknown, strict: boolean): number {
+  if (isInt(value)) return value;
+  if (strict) return fail("Input should be a valid integer", value);
+  if (typeof value === "boolean") return value ? 1 : 0;
+  if (value instanceof PyFloat) return value.value;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) return fail("Input should be a finite number", value);
+    return fail("Input should be a valid integer, got a number with a fractional part", value);
+  }
+  if (typeof value === "string") {
+    const t = numericText(value);
+    if (INT_TEXT.test(t) || INT_WITH_ZERO_FRACTION.test(t))
+      return Number(t.replaceAll("_", "").replace(/\.0*$/, "")) + 0;
+    return fail("Input should be a valid integer, unable to parse string as an integer", value);
+  }
+  return fail("Input should be a valid integer", value);
+}
+
+function toFloat(value: unknown, strict: boolean): number | PyFloat {
+  if (isFloat(value)) return value;
+  if (typeof value === "number") return strict ? fail("Input should be a valid number", value) : asFloat(value);
+  if (strict) return fail("Input should be a valid number", value);
+  if (typeof value === "boolean") return new PyFloat(value ? 1 : 0);
+  if (typeof value === "string") {
+    const t = numericText(value);
+    if (FLOAT_TEXT.test(t)) return asFloat(Number(t.replaceAll("_", "")));
+    const special = SPECIAL_FLOAT.exec(t);
+    if (special) {
+      if (special[1]!.toLowerCase() === "nan") return Number.NaN;
+      return t.startsWith("-") ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+    }
+    return fail("Input should be a valid number, unable to parse string as a number", value);
+  }
+  return fail("Input should be a valid number", value);
+}
+
+const asFloat = (n: number): number | PyFloat => (Number.isInteger(n) ? new PyFloat(n) : n);
+
+function toBool(value: unknown, strict: boolean): boolean {
+  if (typeof value === "boolean") return value;
+  if (!strict) {
+    const n = value instanceof PyFloat ? value.value : value;
+    if (n === 0 || n === 1) return n === 1;
+    if (typeof value === "string") {
+      const t = value.toLowerCase();
+      if (TRUE_WORDS.has(t)) return true;
+      if (FALSE_WORDS.has(t)) return false;
+    }
+  }
+  return fail("Input should be a valid boolean, unable to interpret input", value);
+}
+
+function toLiteral(value: unknown, allowed: LiteralValue[]): LiteralValue {
+  const v = value instanceof PyFloat ? value.value : value;
+  for (const a of allowed) {
+    // Python compares True == 1, but pydantic keys literals by type for bools.
+    if (a === v && typeof a === typeof v) return a;
+  }
+  return fail(`Input should be ${allowed.map((a) => pyRepr(a)).join(" or ")}`, value);
+}
+
+function toUnion(value: unknown, options: TypeNode[], strict: boolean): unknown {
+  for (const o of options) {
+    try {
+      return validate(value, o, true);
+    } catch (e) {
+      if (!(e instanceof ValidationFailure)) throw e;
+    }
+  }
+  const errors: string[] = [];
+  if (!strict) {
+    for (const o of options) {
+      try {
+        return validate(value, o, false);
+      } catch (e) {
+        if (!(e instanceof ValidationFailure)) throw e;
+        errors.push(e.message);
+      }
+    }
+  }
+  return fail(`No union member matched (${errors.join("; ")})`, value);
+}
+
+function dedupe(items: unknown[]): unknown[] {
+  const seen = new Set<string>();
+  return items.filter((v) => {
+    const key = pyRepr(v);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
