@@ -108,6 +108,7 @@ function wantsFloat(hint: TypeNode | undefined): boolean {
 }
 
 export function numberRepr(x: number, hint?: TypeNode): string {
+  if (Object.is(x, -0)) return "-0.0";
   if (!Number.isFinite(x) || !Number.isInteger(x) || wantsFloat(hint)) return floatRepr(x);
   return intRepr(x);
 }
@@ -169,6 +170,9 @@ export function pyRepr(value: unknown, hint?: TypeNode): string {
   }
   if (Array.isArray(value)) {
     if (hint?.kind === "tuple") return pyRepr(new PyTuple(value), hint);
+    if (hint?.kind === "set") {
+      return value.length === 0 ? "set()" : `{${value.map((v) => pyRepr(v, hint.item)).join(", ")}}`;
+    }
     return `[${value.map((v, i) => pyRepr(v, itemHint(hint, i))).join(", ")}]`;
   }
   if (typeof value === "object") {
