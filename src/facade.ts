@@ -21,7 +21,10 @@ export function predict(spec: string | SignatureMap | Signature, config?: Predic
   return new Predict(spec, config);
 }
 
-export function chainOfThought(spec: string | SignatureMap | Signature, options?: ChainOfThoughtOptions): ChainOfThought {
+export function chainOfThought(
+  spec: string | SignatureMap | Signature,
+  options?: ChainOfThoughtOptions,
+): ChainOfThought {
   return new ChainOfThought(spec, options);
 }
 

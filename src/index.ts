@@ -1,11 +1,12 @@
 export { ChatAdapter } from "./adapters/chat.js";
 export { AdapterParseError } from "./adapters/errors.js";
+export { History } from "./adapters/history.js";
 export { JSONAdapter } from "./adapters/json.js";
 export type { Adapter } from "./adapters/types.js";
 export { Cache } from "./cache/cache.js";
 export { ConfigurationError, DSPexError, UnsupportedError } from "./errors.js";
 export { chainOfThought, inspectHistory, type LMOptions, lm, predict, signature } from "./facade.js";
-export { History } from "./lm/history.js";
+export { History as CallHistory } from "./lm/history.js";
 export { UsageTracker } from "./lm/usage.js";
 export {
   LMAbortedError,

@@ -39,7 +39,10 @@ export class Example {
 
   inputs(): Example {
     const keys = this.requireInputKeys("inputs");
-    return new Example(pick(this, (k) => keys.has(k)), keys);
+    return new Example(
+      pick(this, (k) => keys.has(k)),
+      keys,
+    );
   }
 
   labels(): Example {

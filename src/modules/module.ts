@@ -72,7 +72,7 @@ export abstract class Module {
     if (isParameter(this)) add("self", this);
     for (const [name, value] of Object.entries(this)) {
       if (isParameter(value) || value instanceof Module) add(name, value);
-      else if (Array.isArray(value)) value.forEach((item, i) => add(`${name}[${i}]`, item));
+      else if (Array.isArray(value)) for (const [i, item] of value.entries()) add(`${name}[${i}]`, item);
       else if (value instanceof Map) for (const [k, item] of value) add(`${name}['${String(k)}']`, item);
       else if (isPlainObject(value)) for (const [k, item] of Object.entries(value)) add(`${name}['${k}']`, item);
     }

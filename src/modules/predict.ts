@@ -74,7 +74,16 @@ export class Predict extends Module implements Parameter {
     let completions: Fields[];
     let response: LMResponse;
     try {
-      [completions, response] = await this.generate(lm, adapter, signature, demos, callInputs, config, settings, options);
+      [completions, response] = await this.generate(
+        lm,
+        adapter,
+        signature,
+        demos,
+        callInputs,
+        config,
+        settings,
+        options,
+      );
     } catch (error) {
       // DSPy retries once with JSONAdapter when ChatAdapter's output cannot be parsed.
       if (!(error instanceof AdapterParseError) || adapter.name !== "chat" || settings.useJSONFallback === false) {
