@@ -5,6 +5,7 @@
  * first occurrence wins, str values raw, other values through `parse_value`).
  */
 import type { Signature } from "../signature/signature.js";
+import { allowsNone } from "../signature/types.js";
 import { BaseAdapter, type FormatPlan, outputValue } from "./base.js";
 import { AdapterParseError } from "./errors.js";
 import { formatFieldValue } from "./format-value.js";
@@ -16,7 +17,7 @@ import {
   pythonTypeReminder,
   taskDescription,
 } from "./prompt-parts.js";
-import { LINE_BREAK, pyStrip, toPlain } from "./py.js";
+import { LINE_BREAK, pyStrip, setOwn, toPlain } from "./py.js";
 import type { Values } from "./records.js";
 
 const PLANS = new WeakMap<Signature, FormatPlan>();
@@ -64,7 +65,7 @@ export class ChatAdapter extends BaseAdapter {
       const text = raw.get(slot.name);
       if (text === undefined) continue;
       try {
-        parsed[slot.name] = toPlain(parseValue(text, slot.field.type));
+        setOwn(parsed, slot.name, toPlain(parseValue(text, slot.field.type)));
       } catch (e) {
         if (!(e instanceof ValidationFailure)) throw e;
         throw new AdapterParseError({
@@ -131,16 +132,12 @@ export function applyOutputDefaults(
   const out: Record<string, unknown> = {};
   let complete = true;
   for (const slot of plan.outputs) {
-    if (Object.hasOwn(parsed, slot.name)) out[slot.name] = parsed[slot.name];
-    else if (allowsNone(slot.field.type)) out[slot.name] = null;
+    if (Object.hasOwn(parsed, slot.name)) setOwn(out, slot.name, parsed[slot.name]);
+    else if (allowsNone(slot.field.type)) setOwn(out, slot.name, null);
     else complete = false;
   }
   if (!complete) {
     throw new AdapterParseError({ adapter, completion, expectedFields: [...plan.outputNames], parsed: out });
   }
   return out;
-}
-
-function allowsNone(t: Signature["outputFields"][number]["type"]): boolean {
-  return t.kind === "none" || (t.kind === "union" && t.options.some(allowsNone));
 }

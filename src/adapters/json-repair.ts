@@ -6,12 +6,12 @@
  * The npm `jsonrepair` package differs on exactly these points (it turns prose into a string),
  * hence this port of the relevant rules. Exotic heuristics of the Python library are not ported.
  */
+import { isDigit, parenIsExplicitTuple, QUOTES, topLevelParenCanStart } from "./json-repair-parens.js";
 import { strictJsonLoads, strictRawDecode } from "./json-strict.js";
 import { isPySpace, PyFloat, pyStrip, pyTruthy, setOwn } from "./py.js";
 
 type Ctx = "array" | "key" | "value";
 
-const QUOTES = new Set(['"', "'", "“", "”"]);
 const NUMBER_CHARS = new Set("0123456789-.eE/,_");
 const LITERALS: [string, boolean | null][] = [
   ["true", true],
@@ -21,7 +21,6 @@ const LITERALS: [string, boolean | null][] = [
 ];
 
 const isAlpha = (ch: string | undefined): boolean => ch !== undefined && /^\p{L}$/u.test(ch);
-const isDigit = (ch: string | undefined): boolean => ch !== undefined && /^\p{Nd}$/u.test(ch);
 
 class RepairParser {
   i = 0;
@@ -83,7 +82,7 @@ class RepairParser {
         this.i++;
         return this.parseArray("]");
       }
-      if (ch === "(" && (!top || this.topLevelParenCanStart())) return this.parseParenthesized();
+      if (ch === "(" && (!top || topLevelParenCanStart(this.s, this.i))) return this.parseParenthesized();
       if (!top && (QUOTES.has(ch) || isAlpha(ch))) return this.parseString();
       if (!top && (isDigit(ch) || ch === "-" || ch === ".")) return this.parseNumber();
       if (ch === "#" || ch === "/") {
@@ -244,102 +243,10 @@ class RepairParser {
   }
 
   private parseParenthesized(): unknown {
-    const explicitTuple = this.parenIsExplicitTuple();
+    const explicitTuple = parenIsExplicitTuple(this.s, this.i);
     this.i++;
     const values = this.parseArray(")");
     return explicitTuple || values.length !== 1 ? values : values[0];
-  }
-
-  /** `parenthesized_is_explicit_tuple`: `()` and `(a, b)` are tuples, `(a)` is a grouped value. */
-  private parenIsExplicitTuple(): boolean {
-    const s = this.s;
-    let depth = 0;
-    let quote: string | undefined;
-    let backslashes = 0;
-    let content = false;
-    for (let k = this.i + 1; k < s.length; k++) {
-      const ch = s[k]!;
-      if (ch === "\\") {
-        backslashes++;
-        continue;
-      }
-      if (quote !== undefined) {
-        if (ch === quote && backslashes % 2 === 0) quote = undefined;
-        backslashes = 0;
-        continue;
-      }
-      if (QUOTES.has(ch) && backslashes % 2 === 0) {
-        quote = ch;
-        if (depth === 0) content = true;
-        backslashes = 0;
-        continue;
-      }
-      backslashes = 0;
-      if (!isPySpace(ch) && ch !== "," && ch !== ")" && depth === 0) content = true;
-      if (ch === "(" || ch === "[" || ch === "{") depth++;
-      else if (ch === ")" || ch === "]" || ch === "}") {
-        if (depth === 0) {
-          if (ch === ")") return !content;
-        } else depth--;
-      } else if (ch === "," && depth === 0) return true;
-    }
-    return !content;
-  }
-
-  /** `top_level_parenthesized_can_start_value`: a '(' alone on its line that opens a value. */
-  private topLevelParenCanStart(): boolean {
-    const s = this.s;
-    for (let k = this.i - 1; k >= 0; k--) {
-      const ch = s[k]!;
-      if (ch === "\n" || ch === "\r") break;
-      if (!isPySpace(ch)) return false;
-    }
-    let k = this.i + 1;
-    while (k < s.length && isPySpace(s[k]!)) k++;
-    const first = s[k];
-    if (first === undefined) return false;
-    const inner = s.slice(k, k + 5).toLowerCase();
-    if (
-      !")[{(".includes(first) &&
-      !QUOTES.has(first) &&
-      !isDigit(first) &&
-      first !== "-" &&
-      first !== "." &&
-      !["true", "null", "none"].includes(inner.slice(0, 4)) &&
-      inner !== "false"
-    ) {
-      return false;
-    }
-    let depth = 0;
-    let quote: string | undefined;
-    let backslashes = 0;
-    for (let j = this.i + 1; j < s.length; j++) {
-      const ch = s[j]!;
-      if (ch === "\\") {
-        backslashes++;
-        continue;
-      }
-      if (quote !== undefined) {
-        if (ch === quote && backslashes % 2 === 0) quote = undefined;
-        backslashes = 0;
-        continue;
-      }
-      if (QUOTES.has(ch) && backslashes % 2 === 0) {
-        quote = ch;
-        backslashes = 0;
-        continue;
-      }
-      backslashes = 0;
-      if (ch === "(" || ch === "[" || ch === "{") depth++;
-      else if (ch === ")" && depth === 0) {
-        for (let t = j + 1; t < s.length; t++) {
-          if (s[t] === "\n" || s[t] === "\r") return true;
-          if (!isPySpace(s[t]!)) return false;
-        }
-        return true;
-      } else if (ch === ")" || ch === "]" || ch === "}") depth = Math.max(0, depth - 1);
-    }
-    return true;
   }
 
   private parseString(): unknown {

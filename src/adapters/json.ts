@@ -20,7 +20,7 @@ import {
   pythonTypeReminder,
   taskDescription,
 } from "./prompt-parts.js";
-import { PyFloat, PyTuple, pyJsonDumps, pyStrip, toPlain } from "./py.js";
+import { PyFloat, PyTuple, pyJsonDumps, pyStrip, setOwn, toPlain } from "./py.js";
 import type { Values } from "./records.js";
 import { structuredOutputsFormat } from "./structured-output.js";
 
@@ -94,7 +94,7 @@ export class JSONAdapter extends BaseAdapter {
       if (!plan.outputNames.has(key)) continue;
       const field = signature.field(key)!;
       try {
-        parsed[key] = toPlain(parseValue(value, field.type));
+        setOwn(parsed, key, toPlain(parseValue(value, field.type)));
       } catch (e) {
         if (!(e instanceof ValidationFailure)) throw e;
         throw new AdapterParseError({

@@ -1,0 +1,99 @@
+/**
+ * json_repair's rules for parentheses: when a '(' at the top level starts a value (a tuple on
+ * its own line) rather than prose, and when its content is a tuple rather than a grouped value.
+ */
+import { isPySpace } from "./py.js";
+
+export const QUOTES = new Set(['"', "'", "“", "”"]);
+
+export const isDigit = (ch: string | undefined): boolean => ch !== undefined && /^\p{Nd}$/u.test(ch);
+
+/** `parenthesized_is_explicit_tuple`: `()` and `(a, b)` are tuples, `(a)` is a grouped value. */
+export function parenIsExplicitTuple(s: string, index: number): boolean {
+  let depth = 0;
+  let quote: string | undefined;
+  let backslashes = 0;
+  let content = false;
+  for (let k = index + 1; k < s.length; k++) {
+    const ch = s[k]!;
+    if (ch === "\\") {
+      backslashes++;
+      continue;
+    }
+    if (quote !== undefined) {
+      if (ch === quote && backslashes % 2 === 0) quote = undefined;
+      backslashes = 0;
+      continue;
+    }
+    if (QUOTES.has(ch) && backslashes % 2 === 0) {
+      quote = ch;
+      if (depth === 0) content = true;
+      backslashes = 0;
+      continue;
+    }
+    backslashes = 0;
+    if (!isPySpace(ch) && ch !== "," && ch !== ")" && depth === 0) content = true;
+    if (ch === "(" || ch === "[" || ch === "{") depth++;
+    else if (ch === ")" || ch === "]" || ch === "}") {
+      if (depth === 0) {
+        if (ch === ")") return !content;
+      } else depth--;
+    } else if (ch === "," && depth === 0) return true;
+  }
+  return !content;
+}
+
+/** `top_level_parenthesized_can_start_value`: a '(' alone on its line that opens a value. */
+export function topLevelParenCanStart(s: string, index: number): boolean {
+  for (let k = index - 1; k >= 0; k--) {
+    const ch = s[k]!;
+    if (ch === "\n" || ch === "\r") break;
+    if (!isPySpace(ch)) return false;
+  }
+  let k = index + 1;
+  while (k < s.length && isPySpace(s[k]!)) k++;
+  const first = s[k];
+  if (first === undefined) return false;
+  const inner = s.slice(k, k + 5).toLowerCase();
+  if (
+    !")[{(".includes(first) &&
+    !QUOTES.has(first) &&
+    !isDigit(first) &&
+    first !== "-" &&
+    first !== "." &&
+    !["true", "null", "none"].includes(inner.slice(0, 4)) &&
+    inner !== "false"
+  ) {
+    return false;
+  }
+  let depth = 0;
+  let quote: string | undefined;
+  let backslashes = 0;
+  for (let j = index + 1; j < s.length; j++) {
+    const ch = s[j]!;
+    if (ch === "\\") {
+      backslashes++;
+      continue;
+    }
+    if (quote !== undefined) {
+      if (ch === quote && backslashes % 2 === 0) quote = undefined;
+      backslashes = 0;
+      continue;
+    }
+    if (QUOTES.has(ch) && backslashes % 2 === 0) {
+      quote = ch;
+      backslashes = 0;
+      continue;
+    }
+    backslashes = 0;
+    if (ch === "(" || ch === "[" || ch === "{") depth++;
+    else if (ch === ")" && depth === 0) {
+      for (let t = j + 1; t < s.length; t++) {
+        if (s[t] === "\n" || s[t] === "\r") return true;
+        if (!isPySpace(s[t]!)) return false;
+      }
+      return true;
+    } else if (ch === ")" || ch === "]" || ch === "}") depth = Math.max(0, depth - 1);
+  }
+  return true;
+}
