@@ -6,18 +6,22 @@ import { DSPexError } from "../errors.js";
 
 export type Fields = Record<string, unknown>;
 
+/** Symbol-keyed so that metadata never shows among the fields (Object.keys/entries skip symbols). */
+const INPUT_KEYS: unique symbol = Symbol("inputKeys");
+
 export class Example {
   [key: string]: unknown;
-  /** Keys marked by withInputs; undefined until then (as in DSPy). */
-  declare readonly inputKeys: ReadonlySet<string> | undefined;
+  private readonly [INPUT_KEYS]: ReadonlySet<string> | undefined;
 
   constructor(fields: Fields | Example = {}, inputKeys?: Iterable<string>) {
     const data = fields instanceof Example ? fields.toDict() : fields;
-    Object.defineProperty(this, "inputKeys", {
-      value: inputKeys ? new Set(inputKeys) : fields instanceof Example ? fields.inputKeys : undefined,
-      enumerable: false,
-    });
+    this[INPUT_KEYS] = inputKeys ? new Set(inputKeys) : fields instanceof Example ? fields.inputKeys : undefined;
     Object.assign(this, data);
+  }
+
+  /** Keys marked by withInputs; undefined until then (as in DSPy). */
+  get inputKeys(): ReadonlySet<string> | undefined {
+    return this[INPUT_KEYS];
   }
 
   /** The field names, in insertion order. */

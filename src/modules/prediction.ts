@@ -5,14 +5,29 @@
 import type { Usage } from "../lm/types.js";
 import { Example, type Fields } from "./example.js";
 
+const COMPLETIONS: unique symbol = Symbol("completions");
+const LM_USAGE: unique symbol = Symbol("lmUsage");
+
 export class Prediction extends Example {
-  declare readonly completions: readonly Fields[];
-  declare lmUsage: Usage | undefined;
+  // Symbol-keyed, like Example's metadata, so they never show among the fields.
+  private readonly [COMPLETIONS]: readonly Fields[];
+  private [LM_USAGE]: Usage | undefined = undefined;
 
   constructor(fields: Fields = {}, completions?: readonly Fields[]) {
     super(fields);
-    Object.defineProperty(this, "completions", { value: completions ?? [fields], enumerable: false });
-    Object.defineProperty(this, "lmUsage", { value: undefined, enumerable: false, writable: true });
+    this[COMPLETIONS] = completions ?? [fields];
+  }
+
+  get completions(): readonly Fields[] {
+    return this[COMPLETIONS];
+  }
+
+  get lmUsage(): Usage | undefined {
+    return this[LM_USAGE];
+  }
+
+  set lmUsage(usage: Usage | undefined) {
+    this[LM_USAGE] = usage;
   }
 
   static fromCompletions(completions: readonly Fields[]): Prediction {

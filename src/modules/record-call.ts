@@ -2,8 +2,8 @@
  * Records each LM call made by a module into the history (DSPy's GLOBAL_HISTORY, or the one
  * in context) and the usage tracker in context. Cache hits are recorded as calls but add no usage.
  */
-import { History, pythonTimestamp } from "../lm/history.js";
-import type { LM, LMRequest, LMResponse } from "../lm/types.js";
+import { History, type HistoryEntry, pythonTimestamp } from "../lm/history.js";
+import type { LM, LMRequest, LMResponse, Message, Usage } from "../lm/types.js";
 import type { Settings } from "./settings.js";
 
 let globalHistory: History | undefined;
@@ -21,14 +21,32 @@ export function recordCall(
   startedMs: number,
 ): void {
   settings.usage?.record(response, lm.provider);
-  (settings.history ?? defaultHistory()).add({
-    timestamp: pythonTimestamp(new Date(startedMs)),
-    model: response.model,
-    provider: lm.provider,
-    messages: request.messages,
-    outputs: response.outputs,
-    usage: response.usage,
-    cached: response.cached,
-    durationMs: Date.now() - startedMs,
-  });
+  (settings.history ?? defaultHistory()).add(new CallEntry(lm, request, response, startedMs));
+}
+
+/** A history entry whose timestamp is formatted only when read: formatting costs more than the rest. */
+class CallEntry implements HistoryEntry {
+  readonly model: string;
+  readonly provider: string;
+  readonly messages: Message[];
+  readonly outputs: string[];
+  readonly usage: Usage;
+  readonly cached: boolean;
+  readonly durationMs: number;
+  readonly #startedMs: number;
+
+  constructor(lm: LM, request: LMRequest, response: LMResponse, startedMs: number) {
+    this.model = response.model;
+    this.provider = lm.provider;
+    this.messages = request.messages;
+    this.outputs = response.outputs;
+    this.usage = response.usage;
+    this.cached = response.cached;
+    this.durationMs = Date.now() - startedMs;
+    this.#startedMs = startedMs;
+  }
+
+  get timestamp(): string {
+    return pythonTimestamp(new Date(this.#startedMs));
+  }
 }

@@ -1,0 +1,156 @@
+/**
+ * P1: native Predict overhead per call (format, cache-miss bookkeeping, parse) with an instant
+ * LM, against Python DSPy's Predict + DummyLM and Ax's AxGen + AxMockAIService, all in this run.
+ */
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { AxGen, AxMockAIService } from "@ax-llm/ax";
+import { resolvePython } from "../src/bridge/python-env.js";
+import { Cache } from "../src/cache/cache.js";
+import type { LM, LMRequest, LMResponse } from "../src/lm/types.js";
+import { ScriptedLM } from "../src/lm/providers/scripted.js";
+import { Predict } from "../src/modules/predict.js";
+import { configure, resetSettings } from "../src/modules/settings.js";
+import { median, percentile, report, type Row, summarize } from "./row.js";
+
+const SIG = "question: str, context: list[str] -> answer: str, confidence: float";
+const COMPLETION = "[[ ## answer ## ]]\nParis\n\n[[ ## confidence ## ]]\n0.9\n\n[[ ## completed ## ]]";
+const CALLS = Number(process.env.P1_CALLS ?? 2000);
+const RUNS = Number(process.env.P1_RUNS ?? 5);
+
+/** Answers at once and is cacheable, so every call with new inputs pays the full miss path. */
+class InstantLM implements LM {
+  readonly specificationVersion = "v1" as const;
+  readonly provider = "bench";
+  readonly model = "instant";
+  async generate(_request: LMRequest): Promise<LMResponse> {
+    return {
+      outputs: [COMPLETION],
+      usage: { promptTokens: 100, completionTokens: 10, totalTokens: 110 },
+      model: this.model,
+      cached: false,
+    };
+  }
+  async *stream() {
+    yield { index: 0, delta: COMPLETION };
+  }
+}
+
+async function perCall(fn: (i: number) => Promise<unknown>, n: number): Promise<number> {
+  const samples: number[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn(i);
+    samples[i] = (performance.now() - t0) * 1000;
+  }
+  return median(samples);
+}
+
+async function measure(fn: (i: number) => Promise<unknown>, calls: number): Promise<number[]> {
+  await perCall(fn, Math.max(200, calls >> 2)); // warm-up: JIT and caches
+  const runs: number[] = [];
+  for (let r = 0; r < RUNS; r++) runs.push(await perCall((i) => fn(r * calls + i), calls));
+  return runs;
+}
+
+export async function oursMissPath(): Promise<number[]> {
+  const predict = new Predict(SIG);
+  // configure(), like the DSPy baseline's dspy.configure: context() would switch on Node 20's
+  // promise hooks for AsyncLocalStorage, a cost that only scoped settings should pay.
+  configure({ lm: new InstantLM(), cache: new Cache({ disk: false, memory: { maxEntries: 1000 } }) });
+  try {
+    return await measure(
+      (i) =>
+        predict.call({
+          question: `What is the capital of France? #${i}`,
+          context: ["France is in Europe.", "Paris is big."],
+        }),
+      CALLS,
+    );
+  } finally {
+    resetSettings();
+  }
+}
+
+async function oursScripted(): Promise<number[]> {
+  const predict = new Predict(SIG);
+  configure({ lm: new ScriptedLM(new Array(CALLS * (RUNS + 1) + 1000).fill({ answer: "Paris", confidence: 0.9 })) });
+  try {
+    return await measure(
+      (i) =>
+        predict.call({
+          question: `What is the capital of France? #${i}`,
+          context: ["France is in Europe.", "Paris is big."],
+        }),
+      CALLS,
+    );
+  } finally {
+    resetSettings();
+  }
+}
+
+async function ax(): Promise<number[]> {
+  const ai = new AxMockAIService<string>({
+    features: { functions: false, streaming: false },
+    chatResponse: {
+      results: [{ index: 0, content: "Answer: Paris\nConfidence: 0.9", finishReason: "stop" }],
+      modelUsage: { ai: "mock", model: "mock", tokens: { promptTokens: 10, completionTokens: 5, totalTokens: 15 } },
+    },
+  });
+  const gen = new AxGen("question:string, context:string[] -> answer:string, confidence:number");
+  return measure(
+    (i) =>
+      gen.forward(ai, {
+        question: `What is the capital of France? #${i}`,
+        context: ["France is in Europe.", "Paris is big."],
+      }),
+    Math.min(CALLS, 500),
+  );
+}
+
+function dspy(): number[] {
+  const env = resolvePython();
+  const out = execFileSync(env.python, [join(import.meta.dirname, "p1_dspy_predict.py"), "300", String(RUNS)], {
+    encoding: "utf8",
+    env: { ...process.env, PYTHONPATH: env.workerPath },
+  });
+  return (JSON.parse(out.trim().split("\n").at(-1)!) as { runs_us: number[] }).runs_us;
+}
+
+export async function run(): Promise<Row[]> {
+  const miss = summarize(await oursMissPath());
+  const scripted = summarize(await oursScripted());
+  const axRuns = summarize(await ax());
+  const py = summarize(dspy());
+  const spread = (s: { min: number; max: number }) => `${s.min.toFixed(1)}..${s.max.toFixed(1)}`;
+  return [
+    {
+      measure: "P1",
+      unit: "p50 µs/call",
+      ours: miss.median,
+      baseline: py.median,
+      baselineName: "DSPy 3.4.1 Predict+DummyLM",
+      ratio: py.median / miss.median,
+      goal: ">= 50x faster",
+      met: py.median / miss.median >= 50,
+      note: `ours ${spread(miss)} (instant LM, memory cache miss each call), DSPy ${spread(py)} µs over ${RUNS} runs`,
+    },
+    {
+      measure: "P1-ax",
+      unit: "p50 µs/call",
+      ours: miss.median,
+      baseline: axRuns.median,
+      baselineName: "Ax 24.0.21 AxGen+mock",
+      ratio: axRuns.median / miss.median,
+      goal: ">= 10x faster",
+      met: axRuns.median / miss.median >= 10,
+      note: `Ax ${spread(axRuns)} µs; ours with ScriptedLM (no cache) ${scripted.median.toFixed(1)} µs`,
+    },
+  ];
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  report(await run());
+  void percentile;
+}
