@@ -255,7 +255,7 @@ class RepairParser {
     const literal = this.literal();
     if (literal) return literal.value;
     const inArray = this.ctx[this.ctx.length - 1] === "array";
-    return this.readUnquoted(new Set(inArray ? [",", "]", ")"] : [",", "}"]));
+    return this.readUnquoted(new Set(inArray ? [",", "]"] : [",", "}"]));
   }
 
   private literal(): { value: boolean | null } | undefined {
@@ -339,7 +339,7 @@ class RepairParser {
       const f = Number(num);
       return Number.isInteger(f) ? new PyFloat(f) : f;
     }
-    return /^[+-]?\d+$/.test(num) ? Number(num) : num;
+    return /^[+-]?\d+$/.test(num) ? Number(num) + 0 : num;
   }
 }
 

@@ -60,7 +60,7 @@ class StrictParser {
     if (!m) throw new StrictJsonError();
     this.i = NUMBER.lastIndex;
     const n = Number(m[0]);
-    if (m[1] === undefined && m[2] === undefined) return n;
+    if (m[1] === undefined && m[2] === undefined) return n + 0; // Python ints have no -0
     return Number.isInteger(n) ? new PyFloat(n) : n;
   }
 

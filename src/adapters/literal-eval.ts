@@ -51,7 +51,7 @@ class LiteralParser {
       this.i++;
       this.ws();
       const v = this.unary();
-      if (typeof v === "number") return ch === "-" ? -v : v;
+      if (typeof v === "number") return ch === "-" ? -v + 0 : v;
       if (v instanceof PyFloat) return new PyFloat(ch === "-" ? -v.value : v.value);
       if (typeof v === "boolean") return ch === "-" ? -Number(v) : Number(v);
       this.fail();
@@ -101,7 +101,7 @@ class LiteralParser {
     const text = m[0].replaceAll("_", "");
     if (m[2] === undefined && m[4] === undefined) {
       if (/^0\d/.test(text) && /[1-9]/.test(text)) this.fail(); // Python 3 rejects leading zeros
-      return Number(text);
+      return Number(text) + 0;
     }
     const f = Number(text);
     return Number.isInteger(f) ? new PyFloat(f) : f;

@@ -162,6 +162,8 @@ function toLiteral(value: unknown, allowed: LiteralValue[]): LiteralValue {
   for (const a of allowed) {
     // Python compares True == 1, but pydantic keys literals by type for bools.
     if (a === v && typeof a === typeof v) return a;
+    // pydantic finds an int member for a bool input (True == 1 in Python) and returns the member.
+    if (typeof v === "boolean" && typeof a === "number" && a === Number(v)) return a;
   }
   return fail(`Input should be ${allowed.map((a) => pyRepr(a)).join(" or ")}`, value);
 }
