@@ -142,3 +142,8 @@ def predict(args: Any, ctx: CallContext) -> dict[str, Any]:
     lm = dspy.settings.lm
     last = lm.history[-1] if lm is not None and lm.history else {}
     return {"outputs": dict(prediction.items()), "usage": last.get("usage"), "model": last.get("response_model")}
+
+
+@tool("env_names", inline=True)
+def env_names(args: Any, ctx: CallContext) -> list[str]:
+    return sorted(os.environ)

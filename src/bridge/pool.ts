@@ -98,7 +98,7 @@ export class PythonPool implements SessionHost {
           { ...options, timeoutMs: options.timeoutMs ?? 0 },
           () => stream.end(),
           (e) => stream.fail(e),
-          stream,
+          stream as ChunkStream<unknown>,
           window,
         );
         this.submit(rec);
@@ -212,6 +212,7 @@ export class PythonPool implements SessionHost {
       () => worker.kill(`not ready within ${this.opts.startTimeoutMs} ms`),
       this.opts.startTimeoutMs,
     );
+    timer.unref(); // the starting child keeps the loop alive; this timer must not
     worker.ready.then(
       (info) => {
         clearTimeout(timer);
@@ -377,6 +378,7 @@ export class PythonPool implements SessionHost {
           ),
         timeoutMs,
       );
+      rec.deadline.unref(); // a call in flight keeps its worker referenced; the timer need not
     }
     const signal = options.signal;
     if (signal) {

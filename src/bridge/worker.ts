@@ -82,7 +82,10 @@ export class WorkerProcess<T = unknown> {
     this.fromPython.on("error", () => {});
     this.fromPython.on("data", (chunk: Buffer) => this.onData(chunk));
     this.fromPython.on("end", () => {
-      if (this.state !== "dead" && this.state !== "stopping") this.kill("the worker closed its channel");
+      // EOF usually means the process died: let its exit status (the better explanation) arrive first.
+      setTimeout(() => {
+        if (this.state !== "dead" && this.state !== "stopping") this.kill("the worker closed its channel");
+      }, 200).unref();
     });
     this.lines(this.child.stdout!, "stdout");
     this.lines(this.child.stderr!, "stderr");
@@ -115,6 +118,7 @@ export class WorkerProcess<T = unknown> {
     if (this.state === "dead") return;
     this.killReason ??= reason;
     this.expectedExit ||= expected;
+    this.setReferenced(true); // stay alive until the exit is seen and reported
     this.signalGroup("SIGKILL");
   }
 
@@ -124,6 +128,7 @@ export class WorkerProcess<T = unknown> {
     this.state = "stopping";
     this.killReason ??= reason;
     this.expectedExit = true;
+    this.setReferenced(true);
     this.toPython.end();
     this.stopTimer = setTimeout(() => this.signalGroup("SIGKILL"), graceMs);
     this.stopTimer.unref();
@@ -150,6 +155,8 @@ export class WorkerProcess<T = unknown> {
   /** Idle workers don't keep Node's event loop alive; busy ones do. */
   setReferenced(on: boolean): void {
     if (on === this.referenced || this.state === "dead") return;
+    // Once we are ending it, the worker must keep the loop alive until its exit is reported.
+    if (!on && (this.state === "stopping" || this.killReason !== undefined)) return;
     this.referenced = on;
     const handles = [this.child, this.toPython, this.fromPython, this.child.stdout, this.child.stderr] as unknown as {
       ref?: () => void;
@@ -239,7 +246,7 @@ export class WorkerProcess<T = unknown> {
   private finish(code: number | null, signal: string | null, spawnError: string | undefined): void {
     if (this.finished) return;
     this.finished = true;
-    const wasStarting = this.state === "starting";
+    const wasStarting = this.info === undefined;
     this.state = "dead";
     if (this.stopTimer) clearTimeout(this.stopTimer);
     if (spawnError) this.killReason = spawnError;

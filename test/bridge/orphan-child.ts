@@ -1,0 +1,27 @@
+/**
+ * Child process for the no-orphans tests: starts a pool, prints its worker pids as one JSON
+ * line, then ends the way argv[2] says (the parent test may also SIGKILL it).
+ */
+import { PythonPool, silentLogger } from "../../src/bridge/index.js";
+
+const mode = process.argv[2] ?? "wait";
+const pool = await PythonPool.start({
+  name: "orphan",
+  size: 2,
+  importDspy: false,
+  testTools: true,
+  logger: silentLogger,
+});
+// Keep a call in flight so the workers are busy when the end comes.
+pool.call("sleep", { seconds: 60 }).catch(() => {});
+const pids = pool.stats().workers.map((w) => w.pid);
+process.stdout.write(`${JSON.stringify({ pids })}\n`);
+
+if (mode === "exit") process.exit(0);
+if (mode === "throw")
+  setTimeout(() => {
+    throw new Error("uncaught on purpose");
+  }, 10);
+if (mode === "close") await pool.close();
+// "wait": stay alive until the parent kills us.
+if (mode === "wait") setInterval(() => {}, 1000);

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { processAlive, waitFor } from "./helpers.js";
+
+const child = join(import.meta.dirname, "orphan-child.ts");
+
+/** Starts the child script, returns it and its workers' pids once the pool is up. */
+async function startChild(mode: string) {
+  const proc = spawn(process.execPath, ["--import", "tsx", child, mode], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  proc.stderr.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const pids = await new Promise<number[]>((resolve, reject) => {
+    proc.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      const line = out.split("\n")[0];
+      if (out.includes("\n") && line) resolve((JSON.parse(line) as { pids: number[] }).pids);
+    });
+    proc.once("exit", (code) => reject(new Error(`child exited (${code}) before its pool was up: ${err}`)));
+  });
+  assert.equal(pids.length, 2);
+  for (const pid of pids) assert.ok(processAlive(pid), `worker ${pid} runs`);
+  return { proc, pids };
+}
+
+async function assertWorkersGone(pids: number[], withinMs: number): Promise<void> {
+  const start = Date.now();
+  const gone = await waitFor(() => pids.every((p) => !processAlive(p)), withinMs);
+  assert.ok(gone, `workers still alive after ${Date.now() - start} ms: ${pids.filter(processAlive).join(", ")}`);
+}
+
+describe("no orphans", () => {
+  it("SIGKILL of the Node parent leaves no dspex_worker within 2 s", async () => {
+    const { proc, pids } = await startChild("wait");
+    const exited = once(proc, "exit");
+    proc.kill("SIGKILL");
+    await exited;
+    await assertWorkersGone(pids, 2000);
+  });
+
+  it("SIGTERM of the Node parent stops every worker", async () => {
+    const { proc, pids } = await startChild("wait");
+    const exited = once(proc, "exit");
+    proc.kill("SIGTERM");
+    const [code, signal] = (await exited) as [number | null, string | null];
+    assert.equal(signal, "SIGTERM", `the default action still ends the process (code ${code})`);
+    await assertWorkersGone(pids, 2000);
+  });
+
+  it("process.exit() without close() stops every worker", async () => {
+    const { proc, pids } = await startChild("exit");
+    await once(proc, "exit");
+    await assertWorkersGone(pids, 2000);
+  });
+
+  it("an uncaught exception stops every worker", async () => {
+    const { proc, pids } = await startChild("throw");
+    await once(proc, "exit");
+    await assertWorkersGone(pids, 2000);
+  });
+
+  it("pool.close() stops every worker and lets the process exit by itself", async () => {
+    const { proc, pids } = await startChild("close");
+    const [code] = (await once(proc, "exit")) as [number | null];
+    assert.equal(code, 0);
+    await assertWorkersGone(pids, 2000);
+  });
+});
