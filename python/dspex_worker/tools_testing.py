@@ -147,3 +147,26 @@ def predict(args: Any, ctx: CallContext) -> dict[str, Any]:
 @tool("env_names", inline=True)
 def env_names(args: Any, ctx: CallContext) -> list[str]:
     return sorted(os.environ)
+
+
+@tool("lm_roundtrip")
+def lm_roundtrip(args: Any, ctx: CallContext) -> dict[str, list[float]]:
+    """Time n LM calls made from Python to Node's LM: NodeLM.forward alone, and DSPy's full lm(...) call."""
+    import time
+
+    from .lm_proxy import NodeLM
+
+    p = _params(args)
+    n = int(p.get("n", 100))
+    messages = p.get("messages") or [{"role": "user", "content": "hi"}]
+    lm = NodeLM()
+    out: dict[str, list[float]] = {"forward": [], "call": []}
+    for _ in range(n):
+        start = time.perf_counter()
+        lm.forward(messages=messages)
+        out["forward"].append((time.perf_counter() - start) * 1e6)
+    for _ in range(n):
+        start = time.perf_counter()
+        lm(messages=messages)
+        out["call"].append((time.perf_counter() - start) * 1e6)
+    return out
