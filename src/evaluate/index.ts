@@ -16,3 +16,45 @@ export {
   precisionScore,
   pySplit,
 } from "./metrics.js";
+export {
+  AnswerCompleteness,
+  AnswerGroundedness,
+  CompleteAndGrounded,
+  DecompositionalSemanticRecallPrecision,
+  type JudgeInputs,
+  judgedF1,
+  SemanticF1,
+  type SemanticF1Options,
+  SemanticRecallPrecision,
+} from "./auto-evaluation.js";
+export {
+  Evaluate,
+  type EvaluateEvents,
+  type EvaluateOptions,
+  evaluate,
+  type Output,
+  type RunOptions,
+} from "./evaluate.js";
+export { pyRound } from "./py-round.js";
+export {
+  formatTable,
+  resultRecord,
+  resultRecords,
+  saveCSV,
+  saveJSON,
+  type TableOptions,
+  toCSV,
+  toJSON,
+  truncateCell,
+} from "./results.js";
+export { SignalLM } from "./signal-lm.js";
+export type {
+  EvaluationResult,
+  EvaluationRow,
+  Metric,
+  MetricLike,
+  MetricModule,
+  MetricValue,
+  Program,
+  ProgressEvent,
+} from "./types.js";

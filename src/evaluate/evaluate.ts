@@ -1,0 +1,337 @@
+/**
+ * Evaluate: runs a program over a devset with an async concurrency limit, scores each prediction
+ * with a metric, and reports DSPy's numbers (`round(100 * sum / n, 2)`, failures scored with
+ * `failureScore`, stop once `errors >= maxErrors`). Progress and per-example results are events;
+ * nothing here blocks the event loop, and an abort (caller's or maxErrors') cancels in-flight calls.
+ */
+import { EventEmitter, setMaxListeners } from "node:events";
+import { ConfigurationError } from "../errors.js";
+import { Example } from "../modules/example.js";
+import { Prediction } from "../modules/prediction.js";
+import { context, currentSettings } from "../modules/settings.js";
+import { EvaluateError, type EvaluationFailure, MetricError } from "./errors.js";
+import { pyRound } from "./py-round.js";
+import { formatTable, saveCSV, saveJSON } from "./results.js";
+import { SignalLM } from "./signal-lm.js";
+import type {
+  EvaluationResult,
+  EvaluationRow,
+  Metric,
+  MetricLike,
+  MetricValue,
+  Program,
+  ProgressEvent,
+} from "./types.js";
+
+export interface Output {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface EvaluateOptions {
+  devset: readonly Example[];
+  metric: MetricLike;
+  /** Examples in flight at once (DSPy's `num_threads`; default 8, DSPy's default). */
+  concurrency?: number;
+  /** Stop once this many examples have failed (default 10, DSPy's `settings.max_errors`). */
+  maxErrors?: number;
+  /** Score given to an example whose program or metric threw (default 0). */
+  failureScore?: number;
+  /** Write a progress line to `output` while running. */
+  displayProgress?: boolean;
+  /** Write the results table to `output` at the end; a number shows only that many rows. */
+  displayTable?: boolean | number;
+  saveAsCSV?: string;
+  saveAsJSON?: string;
+  /** Where progress and the table go (default: process.stdout). */
+  output?: Output;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+  devset?: readonly Example[];
+  metric?: MetricLike;
+  concurrency?: number;
+}
+
+export interface EvaluateEvents {
+  progress: [ProgressEvent];
+  /** An example's program or metric threw; the row holds the failure score. */
+  failure: [EvaluationRow];
+}
+
+export class Evaluate extends EventEmitter<EvaluateEvents> {
+  readonly devset: readonly Example[];
+  readonly metric: MetricLike;
+  readonly concurrency: number;
+  readonly maxErrors: number;
+  readonly failureScore: number;
+  readonly displayProgress: boolean;
+  readonly displayTable: boolean | number;
+  readonly saveAsCSV: string | undefined;
+  readonly saveAsJSON: string | undefined;
+  readonly output: Output;
+
+  constructor(options: EvaluateOptions) {
+    super();
+    this.devset = options.devset;
+    this.metric = options.metric;
+    this.concurrency = checkConcurrency(options.concurrency ?? 8);
+    this.maxErrors = options.maxErrors ?? 10;
+    this.failureScore = options.failureScore ?? 0;
+    this.displayProgress = options.displayProgress ?? false;
+    this.displayTable = options.displayTable ?? false;
+    this.saveAsCSV = options.saveAsCSV;
+    this.saveAsJSON = options.saveAsJSON;
+    this.output = options.output ?? process.stdout;
+  }
+
+  async run(program: Program, options: RunOptions = {}): Promise<EvaluationResult> {
+    const devset = options.devset ?? this.devset;
+    const metricLike = options.metric ?? this.metric;
+    const concurrency = checkConcurrency(options.concurrency ?? this.concurrency);
+    checkDevset(devset);
+    const metric = toMetric(metricLike);
+    const metricName = nameOf(metricLike);
+    const total = devset.length;
+
+    const controller = new AbortController();
+    // Every in-flight LM call listens on this signal (and stops listening when it ends); with a
+    // concurrency above 10 that is not a leak, so Node's leak warning is off for this signal.
+    setMaxListeners(0, controller.signal);
+    const rows: (EvaluationRow | undefined)[] = new Array(total).fill(undefined);
+    const failures: EvaluationFailure[] = [];
+    let next = 0;
+    let done = 0;
+    let sum = 0;
+    let scored = 0;
+
+    const userSignal = options.signal;
+    const stopped = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
+    });
+    // Rejections of `stopped` are handled by the race below; this keeps an early abort from warning.
+    stopped.catch(() => undefined);
+    const onUserAbort = (): void => {
+      controller.abort(
+        new EvaluateError(`Evaluation aborted after ${done} of ${total} examples`, {
+          reason: "aborted",
+          failures,
+          results: rows,
+          cause: userSignal?.reason,
+        }),
+      );
+    };
+    if (userSignal?.aborted) onUserAbort();
+    else userSignal?.addEventListener("abort", onUserAbort, { once: true });
+
+    const finish = (row: EvaluationRow): void => {
+      rows[row.index] = row;
+      done++;
+      if (row.error) {
+        failures.push({ index: row.index, message: row.error.message, error: row.error.cause });
+        this.emit("failure", row);
+      } else {
+        sum += row.score;
+        scored++;
+      }
+      const event: ProgressEvent = {
+        done,
+        total,
+        errors: failures.length,
+        sum,
+        scored,
+        score: scored === 0 ? 0 : pyRound((100 * sum) / scored, 1),
+        row,
+      };
+      options.onProgress?.(event);
+      this.emit("progress", event);
+      if (this.displayProgress) this.drawProgress(event);
+      if (row.error && failures.length >= this.maxErrors) controller.abort(this.tooManyErrors(failures, rows, done));
+    };
+
+    const worker = async (): Promise<void> => {
+      while (!controller.signal.aborted && next < total) {
+        const index = next++;
+        const row = await this.runOne(program, metric, devset[index]!, index, controller.signal);
+        // Like DSPy's cancelled jobs, results that arrive after the stop are dropped.
+        if (controller.signal.aborted) return;
+        finish(row);
+        // Yield to timers and I/O between examples, so fast (or synchronous) programs never starve them.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    };
+
+    try {
+      const workers = Array.from({ length: Math.min(concurrency, total) }, () => worker());
+      await Promise.race([Promise.all(workers), stopped]);
+    } catch (error) {
+      if (this.displayProgress) this.output.write("\n");
+      throw error;
+    } finally {
+      userSignal?.removeEventListener("abort", onUserAbort);
+      // Nothing is left to wait for; this also stops any worker still looping.
+      if (!controller.signal.aborted) controller.abort();
+    }
+
+    const results = rows as EvaluationRow[];
+    let total100 = 0;
+    for (const row of results) total100 += row.score;
+    const result: EvaluationResult = {
+      score: pyRound((100 * total100) / total, 2),
+      results,
+      metricName,
+      errors: failures.length,
+    };
+    await this.report(result, total100);
+    return result;
+  }
+
+  private async runOne(
+    program: Program,
+    metric: Metric,
+    example: Example,
+    index: number,
+    signal: AbortSignal,
+  ): Promise<EvaluationRow> {
+    try {
+      const inputs = example.inputs().toDict();
+      const lm = currentSettings().lm;
+      const overrides = lm ? { lm: new SignalLM(lm, signal) } : {};
+      return await context(overrides, async () => {
+        const prediction = await program.call(inputs);
+        const value = await metric(example, prediction, undefined);
+        const [score, metricOutput] = toScore(value);
+        return metricOutput
+          ? { index, example, prediction, score, metricOutput }
+          : { index, example, prediction, score };
+      });
+    } catch (cause) {
+      return {
+        index,
+        example,
+        prediction: new Prediction(),
+        score: this.failureScore,
+        error: { message: messageOf(cause), cause },
+      };
+    }
+  }
+
+  private tooManyErrors(
+    failures: readonly EvaluationFailure[],
+    rows: readonly (EvaluationRow | undefined)[],
+    done: number,
+  ): EvaluateError<EvaluationRow> {
+    const first = failures
+      .slice(0, 3)
+      .map((f) => `  #${f.index}: ${f.message}`)
+      .join("\n");
+    return new EvaluateError(
+      `Evaluation stopped: ${failures.length} examples failed (maxErrors is ${this.maxErrors}) after ${done} of ${rows.length} finished. First errors:\n${first}`,
+      {
+        reason: "maxErrors",
+        failures: [...failures],
+        results: rows,
+        cause: failures[0]?.error,
+        fix: "fix the failing program or metric, or raise maxErrors to keep going past failures",
+        context: { maxErrors: this.maxErrors, finished: done },
+      },
+    );
+  }
+
+  private drawProgress(event: ProgressEvent): void {
+    const line = `Average Metric: ${event.sum.toFixed(2)} / ${event.scored} (${event.score}%) | ${event.done}/${event.total}${event.errors ? ` | ${event.errors} failed` : ""}`;
+    if (this.output.isTTY) this.output.write(`\r${line}`);
+    else if (event.done === event.total) this.output.write(line);
+  }
+
+  private async report(result: EvaluationResult, sum: number): Promise<void> {
+    const n = result.results.length;
+    if (this.displayProgress) {
+      this.output.write(`\nAverage Metric: ${sum} / ${n} (${pyRound((100 * sum) / n, 1)}%)\n`);
+    }
+    if (this.displayTable !== false) {
+      const limit = typeof this.displayTable === "number" ? this.displayTable : undefined;
+      this.output.write(formatTable(result, limit === undefined ? {} : { limit }));
+    }
+    if (this.saveAsCSV) await saveCSV(this.saveAsCSV, result);
+    if (this.saveAsJSON) await saveJSON(this.saveAsJSON, result);
+  }
+}
+
+/** The facade: `await evaluate(program, devset, metric, { concurrency, signal, ... })`. */
+export function evaluate(
+  program: Program,
+  devset: readonly Example[],
+  metric: MetricLike,
+  options: Omit<EvaluateOptions, "devset" | "metric"> & Pick<RunOptions, "signal" | "onProgress"> = {},
+): Promise<EvaluationResult> {
+  const { signal, onProgress, ...rest } = options;
+  const run: RunOptions = {};
+  if (signal) run.signal = signal;
+  if (onProgress) run.onProgress = onProgress;
+  return new Evaluate({ ...rest, devset, metric }).run(program, run);
+}
+
+/** Booleans count 0/1; a Prediction or record contributes its `score`. */
+function toScore(value: MetricValue): [number, Prediction | undefined] {
+  if (typeof value === "number") return [value, undefined];
+  if (typeof value === "boolean") return [value ? 1 : 0, undefined];
+  if (typeof value === "object" && value !== null && "score" in value) {
+    const s = value.score;
+    if (typeof s === "number" || typeof s === "boolean") {
+      return [typeof s === "boolean" ? Number(s) : s, value instanceof Prediction ? value : undefined];
+    }
+  }
+  throw new MetricError(`The metric returned ${describe(value)}, not a score`, {
+    fix: "return a number, a boolean, or a Prediction with a numeric `score` field",
+  });
+}
+
+function toMetric(metric: MetricLike): Metric {
+  if (typeof metric === "function") return metric;
+  if (typeof metric === "object" && metric !== null && typeof metric.score === "function") {
+    return (example, prediction, trace) => metric.score(example, prediction, trace);
+  }
+  throw new ConfigurationError("Evaluate needs a metric", {
+    fix: "pass a function (example, prediction) => number | boolean, or a metric module such as new SemanticF1()",
+  });
+}
+
+function nameOf(metric: MetricLike): string {
+  if (typeof metric === "function") return metric.name || "metric";
+  return metric.constructor?.name && metric.constructor.name !== "Object" ? metric.constructor.name : "metric";
+}
+
+function checkDevset(devset: readonly Example[]): void {
+  if (!Array.isArray(devset) || devset.length === 0) {
+    throw new ConfigurationError("devset must contain at least one example, got an empty devset", {
+      fix: "pass a non-empty array of Examples",
+    });
+  }
+  const bad = devset.findIndex((e) => !(e instanceof Example) || e.inputKeys === undefined);
+  if (bad >= 0) {
+    throw new ConfigurationError(`devset[${bad}] has no input keys`, {
+      fix: 'build examples with new Example({...}).withInputs("question", ...) so Evaluate knows what to pass',
+    });
+  }
+}
+
+function checkConcurrency(n: number): number {
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ConfigurationError(`concurrency must be a positive integer, got ${n}`, { fix: "pass e.g. 8" });
+  }
+  return n;
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === "object") return `an object without a numeric score (${Object.keys(value).join(", ") || "{}"})`;
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
