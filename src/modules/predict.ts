@@ -10,6 +10,7 @@ import type { Adapter } from "../adapters/types.js";
 import { cachedGenerate } from "../cache/cached-lm.js";
 import type { LM, LMRequest, LMResponse } from "../lm/types.js";
 import { allowsNone } from "../signature/types.js";
+import { streamGenerate } from "../stream/stream-generate.js";
 import { Signature, type SignatureMap, type SignatureState } from "../signature/signature.js";
 import { defaultCache } from "./default-cache.js";
 import { recordCall } from "./record-call.js";
@@ -65,10 +66,16 @@ export class Predict extends Module implements Parameter {
     const settings = currentSettings();
     const lm = options.lm ?? this.lm ?? settings.lm;
     if (!lm) throw new NoLMError(`Predict(${this.signature.spec})`);
-    const signature = options.signature ?? this.signature;
+    let signature = options.signature ?? this.signature;
     const demos = options.demos ?? this.demos;
-    const config = options.config ? { ...this.config, ...options.config } : this.config;
-    const callInputs = checkInputs(signature, inputs);
+    let config = options.config ? { ...this.config, ...options.config } : this.config;
+    if (settings.predictConfig !== undefined) config = { ...settings.predictConfig, ...config };
+    let callInputs = checkInputs(signature, inputs);
+    if (settings.hint !== undefined) {
+      // DSPy's Refine adds the hint inside the adapter call, so its trace shows `hint_` too.
+      callInputs = { ...callInputs, hint_: settings.hint(this) ?? "N/A" };
+      signature = withHintField(signature);
+    }
 
     const adapter = settings.adapter ?? chatAdapter;
     let completions: Fields[];
@@ -122,14 +129,23 @@ export class Predict extends Module implements Parameter {
     settings: Settings,
     options: PredictCallOptions,
   ): Promise<[Fields[], LMResponse]> {
-    const request = buildRequest(adapter.format(signature, demos, inputs), config, lm, options.signal);
+    const request = buildRequest(
+      adapter.format(signature, demos, inputs),
+      config,
+      lm,
+      options.signal ?? settings.signal,
+    );
     if (adapter.responseFormat) {
       const format = adapter.responseFormat(signature);
       if (format) request.responseFormat = format;
     }
     const cache = settings.cache === false || lm.cacheable === false ? undefined : (settings.cache ?? defaultCache());
     const started = Date.now();
-    const response = await cachedGenerate(lm, request, cache, { enabled: config.cache, adapter: adapter.name });
+    const cacheOptions = { enabled: config.cache, adapter: adapter.name };
+    const response =
+      settings.stream === undefined
+        ? await cachedGenerate(lm, request, cache, cacheOptions)
+        : await streamGenerate(settings.stream, this, { lm, request, cache, cacheOptions, adapter, signature });
     recordCall(settings, lm, request, response, started);
     return [response.outputs.map((text) => adapter.parse(signature, text)), response];
   }
@@ -188,6 +204,18 @@ function buildRequest(
     if (temperature === undefined || temperature <= 0.15) request.temperature = 0.7;
   }
   return request;
+}
+
+const HINT_SIGNATURES = new WeakMap<Signature, Signature>();
+
+/** The signature plus Refine's `hint_` input (DSPy: "A hint to the module from an earlier run"). */
+function withHintField(signature: Signature): Signature {
+  let extended = HINT_SIGNATURES.get(signature);
+  if (extended === undefined) {
+    extended = signature.append("hint_", "input", { desc: "A hint to the module from an earlier run" });
+    HINT_SIGNATURES.set(signature, extended);
+  }
+  return extended;
 }
 
 function checkInputs(signature: Signature, inputs: Fields): Fields {

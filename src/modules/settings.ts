@@ -9,7 +9,9 @@ import type { Cache } from "../cache/cache.js";
 import type { History } from "../lm/history.js";
 import type { LM } from "../lm/types.js";
 import type { UsageTracker } from "../lm/usage.js";
+import type { StreamSink } from "../stream/types.js";
 import type { Fields } from "./example.js";
+import type { PredictConfig } from "./predict.js";
 import type { Prediction } from "./prediction.js";
 
 /** One predictor call as seen by optimizers: which predictor, its inputs, its prediction. */
@@ -41,6 +43,20 @@ export interface Settings {
   usage?: UsageTracker;
   /** Whether ChatAdapter parse failures retry once with JSONAdapter (DSPy's default: yes). */
   useJSONFallback?: boolean;
+  /**
+   * LM settings applied under every predictor's own config in this scope, as DSPy's
+   * `lm.copy(rollout_id=..., temperature=...)` does for BestOfN and Refine attempts.
+   */
+  predictConfig?: PredictConfig;
+  /**
+   * When set, each predictor gets an extra `hint_` input with this text (Refine's advice,
+   * DSPy's WrapperAdapter); undefined for a predictor means "N/A".
+   */
+  hint?: (predictor: import("./predict.js").Predict) => string | undefined;
+  /** Cancels every LM call made in this scope (streamify on early exit, Parallel on too many errors). */
+  signal?: AbortSignal;
+  /** Where streaming predictors send their output (set by streamify). */
+  stream?: StreamSink;
 }
 
 const storage = new AsyncLocalStorage<Settings>();
