@@ -200,7 +200,8 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
       const lm = currentSettings().lm;
       const overrides = lm ? { lm: new SignalLM(lm, signal) } : {};
       return await context(overrides, async () => {
-        const prediction = await program.call(inputs);
+        // A function has a `call` too (Function.prototype.call), so functions are checked first.
+        const prediction = await (typeof program === "function" ? program(inputs) : program.call(inputs));
         const value = await metric(example, prediction, undefined);
         const [score, metricOutput] = toScore(value);
         return metricOutput

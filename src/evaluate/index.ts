@@ -56,5 +56,6 @@ export type {
   MetricModule,
   MetricValue,
   Program,
+  ProgramObject,
   ProgressEvent,
 } from "./types.js";

@@ -21,9 +21,12 @@ export interface MetricModule {
 export type MetricLike = Metric | MetricModule;
 
 /** Anything run as `program.call(inputs)`: every Module, or a plain object with a `call` method. */
-export interface Program {
+export interface ProgramObject {
   call(inputs: Fields): Promise<Prediction> | Prediction;
 }
+
+/** What Evaluate runs: a module (or any object with `call`), or a plain function of the inputs. */
+export type Program = ProgramObject | ((inputs: Fields) => Promise<Prediction> | Prediction);
 
 /** One devset example after evaluation. */
 export interface EvaluationRow {

@@ -298,6 +298,15 @@ describe("Evaluate: abort, progress, event loop", () => {
     assert.ok(doneWhenTimerRan >= 0 && doneWhenTimerRan < 500, `timer ran after ${doneWhenTimerRan} examples`);
   });
 
+  it("runs a plain function as the program", async () => {
+    const result = await evaluate(
+      (inputs) => new Prediction({ answer: `a${String(inputs.question).slice(1)}` }),
+      qa(4),
+      answerExactMatch,
+    );
+    assert.equal(result.score, 100);
+  });
+
   it("rejects an empty devset and examples without input keys", async () => {
     const program = new Reverse(1);
     await assert.rejects(evaluate(program, [], answerExactMatch), ConfigurationError);
