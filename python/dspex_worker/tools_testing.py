@@ -170,3 +170,10 @@ def lm_roundtrip(args: Any, ctx: CallContext) -> dict[str, list[float]]:
         lm(messages=messages)
         out["call"].append((time.perf_counter() - start) * 1e6)
     return out
+
+
+@tool("log_warning")
+def log_warning(args: Any, ctx: CallContext) -> None:
+    import logging
+
+    logging.getLogger("dspex.test").warning("careful: %s", _params(args).get("what", "something"))

@@ -6,7 +6,7 @@ import type { WorkerProcess } from "./worker.js";
 export interface CallOptions {
   /** Deadline for this call in ms (0 = none). Defaults to the pool's timeoutMs; streams have none by default. */
   timeoutMs?: number;
-  /** Run on this session's worker (or a session id from `session.id`). */
+  /** Run on this session's worker (same as calling `session.call`). */
   session?: Session;
   /** Safe to run twice: if its worker crashes, the call is retried on another worker. */
   idempotent?: boolean;

@@ -90,6 +90,14 @@ describe("PythonPool basics (real workers, no DSPy import)", () => {
     assert.equal(err?.level, "warn");
   });
 
+  it("forwards Python logging records as log frames with the worker id", async () => {
+    await pool.call("log_warning", { what: "the ice is thin" });
+    const line = logger.lines.find((l) => l.message.includes("careful: the ice is thin"));
+    assert.equal(line?.level, "warn");
+    assert.equal(line?.fields?.logger, "dspex.test");
+    assert.match(String(line?.fields?.worker), /^basics#\d+$/);
+  });
+
   it("does not pass the parent's secrets to workers, but passes the pool env", async () => {
     const names = await pool.call<string[]>("env_names");
     assert.ok(!names.includes("OPENAI_API_KEY"));
