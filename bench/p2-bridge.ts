@@ -4,7 +4,8 @@
  * Baseline: Snakepit's published 1,500 ops/s (quoted, not measured here). Goal: p50 <= 100 µs
  * and >= 15,000 calls/s. Also measures the frame codecs that decided MessagePack over JSON.
  *
- *   npx tsx bench/p2-bridge.ts     a table, then one JSON line {"calls_per_s","p50_us","p99_us"}
+ *   npx tsx bench/p2-bridge.ts                  a table, then one JSON line {"calls_per_s","p50_us","p99_us"}
+ *   npx tsx bench/p2-bridge.ts --summary-only   the JSON line alone
  */
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
@@ -201,6 +202,6 @@ const round1 = (n: number) => Math.round(n * 10) / 10;
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { rows, summary } = await measure();
-  report(rows);
+  if (!process.argv.includes("--summary-only")) report(rows);
   console.log(JSON.stringify(summary));
 }
