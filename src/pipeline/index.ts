@@ -1,0 +1,13 @@
+export { Pipeline, pipeline } from "./pipeline.js";
+export {
+  branch,
+  cached,
+  type MergeStrategy,
+  parallel,
+  type Step,
+  type StepFn,
+  type StepLike,
+  type StepOptions,
+  step,
+} from "./step.js";
+export { type PipelineEvent, PipelineError, type PipelineResult, type RunOptions, type StepReport } from "./types.js";
