@@ -1,0 +1,195 @@
+/**
+ * The loaded llama.cpp state behind the local provider: one native runtime per process, one
+ * model per file, one context per (file, context size, threads, concurrency), whatever the
+ * number of `local()` LMs. A model is hundreds of MB of weights, so this is a resource cache,
+ * not configuration: nothing here changes what a request means.
+ */
+import { availableParallelism } from "node:os";
+import type {
+  GbnfJsonSchema,
+  Llama,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaGrammar,
+  LlamaModel,
+} from "node-llama-cpp";
+import { LMAbortedError, LMError } from "../errors.js";
+import type { ResponseFormat } from "../types.js";
+import { assertModelFile } from "./local-model.js";
+import { toGrammarSchema } from "./local-grammar.js";
+
+export interface RuntimeOptions {
+  modelPath: string;
+  contextSize: number;
+  threads: number | undefined;
+  maxConcurrency: number;
+}
+
+const MAX_CACHED_GRAMMARS = 64;
+
+/** A context and its pool of sequences: each request borrows one sequence and returns it. */
+export class LocalRuntime {
+  private readonly free: LlamaContextSequence[];
+  private readonly waiters: Array<(sequence: LlamaContextSequence) => void> = [];
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+
+  constructor(
+    readonly llama: Llama,
+    readonly model: LlamaModel,
+    readonly context: LlamaContext,
+  ) {
+    this.free = [];
+    while (context.sequencesLeft > 0) this.free.push(context.getSequence());
+  }
+
+  /** Tokens one sequence can hold. */
+  get contextSize(): number {
+    return this.context.contextSize;
+  }
+
+  /** Waits for a free sequence; an abort while waiting leaves the queue untouched. */
+  acquire(signal?: AbortSignal): Promise<LlamaContextSequence> {
+    if (signal?.aborted) return Promise.reject(new LMAbortedError(undefined, { provider: "local" }));
+    const ready = this.free.pop();
+    if (ready !== undefined) return Promise.resolve(ready);
+    return new Promise((resolve, reject) => {
+      const take = (sequence: LlamaContextSequence) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(sequence);
+      };
+      const onAbort = () => {
+        const i = this.waiters.indexOf(take);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new LMAbortedError(undefined, { provider: "local" }));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.waiters.push(take);
+    });
+  }
+
+  release(sequence: LlamaContextSequence): void {
+    if (sequence.disposed) return;
+    const next = this.waiters.shift();
+    if (next !== undefined) next(sequence);
+    else this.free.push(sequence);
+  }
+
+  /** The grammar that enforces `format`, or undefined for plain text. Built once per schema. */
+  grammarFor(format: ResponseFormat | undefined): Promise<LlamaGrammar | undefined> {
+    if (format === undefined || format.type === "text") return Promise.resolve(undefined);
+    const key = format.type === "json_object" ? "json" : JSON.stringify(format.schema);
+    let grammar = this.grammars.get(key);
+    if (grammar === undefined) {
+      grammar =
+        format.type === "json_object"
+          ? this.llama.getGrammarFor("json")
+          : this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(toGrammarSchema(format.schema));
+      if (this.grammars.size >= MAX_CACHED_GRAMMARS) this.grammars.delete(this.grammars.keys().next().value!);
+      this.grammars.set(key, grammar);
+      grammar.catch(() => this.grammars.delete(key));
+    }
+    return grammar;
+  }
+}
+
+/** Process-wide cache of loaded runtimes; `unloadLocalModels()` empties it. */
+class Registry {
+  private llama: Promise<Llama> | undefined;
+  private readonly models = new Map<string, Promise<LlamaModel>>();
+  private readonly runtimes = new Map<string, Promise<LocalRuntime>>();
+  private exitHookInstalled = false;
+
+  get(options: RuntimeOptions): Promise<LocalRuntime> {
+    const key = JSON.stringify([options.modelPath, options.contextSize, options.threads, options.maxConcurrency]);
+    let runtime = this.runtimes.get(key);
+    if (runtime === undefined) {
+      runtime = this.load(options);
+      this.runtimes.set(key, runtime);
+      // A failed load (missing file) must not stick: the user may run set-up and retry.
+      runtime.catch(() => this.runtimes.delete(key));
+    }
+    return runtime;
+  }
+
+  private async load(options: RuntimeOptions): Promise<LocalRuntime> {
+    assertModelFile(options.modelPath);
+    const llama = await this.getLlama();
+    let model = this.models.get(options.modelPath);
+    if (model === undefined) {
+      model = llama.loadModel({ modelPath: options.modelPath, gpuLayers: 0 });
+      this.models.set(options.modelPath, model);
+      model.catch(() => this.models.delete(options.modelPath));
+    }
+    let loaded: LlamaModel;
+    try {
+      loaded = await model;
+    } catch (cause) {
+      throw new LMError(`Could not load the local model ${options.modelPath}: ${String(cause)}`, {
+        provider: "local",
+        cause,
+        fix: "Check that the file is a GGUF model llama.cpp supports (re-run `npm run setup`, or fix DSPEX_MODEL).",
+      });
+    }
+    const context = await loaded.createContext({
+      contextSize: Math.min(options.contextSize, loaded.trainContextSize),
+      sequences: options.maxConcurrency,
+      // node-llama-cpp defaults to at least 4 threads; on 2 cores that oversubscribes the CPU
+      // and spinning workers make generation ~10x slower, so default to the real core count.
+      threads: options.threads ?? Math.max(1, Math.min(llama.cpuMathCores, availableParallelism())),
+    });
+    return new LocalRuntime(llama, loaded, context);
+  }
+
+  private getLlama(): Promise<Llama> {
+    if (this.llama === undefined) {
+      this.llama = (async () => {
+        const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
+        // CPU only, prebuilt binaries only: never download or compile llama.cpp at run time.
+        return getLlama({
+          gpu: false,
+          build: "never",
+          logLevel: LlamaLogLevel.error,
+          progressLogs: false,
+          maxThreads: availableParallelism(),
+        });
+      })();
+      this.llama.catch(() => {
+        this.llama = undefined;
+      });
+      this.installExitHook();
+    }
+    return this.llama;
+  }
+
+  private installExitHook(): void {
+    if (this.exitHookInstalled) return;
+    this.exitHookInstalled = true;
+    // beforeExit fires once the loop is empty; disposing there frees native memory and
+    // threads before Node tears down, so the process never hangs on llama.cpp's workers.
+    process.once("beforeExit", () => {
+      void this.unload();
+    });
+  }
+
+  async unload(): Promise<void> {
+    const llama = this.llama;
+    this.llama = undefined;
+    const runtimes = [...this.runtimes.values()];
+    this.runtimes.clear();
+    this.models.clear();
+    this.exitHookInstalled = false;
+    for (const r of runtimes) await r.then((rt) => rt.context.dispose()).catch(() => undefined);
+    if (llama !== undefined) await llama.then((l) => l.dispose()).catch(() => undefined);
+  }
+}
+
+const registry = new Registry();
+
+export function localRuntime(options: RuntimeOptions): Promise<LocalRuntime> {
+  return registry.get(options);
+}
+
+/** Disposes every loaded local model and context; the next request loads them again. */
+export function unloadLocalModels(): Promise<void> {
+  return registry.unload();
+}

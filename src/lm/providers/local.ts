@@ -1,0 +1,238 @@
+/**
+ * The embedded offline LM: a GGUF model run in-process by llama.cpp (node-llama-cpp 3.21.1,
+ * CPU, prebuilt binaries only). Each request renders its messages through the model's own chat
+ * template and runs on a borrowed context sequence, so requests share nothing but the weights.
+ * JSON response formats become grammars, so even a 135M model answers in parseable JSON.
+ */
+import { basename } from "node:path";
+import type { ChatHistoryItem, LlamaContextSequence, Token } from "node-llama-cpp";
+import { LMAbortedError, LMContextWindowError, LMError } from "../errors.js";
+import { mergeRequest } from "../request.js";
+import type { LM, LMRequest, LMResponse, LMStreamChunk, Message, Usage } from "../types.js";
+import { defaultModelPath } from "./local-model.js";
+import { type LocalRuntime, localRuntime } from "./local-runtime.js";
+import { AsyncQueue } from "./local-queue.js";
+
+export interface LocalOptions {
+  /** A GGUF file; default: $DSPEX_MODEL, else the model `npm run setup` installed. */
+  modelPath?: string;
+  /** Tokens per request (prompt + completion); capped at the model's training context. Default 4096. */
+  contextSize?: number;
+  /** CPU threads for evaluation; default: all cores. */
+  threads?: number;
+  /** Requests evaluated at once (batched together); more wait in a queue. Default 2. */
+  maxConcurrency?: number;
+  defaults?: LM["defaults"];
+}
+
+/**
+ * Sampling settings read from `providerOptions` (all optional): topK, topP, minP, seed,
+ * repeatPenalty (a number, or false to turn node-llama-cpp's default off).
+ */
+interface Sampling {
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  seed?: number;
+  repeatPenalty?: false | { penalty: number };
+}
+
+interface Completion {
+  text: string;
+  finishReason: string;
+  completionTokens: number;
+}
+
+/** Output tokens reserved when a prompt fills the context, so we fail fast instead of shifting it. */
+const MIN_COMPLETION_TOKENS = 16;
+
+export class LocalLM implements LM {
+  readonly specificationVersion = "v1" as const;
+  readonly provider = "local";
+  readonly model: string;
+  readonly modelPath: string;
+  readonly defaults: LM["defaults"];
+  readonly #options: { contextSize: number; threads: number | undefined; maxConcurrency: number };
+
+  constructor(options: LocalOptions = {}) {
+    this.modelPath = options.modelPath ?? defaultModelPath();
+    this.model = basename(this.modelPath);
+    this.defaults = options.defaults;
+    this.#options = {
+      contextSize: options.contextSize ?? 4096,
+      threads: options.threads,
+      maxConcurrency: Math.max(1, options.maxConcurrency ?? 2),
+    };
+  }
+
+  /** Loads the model now instead of on the first request (e.g. before timing). */
+  async load(): Promise<void> {
+    await this.#runtime();
+  }
+
+  /** Tokens in `text` under this model's tokenizer. */
+  async countTokens(text: string): Promise<number> {
+    const runtime = await this.#runtime();
+    return runtime.model.tokenize(text, false).length;
+  }
+
+  async generate(request: LMRequest): Promise<LMResponse> {
+    const req = mergeRequest(this.defaults, request);
+    const { runtime, sequence } = await this.#borrow(req.signal);
+    try {
+      const outputs: string[] = [];
+      const finishReasons: (string | null)[] = [];
+      let promptTokens = 0;
+      let completionTokens = 0;
+      for (let i = 0; i < Math.max(1, req.n ?? 1); i++) {
+        const run = await this.#complete(runtime, sequence, req);
+        outputs.push(run.completion.text);
+        finishReasons.push(run.completion.finishReason);
+        promptTokens = run.promptTokens;
+        completionTokens += run.completion.completionTokens;
+      }
+      return { outputs, usage: usage(promptTokens, completionTokens), model: this.model, cached: false, finishReasons };
+    } finally {
+      runtime.release(sequence);
+    }
+  }
+
+  async *stream(request: LMRequest): AsyncIterable<LMStreamChunk> {
+    const req = mergeRequest(this.defaults, request);
+    // Our own controller too, so that a consumer who stops reading stops the generation.
+    const stop = new AbortController();
+    const signal = req.signal === undefined ? stop.signal : AbortSignal.any([req.signal, stop.signal]);
+    const queue = new AsyncQueue<LMStreamChunk>();
+    const produce = async () => {
+      const { runtime, sequence } = await this.#borrow(signal);
+      try {
+        let promptTokens = 0;
+        let completionTokens = 0;
+        const n = Math.max(1, req.n ?? 1);
+        for (let index = 0; index < n; index++) {
+          const run = await this.#complete(runtime, sequence, { ...req, signal }, (delta) => {
+            if (delta !== "") queue.push({ index, delta });
+          });
+          queue.push({ index, delta: "", finishReason: run.completion.finishReason });
+          promptTokens = run.promptTokens;
+          completionTokens += run.completion.completionTokens;
+        }
+        queue.push({ index: 0, delta: "", usage: usage(promptTokens, completionTokens) });
+      } finally {
+        runtime.release(sequence);
+      }
+    };
+    produce().then(
+      () => queue.close(),
+      (error: unknown) => queue.fail(error),
+    );
+    try {
+      yield* queue;
+    } finally {
+      stop.abort();
+    }
+  }
+
+  async #runtime(): Promise<LocalRuntime> {
+    return localRuntime({ modelPath: this.modelPath, ...this.#options });
+  }
+
+  async #borrow(signal: AbortSignal | undefined): Promise<{ runtime: LocalRuntime; sequence: LlamaContextSequence }> {
+    const runtime = await this.#runtime();
+    const sequence = await runtime.acquire(signal);
+    return { runtime, sequence };
+  }
+
+  async #complete(
+    runtime: LocalRuntime,
+    sequence: LlamaContextSequence,
+    req: LMRequest,
+    onText?: (text: string) => void,
+  ): Promise<{ completion: Completion; promptTokens: number }> {
+    const { LlamaChat } = await import("node-llama-cpp");
+    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
+    try {
+      const history = toChatHistory(req.messages);
+      const prompt = chat.chatWrapper.generateContextState({ chatHistory: history }).contextText;
+      const promptTokens = prompt.tokenize(runtime.model.tokenizer).length;
+      const room = runtime.contextSize - promptTokens;
+      if (room < MIN_COMPLETION_TOKENS) {
+        throw new LMContextWindowError(
+          `The prompt is ${promptTokens} tokens; the local context holds ${runtime.contextSize}.`,
+          { provider: this.provider, model: this.model, context: { promptTokens, contextSize: runtime.contextSize } },
+        );
+      }
+      const grammar = await runtime.grammarFor(req.responseFormat);
+      const sampling = samplingOptions(req.providerOptions);
+      let completionTokens = 0;
+      const result = await chat.generateResponse(history, {
+        maxTokens: Math.min(req.maxTokens ?? room, room),
+        temperature: req.temperature ?? 0,
+        ...(grammar === undefined ? {} : { grammar }),
+        ...(req.stop !== undefined && req.stop.length > 0 ? { customStopTriggers: req.stop } : {}),
+        ...(req.signal === undefined ? {} : { signal: req.signal }),
+        ...sampling,
+        onToken: (tokens: Token[]) => {
+          completionTokens += tokens.length;
+        },
+        ...(onText === undefined ? {} : { onTextChunk: onText }),
+      });
+      const reason = result.metadata.stopReason;
+      // A grammar ends JSON with newlines that say "done"; they are not part of the answer.
+      const text = grammar === undefined ? result.response : result.response.trimEnd();
+      return {
+        completion: { text, finishReason: reason === "maxTokens" ? "length" : "stop", completionTokens },
+        promptTokens,
+      };
+    } catch (error) {
+      // An interrupted evaluation may leave half a turn in the sequence; start the next one clean.
+      await sequence.clearHistory().catch(() => undefined);
+      if (req.signal?.aborted)
+        throw new LMAbortedError(undefined, { provider: this.provider, model: this.model, cause: error });
+      if (error instanceof LMError) throw error;
+      throw new LMError(`Local generation failed: ${error instanceof Error ? error.message : String(error)}`, {
+        provider: this.provider,
+        model: this.model,
+        cause: error,
+      });
+    } finally {
+      chat.dispose({ disposeSequence: false });
+    }
+  }
+}
+
+/** The embedded offline LM (see LocalOptions). The model loads on the first request. */
+export function local(options: LocalOptions = {}): LocalLM {
+  return new LocalLM(options);
+}
+
+/** DSPy messages to node-llama-cpp's chat history, ending on the model turn to generate. */
+export function toChatHistory(messages: readonly Message[]): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = messages.map((m) =>
+    m.role === "system"
+      ? { type: "system", text: m.content }
+      : m.role === "user"
+        ? { type: "user", text: m.content }
+        : { type: "model", response: [m.content] },
+  );
+  // A trailing assistant message is a prefix to continue; otherwise open a fresh model turn.
+  if (history.at(-1)?.type !== "model") history.push({ type: "model", response: [] });
+  return history;
+}
+
+function samplingOptions(options: Record<string, unknown> | undefined): Sampling {
+  const out: Sampling = {};
+  if (options === undefined) return out;
+  for (const key of ["topK", "topP", "minP", "seed"] as const) {
+    const v = options[key];
+    if (typeof v === "number" && Number.isFinite(v)) out[key] = v;
+  }
+  const rp = options.repeatPenalty;
+  if (rp === false) out.repeatPenalty = false;
+  else if (typeof rp === "number") out.repeatPenalty = { penalty: rp };
+  return out;
+}
+
+function usage(promptTokens: number, completionTokens: number): Usage {
+  return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
+}
