@@ -25,3 +25,23 @@ export { ScriptedLM } from "./lm/providers/scripted.js";
 export type { LM, LMRequest, LMResponse, LMStreamChunk, Message, Usage } from "./lm/types.js";
 export * from "./modules/index.js";
 export { Signature, SignatureError, type SignatureMap } from "./signature/index.js";
+export * from "./pipeline/index.js";
+export { StreamListener, StreamListenerError } from "./stream/listener.js";
+export type { StatusMessageProvider } from "./stream/status.js";
+export { type StreamifyOptions, type StreamingProgram, streamify } from "./stream/streamify.js";
+export type { ChunkEvent, PredictionEvent, StatusEvent, StreamEvent, TokenEvent } from "./stream/types.js";
+export {
+  answerExactMatch,
+  answerPassageMatch,
+  CompleteAndGrounded,
+  Evaluate,
+  EvaluateError,
+  type EvaluationResult,
+  evaluate,
+  exactMatch,
+  f1,
+  hotpotF1,
+  type Metric,
+  normalizeText,
+  SemanticF1,
+} from "./evaluate/index.js";

@@ -1,3 +1,12 @@
+export { BestOfN, type BestOfNOptions, NoSuccessfulAttemptError, type RewardFn } from "./best-of-n.js";
+export {
+  type ExecPair,
+  Parallel,
+  ParallelCancelledError,
+  type ParallelInput,
+  type ParallelOptions,
+} from "./parallel.js";
+export { Refine, type RefineOptions } from "./refine.js";
 export { ChainOfThought, type ChainOfThoughtOptions } from "./chain-of-thought.js";
 export { InputError, NoLMError } from "./errors.js";
 export { Example, type Fields } from "./example.js";

@@ -59,12 +59,23 @@ export interface Settings {
   stream?: StreamSink;
 }
 
-const storage = new AsyncLocalStorage<Settings>();
-let root: Settings = {};
+/**
+ * Kept on globalThis under a registry symbol so that two copies of this module (a program that
+ * imports DSPex by another path than the CLI, or through another loader) still share settings.
+ */
+interface SettingsState {
+  storage: AsyncLocalStorage<Settings>;
+  root: Settings;
+}
+const KEY = Symbol.for("dspex.settings");
+const state: SettingsState =
+  ((globalThis as Record<symbol, unknown>)[KEY] as SettingsState | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[KEY] = { storage: new AsyncLocalStorage<Settings>(), root: {} });
+const storage = state.storage;
 
 /** Sets process-wide defaults. Later calls merge over earlier ones. */
 export function configure(settings: Settings): void {
-  root = { ...root, ...settings };
+  state.root = { ...state.root, ...settings };
 }
 
 /** Runs `fn` with `overrides` merged over the current settings, for everything it awaits. */
@@ -73,10 +84,10 @@ export function context<T>(overrides: Settings, fn: () => T): T {
 }
 
 export function currentSettings(): Settings {
-  return storage.getStore() ?? root;
+  return storage.getStore() ?? state.root;
 }
 
 /** Resets process-wide defaults; for tests. */
 export function resetSettings(): void {
-  root = {};
+  state.root = {};
 }

@@ -1,0 +1,192 @@
+/** The CLI's commands. Each returns an exit code; user errors throw typed errors with a hint. */
+import { SingleBar } from "cli-progress";
+import { Evaluate } from "../evaluate/evaluate.js";
+import * as metrics from "../evaluate/metrics.js";
+import { formatTable } from "../evaluate/results.js";
+import type { Metric } from "../evaluate/types.js";
+import type { Example, Fields } from "../modules/example.js";
+import type { Module } from "../modules/module.js";
+import { configure } from "../modules/settings.js";
+import { loadDataset } from "./dataset.js";
+import { UsageError } from "./errors.js";
+import { printDoctor } from "./doctor.js";
+import { type LoadedProgram, loadProgram } from "./load-program.js";
+
+export interface CommandOptions {
+  input?: string[];
+  json?: boolean;
+  metric?: string;
+  inputs?: string;
+  optimizer?: string;
+  out?: string;
+  concurrency?: string;
+}
+
+export async function runCommand(command: string, args: string[], options: CommandOptions): Promise<number> {
+  switch (command) {
+    case "doctor":
+      return printDoctor();
+    case "run":
+      return run(need(args, 1, "run <program> --input ..."), options);
+    case "eval":
+      return evalCommand(need(args, 2, "eval <program> <dataset>"), options);
+    case "optimize":
+      return optimize(need(args, 2, "optimize <program> <trainset> --optimizer NAME"), options);
+    default:
+      throw new UsageError(`unknown command "${command}"`, { fix: "commands are: run, eval, optimize, doctor" });
+  }
+}
+
+function need(args: string[], n: number, usage: string): string[] {
+  if (args.length < n) throw new UsageError(`missing arguments`, { fix: `dspex ${usage}` });
+  return args;
+}
+
+async function prepare(file: string): Promise<LoadedProgram> {
+  const loaded = await loadProgram(file);
+  if (loaded.lm) configure({ lm: loaded.lm });
+  return loaded;
+}
+
+async function run([file]: string[], options: CommandOptions): Promise<number> {
+  const { program } = await prepare(file!);
+  const inputs = parseInputs(options.input ?? []);
+  const prediction = await program.call(inputs);
+  const fields = prediction.toDict();
+  if (options.json) console.log(JSON.stringify(fields));
+  else
+    for (const [k, v] of Object.entries(fields)) console.log(`${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+  return 0;
+}
+
+/** `--input '{"q": 1}'` (JSON) or `--input q=1` pairs. */
+export function parseInputs(items: string[]): Fields {
+  const out: Fields = {};
+  for (const item of items) {
+    if (item.trim().startsWith("{")) {
+      try {
+        Object.assign(out, JSON.parse(item));
+      } catch (e) {
+        throw new UsageError(`--input is not valid JSON: ${(e as Error).message}`, {
+          fix: `quote it for the shell: --input '{"question": "..."}'`,
+        });
+      }
+      continue;
+    }
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new UsageError(`bad --input "${item}"`, { fix: "write --input key=value or a JSON object" });
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  if (Object.keys(out).length === 0) throw new UsageError("no inputs given", { fix: "add --input key=value" });
+  return out;
+}
+
+function inputKeysFor(loaded: LoadedProgram, options: CommandOptions): string[] {
+  if (options.inputs) return options.inputs.split(",").map((s) => s.trim());
+  if (loaded.inputKeys) return loaded.inputKeys;
+  const first = loaded.program.namedPredictors()[0]?.[1] as { signature?: { inputFields: { name: string }[] } };
+  const names = first?.signature?.inputFields.map((f) => f.name);
+  if (!names || names.length === 0) {
+    throw new UsageError("cannot tell which dataset fields are inputs", { fix: "pass --inputs question,context" });
+  }
+  return names;
+}
+
+const BUILTIN_METRICS: Record<string, Metric> = {
+  exactMatch: (ex, pred) => metrics.answerExactMatch(ex, pred),
+  answerExactMatch: (ex, pred) => metrics.answerExactMatch(ex, pred),
+  answerPassageMatch: (ex, pred) => metrics.answerPassageMatch(ex, pred),
+  f1: (ex, pred) => metrics.f1(String(pred.answer ?? ""), [String(ex.answer ?? "")]),
+};
+
+function metricFor(loaded: LoadedProgram, options: CommandOptions): Metric {
+  if (options.metric) {
+    const m = BUILTIN_METRICS[options.metric];
+    if (!m) {
+      throw new UsageError(`unknown metric "${options.metric}"`, {
+        fix: `valid metrics: ${Object.keys(BUILTIN_METRICS).join(", ")}, or export \`metric\` from the program`,
+      });
+    }
+    return m;
+  }
+  return loaded.metric ?? BUILTIN_METRICS.answerExactMatch!;
+}
+
+async function evalCommand([file, data]: string[], options: CommandOptions): Promise<number> {
+  const loaded = await prepare(file!);
+  const devset = await loadDataset(data!, inputKeysFor(loaded, options));
+  const result = await evaluateWithBar(loaded.program, devset, metricFor(loaded, options), options);
+  if (options.json) {
+    console.log(JSON.stringify({ score: result.score, errors: result.errors, n: devset.length }));
+  } else {
+    console.log(formatTable(result));
+    console.log(`score: ${result.score}% on ${devset.length} examples (${result.errors} errors)`);
+  }
+  return 0;
+}
+
+export async function evaluateWithBar(program: Module, devset: Example[], metric: Metric, options: CommandOptions) {
+  const concurrency = options.concurrency ? Number(options.concurrency) : 8;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new UsageError(`bad --concurrency "${options.concurrency}"`, { fix: "use a positive integer" });
+  }
+  const bar =
+    options.json || !process.stderr.isTTY
+      ? undefined
+      : new SingleBar({ format: "eval [{bar}] {value}/{total} score {score}%", stream: process.stderr });
+  bar?.start(devset.length, 0, { score: "0.0" });
+  const evaluate = new Evaluate({ devset, metric, concurrency });
+  try {
+    return await evaluate.run(program, { onProgress: (e) => bar?.update(e.done, { score: e.score.toFixed(1) }) });
+  } finally {
+    bar?.stop();
+  }
+}
+
+const OPTIMIZERS = [
+  "labeledFewShot",
+  "bootstrapFewShot",
+  "bootstrapFewShotWithRandomSearch",
+  "knnFewShot",
+  "copro",
+  "miproV2",
+  "simba",
+  "gepa",
+  "ensemble",
+  "bootstrapFinetune",
+] as const;
+
+async function optimize([file, data]: string[], options: CommandOptions): Promise<number> {
+  const name = options.optimizer ?? "bootstrapFewShot";
+  if (!(OPTIMIZERS as readonly string[]).includes(name)) {
+    throw new UsageError(`unknown optimizer "${name}"`, { fix: `valid optimizers: ${OPTIMIZERS.join(", ")}` });
+  }
+  const loaded = await prepare(file!);
+  const trainset = await loadDataset(data!, inputKeysFor(loaded, options));
+  const metric = metricFor(loaded, options);
+  // Loaded on demand: optimizing starts Python workers, which run/eval never need.
+  const optimizers = (await import("../optimize/index.js")) as unknown as Record<
+    string,
+    (
+      p: Module,
+      t: Example[],
+      o: Record<string, unknown>,
+    ) => Promise<{ program: Module; report: Record<string, unknown> }>
+  >;
+  const fn = optimizers[name];
+  if (!fn) throw new UsageError(`optimizer "${name}" is not available`, { fix: `try bootstrapFewShot` });
+  const started = Date.now();
+  const { program, report } = await fn(loaded.program, trainset, {
+    metric,
+    onProgress: (e: { message?: string }) => {
+      if (!options.json && e.message) console.error(`  ${e.message}`);
+    },
+  });
+  const out = options.out ?? "optimized.json";
+  await program.save(out);
+  if (options.json) console.log(JSON.stringify({ optimizer: name, out, report }));
+  else console.log(`${name}: saved to ${out} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const { closeSharedPools } = await import("../router/pools.js");
+  await closeSharedPools();
+  return 0;
+}

@@ -1,0 +1,89 @@
+/**
+ * Loads a user's program file (TypeScript or JavaScript) for the CLI. The module must export a
+ * Module instance (default export or `program`), or a class or factory that makes one; it may
+ * also export `metric`, `inputKeys` and `lm`.
+ */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { DSPexError } from "../errors.js";
+import type { Metric } from "../evaluate/types.js";
+import type { LM } from "../lm/types.js";
+import { Module } from "../modules/module.js";
+
+export class ProgramLoadError extends DSPexError {}
+
+export interface LoadedProgram {
+  program: Module;
+  metric: Metric | undefined;
+  inputKeys: string[] | undefined;
+  lm: LM | undefined;
+  path: string;
+}
+
+export async function loadProgram(file: string): Promise<LoadedProgram> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new ProgramLoadError(`program file not found: ${file}`, { fix: "check the path" });
+  let mod: Record<string, unknown>;
+  try {
+    mod = await importProgram(path);
+  } catch (cause) {
+    throw new ProgramLoadError(`cannot load ${file}: ${(cause as Error).message.split("\n")[0]}`, { cause });
+  }
+  const candidate = mod.default ?? mod.program;
+  const program = await instantiate(candidate);
+  if (!program) {
+    throw new ProgramLoadError(`${file} exports no program`, {
+      fix: 'export default a Module instance (e.g. `export default new ChainOfThought("question -> answer")`)',
+    });
+  }
+  return {
+    program,
+    metric: typeof mod.metric === "function" ? (mod.metric as Metric) : undefined,
+    inputKeys: Array.isArray(mod.inputKeys) ? (mod.inputKeys as string[]) : undefined,
+    lm: isLM(mod.lm) ? mod.lm : undefined,
+    path,
+  };
+}
+
+/**
+ * Duck-typed, because a program may import DSPex through another path (the package, or src/)
+ * than the CLI, which makes `instanceof Module` false for a perfectly good module.
+ */
+function isModule(value: unknown): value is Module {
+  return (
+    value instanceof Module ||
+    (typeof value === "object" &&
+      value !== null &&
+      typeof (value as Module).call === "function" &&
+      typeof (value as Module).namedPredictors === "function")
+  );
+}
+
+/** Imports directly when this process can already load TypeScript, else through tsx's loader. */
+async function importProgram(path: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(path).href;
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_UNKNOWN_FILE_EXTENSION") throw error;
+  }
+  const { register } = await import("tsx/esm/api");
+  register();
+  return (await import(url)) as Record<string, unknown>;
+}
+
+async function instantiate(value: unknown): Promise<Module | undefined> {
+  if (isModule(value)) return value;
+  if (typeof value === "function") {
+    const proto = (value as { prototype?: unknown }).prototype;
+    if (proto && typeof (proto as Module).call === "function") return new (value as new () => Module)();
+    const made = await (value as () => unknown)();
+    if (isModule(made)) return made;
+  }
+  return undefined;
+}
+
+function isLM(value: unknown): value is LM {
+  return typeof value === "object" && value !== null && "generate" in value && "specificationVersion" in value;
+}

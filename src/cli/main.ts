@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/**
+ * The dspex CLI: run, eval, optimize, doctor. Every failure ends in one line with a hint and a
+ * meaningful exit code: 0 ok, 1 the work failed, 2 bad usage or input.
+ */
+import { parseArgs } from "node:util";
+import type { DSPexError } from "../errors.js";
+import { runCommand } from "./commands.js";
+import { INPUT_ERRORS } from "./errors.js";
+
+const USAGE = `usage: dspex <command> [options]
+
+commands:
+  run <program> --input '{"question": "..."}'    run a program once (or --input key=value ...)
+  eval <program> <dataset>                       evaluate on a .jsonl or .csv dataset
+  optimize <program> <trainset> --optimizer NAME optimize and save the program (--out file.json)
+  doctor                                         check the Python environment and models
+
+options:
+  --json               machine-readable output
+  --metric NAME        metric for eval/optimize (exactMatch, answerExactMatch, f1, ...) unless the program exports one
+  --inputs a,b         input fields of the dataset (default: the program's exported inputKeys, else its first predictor's)
+  --concurrency N      examples in flight during eval (default 8)
+  --out PATH           where optimize saves the program (DSPy's JSON format)
+`;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const [command, ...positionals] = parsed.positionals;
+  if (!command || parsed.values.help) {
+    console.log(USAGE);
+    return command || parsed.values.help ? 0 : 2;
+  }
+  try {
+    return await runCommand(command, positionals, parsed.values);
+  } catch (e) {
+    const err = e as DSPexError;
+    console.error(`error: ${err.message.split("\n")[0]}`);
+    if (err.fix) console.error(`hint: ${err.fix}`);
+    return INPUT_ERRORS.has(err.name) ? 2 : 1;
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      input: { type: "string", multiple: true },
+      json: { type: "boolean", default: false },
+      metric: { type: "string" },
+      inputs: { type: "string" },
+      optimizer: { type: "string" },
+      out: { type: "string" },
+      concurrency: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+}
+
+process.exitCode = await main(process.argv.slice(2));

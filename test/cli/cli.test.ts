@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, it } from "node:test";
+import { parseCSV, parseJSONL } from "../../src/cli/dataset.js";
+
+const root = resolve(import.meta.dirname, "../..");
+const dir = mkdtempSync(join(tmpdir(), "dspex-cli-"));
+
+/** A program file whose LM is scripted: answers "Paris" to everything. */
+const PROGRAM = join(dir, "qa.ts");
+writeFileSync(
+  PROGRAM,
+  `import { Predict, ScriptedLM } from ${JSON.stringify(join(root, "src/index.ts"))};
+export const lm = new ScriptedLM({ "": { answer: "Paris" } });
+export const inputKeys = ["question"];
+export default new Predict("question -> answer");
+`,
+);
+
+function cli(...args: string[]) {
+  return spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args], {
+    encoding: "utf8",
+    cwd: root,
+    env: { ...process.env, DSPEX_CACHE_DIR: dir },
+  });
+}
+
+describe("dspex CLI", () => {
+  it("runs a TypeScript program once", () => {
+    const r = cli("run", PROGRAM, "--input", "question=Capital of France?", "--json");
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { answer: "Paris" });
+  });
+
+  it("evaluates on JSONL and CSV datasets", () => {
+    writeFileSync(
+      join(dir, "dev.jsonl"),
+      '{"question": "a?", "answer": "Paris"}\n{"question": "b?", "answer": "Rome"}\n',
+    );
+    writeFileSync(join(dir, "dev.csv"), 'question,answer\n"a, with comma?",Paris\n');
+    const j = cli("eval", PROGRAM, join(dir, "dev.jsonl"), "--json");
+    assert.equal(j.status, 0, j.stderr);
+    assert.deepEqual(JSON.parse(j.stdout), { score: 50, errors: 0, n: 2 });
+    const c = cli("eval", PROGRAM, join(dir, "dev.csv"), "--json");
+    assert.equal(c.status, 0, c.stderr);
+    assert.equal(JSON.parse(c.stdout).score, 100);
+  });
+
+  it("gives a one-line error with a hint and exit code 2 on bad input", () => {
+    const missing = cli("eval", PROGRAM, join(dir, "nope.jsonl"));
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /error: cannot read dataset/);
+    assert.match(missing.stderr, /hint:/);
+
+    writeFileSync(join(dir, "bad.jsonl"), '{"question": "a?", "answer": "x"}\n{"question": oops}\n');
+    const bad = cli("eval", PROGRAM, join(dir, "bad.jsonl"));
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /bad\.jsonl:2: invalid JSON/);
+
+    const opt = cli("optimize", PROGRAM, join(dir, "dev.jsonl"), "--optimizer", "magic");
+    assert.equal(opt.status, 2);
+    assert.match(opt.stderr, /unknown optimizer "magic"/);
+    assert.match(opt.stderr, /bootstrapFewShot/);
+
+    const nofile = cli("run", join(dir, "missing.ts"), "--input", "q=1");
+    assert.equal(nofile.status, 2);
+    assert.match(nofile.stderr, /program file not found/);
+
+    assert.equal(cli("frobnicate").status, 2);
+  });
+});
+
+describe("dataset parsing", () => {
+  it("parses CSV with quotes, doubled quotes and newlines", () => {
+    assert.deepEqual(parseCSV('a,b\n"x, y","say ""hi""\nthere"\n1,2'), [
+      { a: "x, y", b: 'say "hi"\nthere' },
+      { a: "1", b: "2" },
+    ]);
+    assert.throws(() => parseCSV("a,b\n1,2,3\n"), /row 2 has 3 fields/);
+  });
+  it("names the JSONL line that is not an object", () => {
+    assert.throws(() => parseJSONL('{"a": 1}\n[1]\n', "d.jsonl"), /d\.jsonl:2: expected a JSON object, got an array/);
+  });
+});
