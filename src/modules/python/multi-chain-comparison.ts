@@ -1,0 +1,47 @@
+/**
+ * DSPy's MultiChainComparison, run in a worker: it compares `m` earlier attempts (each with a
+ * `reasoning` or `rationale` and the last output field) and produces a corrected answer.
+ * Call it with `{ completions, ...inputs }`, as in DSPy.
+ */
+import { Signature, type SignatureMap } from "../../signature/signature.js";
+import type { Fields } from "../example.js";
+import type { PredictConfig } from "../predict.js";
+import { plain, PythonModule, type PythonModuleOptions, signatureToWire } from "./python-module.js";
+
+export interface MultiChainComparisonOptions extends PythonModuleOptions {
+  /** How many attempts are compared (DSPy's `M`, default 3). */
+  m?: number;
+  /** DSPy's default: 0.7. */
+  temperature?: number;
+  config?: Omit<PredictConfig, "cache" | "providerOptions" | "rolloutId">;
+}
+
+export class MultiChainComparison extends PythonModule {
+  protected readonly kind = "multi_chain_comparison";
+  readonly signature: Signature;
+  readonly m: number;
+  readonly temperature: number;
+  readonly #config: MultiChainComparisonOptions["config"];
+
+  constructor(signature: string | Signature | SignatureMap, options: MultiChainComparisonOptions = {}) {
+    super(options);
+    this.signature = Signature.from(signature);
+    this.m = options.m ?? 3;
+    this.temperature = options.temperature ?? 0.7;
+    this.#config = options.config;
+  }
+
+  protected spec(): Record<string, unknown> {
+    const c = this.#config ?? {};
+    const config: Record<string, unknown> = {};
+    if (c.maxTokens !== undefined) config.max_tokens = c.maxTokens;
+    if (c.n !== undefined) config.n = c.n;
+    if (c.stop !== undefined) config.stop = c.stop;
+    return { signature: signatureToWire(this.signature), m: this.m, temperature: this.temperature, config };
+  }
+
+  protected override wireInputs(inputs: Fields): Fields {
+    const { completions, ...rest } = inputs;
+    return { ...(plain(rest) as Fields), completions: plain(completions ?? []) };
+  }
+}

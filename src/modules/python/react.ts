@@ -1,0 +1,48 @@
+/**
+ * DSPy's ReAct, run in a worker, with tools written in TypeScript. The tools are reachable from
+ * Python only by name, only during a call of this module (see scoped-callbacks.ts).
+ */
+import type { PythonPool } from "../../bridge/pool.js";
+import { Signature, type SignatureMap } from "../../signature/signature.js";
+import { PythonModule, type PythonModuleOptions, signatureToWire } from "./python-module.js";
+import { type Registration, registerScoped } from "./scoped-callbacks.js";
+import { type PreparedTool, prepareTools, type ToolDefinition } from "./tools.js";
+
+export interface ReActOptions extends PythonModuleOptions {
+  // biome-ignore lint/suspicious/noExplicitAny: each tool declares its own argument type
+  tools: readonly ToolDefinition<any>[];
+  /** DSPy's default: 20. */
+  maxIters?: number;
+}
+
+export const TOOLS_CALLBACK = "dspex.tools";
+
+export class ReAct extends PythonModule {
+  protected readonly kind = "react";
+  readonly signature: Signature;
+  readonly maxIters: number;
+  readonly #tools: Map<string, PreparedTool>;
+
+  constructor(signature: string | Signature | SignatureMap, options: ReActOptions) {
+    super(options);
+    this.signature = Signature.from(signature);
+    this.maxIters = options.maxIters ?? 20;
+    this.#tools = prepareTools(options.tools ?? []);
+  }
+
+  protected spec(): Record<string, unknown> {
+    return {
+      signature: signatureToWire(this.signature),
+      tools: [...this.#tools.values()].map((t) => t.wire),
+      max_iters: this.maxIters,
+    };
+  }
+
+  protected override registerCallScoped(pool: PythonPool): Registration {
+    return registerScoped(pool, TOOLS_CALLBACK, this.#tools, (tools, args) => {
+      const tool = tools.get(String(args.name));
+      if (!tool) throw new Error(`no tool named "${String(args.name)}" (tools: ${[...tools.keys()].join(", ")})`);
+      return tool.run(args.args);
+    });
+  }
+}
