@@ -1,0 +1,199 @@
+/**
+ * One optimizer run: register it with the pool's host, call `optimize.run` in Python, load
+ * the optimized state into a copy of the program and build the report.
+ */
+import { randomUUID } from "node:crypto";
+import type { PythonPool } from "../bridge/pool.js";
+import type { Session } from "../bridge/session.js";
+import { ConfigurationError } from "../errors.js";
+import type { Metric } from "../evaluate/types.js";
+import type { LM } from "../lm/types.js";
+import { UsageTracker } from "../lm/usage.js";
+import type { Module, ProgramState } from "../modules/module.js";
+import { currentSettings } from "../modules/settings.js";
+import { configurePool, sharedPool } from "../router/pools.js";
+import { cloneProgram } from "./clone.js";
+import { hostFor, OPTIMIZE_MODULE, type RunSpec, type TextEmbedder } from "./host.js";
+import { exampleRecords, programStructure } from "./structure.js";
+import type {
+  FeedbackMetric,
+  OptimizeMetric,
+  OptimizeOptions,
+  OptimizeReport,
+  OptimizeResult,
+  OptimizeScores,
+  Trainset,
+} from "./types.js";
+
+/** A reference to something that exists only in the worker (see python/dspex_worker/optimize/tools.py). */
+export type PyRef = { $: "metric" | "trainset" | "valset" | "teacher" | "embedder" | "majority" } | { $: "lm"; role: string };
+
+export const ref = {
+  metric: { $: "metric" } as PyRef,
+  trainset: { $: "trainset" } as PyRef,
+  valset: { $: "valset" } as PyRef,
+  teacher: { $: "teacher" } as PyRef,
+  embedder: { $: "embedder" } as PyRef,
+  majority: { $: "majority" } as PyRef,
+  lm: (role: string): PyRef => ({ $: "lm", role }),
+};
+
+export interface RunRequest {
+  /** DSPy's class name. */
+  optimizer: string;
+  /** Constructor keyword arguments (snake_case, DSPy's names). */
+  init: Record<string, unknown>;
+  /** compile() keyword arguments besides student and trainset. */
+  compile?: Record<string, unknown>;
+  trainset?: Trainset;
+  valset?: Trainset;
+  metric?: OptimizeMetric | FeedbackMetric;
+  /** role -> LM; a missing task LM falls back to the current settings' LM. */
+  lms?: Record<string, LM | undefined>;
+  teacher?: Module;
+  /** Several programs (Ensemble); otherwise the one being optimized. */
+  programs?: Module[];
+  embedder?: TextEmbedder;
+  /** Keep the compiled program in a session of the worker (KNNFewShot, Ensemble). */
+  keep?: boolean;
+  /** False for optimizers that make no LM calls (LabeledFewShot, Ensemble): no LM is required. */
+  needsLM?: boolean;
+}
+
+interface RawResult {
+  state: ProgramState | null;
+  scores: OptimizeScores;
+  trials: number;
+  evaluations: number;
+  lmCalls: Record<string, number>;
+  programCalls: number;
+  metricCalls: number;
+  handle: string | null;
+}
+
+export interface RunOutcome<P extends Module> extends OptimizeResult<P> {
+  /** For kept programs: where they live and what their forward calls need. */
+  kept?: { pool: PythonPool; session: Session; handle: string; spec: RunSpec };
+}
+
+let poolConfigured = false;
+
+/** The pool to run in: the caller's, else the shared "optimizers" pool with the optimizer tools loaded. */
+export async function optimizerPool(options: { pool?: PythonPool }): Promise<PythonPool> {
+  if (options.pool) return options.pool;
+  if (!poolConfigured) {
+    configurePool("optimizers", { modules: [OPTIMIZE_MODULE] });
+    poolConfigured = true;
+  }
+  return sharedPool("optimizers");
+}
+
+export function taskLM(options: { lm?: LM | undefined }): LM {
+  const lm = options.lm ?? currentSettings().lm;
+  if (!lm) {
+    throw new ConfigurationError("No LM to run the program with", {
+      fix: "pass { lm } to the optimizer or configure({ lm }) first",
+    });
+  }
+  return lm;
+}
+
+export async function runOptimizer<P extends Module>(
+  program: P,
+  request: RunRequest,
+  options: OptimizeOptions,
+): Promise<RunOutcome<P>> {
+  const started = Date.now();
+  const given = request.lms?.task ?? options.lm ?? currentSettings().lm;
+  const lms: Record<string, LM> = {};
+  if (request.needsLM === false) {
+    if (given) lms.task = given;
+  } else lms.task = taskLM({ lm: given });
+  for (const [role, value] of Object.entries(request.lms ?? {})) if (value) lms[role] = value;
+  const metric = request.metric;
+  const programs = request.programs ?? [program];
+  // Everything is checked and encoded before the pool is touched.
+  const args: Record<string, unknown> = {
+    optimizer: request.optimizer,
+    init: request.init,
+    compile: request.compile ?? {},
+    lms: Object.keys(lms),
+    metric: metric === undefined ? null : typeof metric === "string" ? { builtin: metric } : { name: metric.name || "metric" },
+    ...(request.programs ? { programs: programs.map(programStructure) } : { program: programStructure(program) }),
+    ...(request.teacher ? { teacher: programStructure(request.teacher) } : {}),
+    ...(request.trainset ? { trainset: exampleRecords(request.trainset, options.inputKeys) } : {}),
+    ...(request.valset ? { valset: exampleRecords(request.valset, options.inputKeys, "valset") } : {}),
+    ...(options.evalset
+      ? {
+          evaluate: {
+            devset: exampleRecords(options.evalset, options.inputKeys, "evalset"),
+            numThreads: options.numThreads ?? null,
+          },
+        }
+      : {}),
+    keep: request.keep === true,
+  };
+  const pool = await optimizerPool(options);
+  const host = hostFor(pool);
+  await host.checkTools();
+  const settings = currentSettings();
+  const spec: RunSpec = {
+    programs,
+    ...(request.teacher ? { teacher: request.teacher } : {}),
+    ...(options.factory ? { factory: options.factory } : {}),
+    lms,
+    ...(typeof metric === "function" ? { metric: metric as Metric | FeedbackMetric } : {}),
+    ...(request.embedder ? { embedder: request.embedder } : {}),
+    settings,
+    usage: new UsageTracker(),
+    served: {},
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  const id = randomUUID();
+  const session = request.keep ? pool.session() : undefined;
+  host.begin(id, spec);
+  let raw: RawResult;
+  try {
+    const callOptions = {
+      timeoutMs: options.timeoutMs ?? 0,
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+    const payload = { ...args, run: id };
+    raw = session
+      ? await session.call<RawResult>("optimize.run", payload, callOptions)
+      : await pool.call<RawResult>("optimize.run", payload, callOptions);
+  } catch (error) {
+    session?.close();
+    throw error;
+  } finally {
+    host.end(id);
+  }
+  settings.usage?.merge(spec.usage);
+  const state = raw.state ?? program.dumpState();
+  const optimized = request.programs ? program : cloneProgram(program, options.factory);
+  if (!request.programs && raw.state) optimized.loadState(raw.state);
+  const usage = spec.usage.snapshot();
+  const report: OptimizeReport = {
+    optimizer: request.optimizer,
+    scores: raw.scores,
+    trials: raw.trials,
+    evaluations: raw.evaluations,
+    lmCalls: usage.total.calls,
+    tokens: {
+      prompt: usage.total.promptTokens,
+      completion: usage.total.completionTokens,
+      total: usage.total.totalTokens,
+    },
+    usage,
+    pythonLmCalls: raw.lmCalls,
+    pythonLmCallsServed: { ...spec.served },
+    programCalls: raw.programCalls,
+    metricCalls: raw.metricCalls,
+    elapsedMs: Date.now() - started,
+    state,
+  };
+  const outcome: RunOutcome<P> = { program: optimized, report };
+  if (session && raw.handle) outcome.kept = { pool, session, handle: raw.handle, spec };
+  return outcome;
+}
