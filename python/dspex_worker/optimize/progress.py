@@ -94,8 +94,10 @@ class _Handler(logging.Handler):
             message = record.getMessage().strip()
         except Exception:
             return
-        if message:
-            self.progress.on_log(message.splitlines()[0][:500])
+        line = message.splitlines()[0][:500] if message else ""
+        # Rulers ("=====") and blank lines carry nothing.
+        if re.search(r"\w", line):
+            self.progress.on_log(line)
 
 
 @contextmanager
