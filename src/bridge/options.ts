@@ -4,6 +4,7 @@ import { MAX_FRAME } from "./codec.js";
 import { ConfigurationError } from "../errors.js";
 import { type BridgeLogger, consoleLogger } from "./logger.js";
 import { isPresetName, type PresetName, presetDefaults } from "./presets.js";
+import type { StartMode } from "./launch.js";
 import { joinPythonPath, type PythonEnv, resolvePython } from "./python-env.js";
 
 export interface PoolOptions {
@@ -54,6 +55,12 @@ export interface PoolOptions {
   maxFrameBytes?: number;
   /** stderr lines kept per worker for crash errors. */
   stderrLines?: number;
+  /**
+   * "fork": one fork server per pool imports DSPy once and forks the workers (fast cold start,
+   * shared memory); "spawn": every worker is its own `python -m dspex_worker`. Default: the
+   * DSPEX_START_MODE environment variable, else "fork" on Linux and "spawn" elsewhere.
+   */
+  startMode?: StartMode;
 }
 
 export interface ResolvedOptions
@@ -87,6 +94,10 @@ export function resolveOptions(options: PoolOptions): ResolvedOptions {
     throw new ConfigurationError(`concurrency must be a positive integer, got ${concurrency}`);
   }
   const pythonEnv = resolvePython(options.python ? { python: options.python } : {});
+  const startMode = options.startMode ?? defaultStartMode();
+  if (startMode !== "spawn" && startMode !== "fork") {
+    throw new ConfigurationError(`startMode must be "spawn" or "fork", got ${String(startMode)}`);
+  }
   const importDspy = options.importDspy ?? true;
   const testTools = options.testTools ?? false;
   const workerEnv: NodeJS.ProcessEnv = {
@@ -124,7 +135,15 @@ export function resolveOptions(options: PoolOptions): ResolvedOptions {
     sessionTtlMs: pick(options.sessionTtlMs, 15 * 60_000),
     maxFrameBytes: pick(options.maxFrameBytes, MAX_FRAME),
     stderrLines: pick(options.stderrLines, 20),
+    startMode,
     pythonEnv,
     workerEnv,
   };
+}
+
+/** DSPEX_START_MODE if set, else fork where it is safe and supported (Linux: parent-death signal). */
+export function defaultStartMode(env: NodeJS.ProcessEnv = process.env): StartMode {
+  const fromEnv = env.DSPEX_START_MODE;
+  if (fromEnv === "spawn" || fromEnv === "fork") return fromEnv;
+  return process.platform === "linux" ? "fork" : "spawn";
 }

@@ -18,6 +18,8 @@ import {
   WorkerCrashedError,
 } from "./errors.js";
 import { trackPool, untrackPool } from "./exit-hooks.js";
+import { ForkServer } from "./fork-server.js";
+import { type Launcher, type StartMode, spawnLauncher } from "./launch.js";
 import { logAt } from "./logger.js";
 import type { CallbackCallMsg, ErrorMsg, FromPython } from "./messages.js";
 import { type PoolOptions, type ResolvedOptions, resolveOptions } from "./options.js";
@@ -41,6 +43,10 @@ export interface WorkerStats {
 export interface PoolStats {
   name: string;
   state: "starting" | "running" | "failed" | "closed";
+  /** How workers start; "fork" falls back to spawning when the fork server cannot fork safely. */
+  startMode: StartMode;
+  /** The fork server's pid while it runs (fork mode). */
+  forkServerPid: number | undefined;
   workers: WorkerStats[];
   queued: number;
   restarts: number;
@@ -65,10 +71,24 @@ export class PythonPool implements SessionHost {
   private recycled = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private boot: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private readonly forkServer: ForkServer | undefined;
+  private readonly launcher: Launcher;
 
   private constructor(opts: ResolvedOptions) {
     this.opts = opts;
     this.name = opts.name;
+    const spawnWorker = spawnLauncher(opts.pythonEnv.python, opts.workerEnv);
+    if (opts.startMode === "fork") {
+      this.forkServer = new ForkServer({
+        id: `${opts.name}#fork-server`,
+        python: opts.pythonEnv.python,
+        env: opts.workerEnv,
+        stderrLines: opts.stderrLines,
+        logger: opts.logger,
+        fallback: spawnWorker,
+      });
+      this.launcher = this.forkServer.launch;
+    } else this.launcher = spawnWorker;
     this.callbacks.set("lm", lmCallback);
     for (const [name, fn] of Object.entries(opts.callbacks)) this.callbacks.set(name, fn);
   }
@@ -130,6 +150,8 @@ export class PythonPool implements SessionHost {
     return {
       name: this.name,
       state: this.state,
+      startMode: this.forkServer?.forking ? "fork" : "spawn",
+      forkServerPid: this.forkServer?.pid,
       queued: this.queued,
       restarts: this.restartCount,
       recycled: this.recycled,
@@ -160,11 +182,14 @@ export class PythonPool implements SessionHost {
     untrackPool(this);
     if (!wasFailed) this.boot?.reject(error);
     await Promise.all(exits);
+    // Last: the fork server reports its workers' exits, so it outlives them.
+    await this.forkServer?.close();
   }
 
   /** Synchronous SIGKILL of every worker; used by the process exit hooks. */
   killNow(): void {
     for (const w of this.workers) w.killNow();
+    this.forkServer?.killNow();
   }
 
   releaseSession(session: Session): void {
@@ -199,8 +224,7 @@ export class PythonPool implements SessionHost {
   private spawn(): Worker {
     const worker = new WorkerProcess<CallRecord>({
       id: `${this.name}#${++this.workerSeq}`,
-      python: this.opts.pythonEnv.python,
-      env: this.opts.workerEnv,
+      launch: this.launcher,
       maxFrame: this.opts.maxFrameBytes,
       stderrLines: this.opts.stderrLines,
       logger: this.opts.logger,
@@ -291,7 +315,9 @@ export class PythonPool implements SessionHost {
     this.stopHeartbeat();
     this.rejectEverything(this.failure);
     for (const s of [...this.sessions]) s.lose(`the pool failed: ${reason}`);
+    const exits = this.workers.map((w) => w.exited);
     for (const w of this.workers) w.kill("pool failed", true);
+    void Promise.all(exits).then(() => this.forkServer?.close());
     untrackPool(this);
     this.boot?.reject(this.failure);
   }

@@ -1,8 +1,11 @@
-/** One `python -m dspex_worker` child: spawning, framed I/O on fd 3/4, output lines, and its end. */
-import { type ChildProcess, spawn } from "node:child_process";
+/**
+ * One worker process, spawned or forked (see launch.ts): framed I/O on its channel, output
+ * lines, and its end. The launcher hands over the pieces as they become available.
+ */
 import { readFileSync } from "node:fs";
-import type { Readable, Writable } from "node:stream";
+import type { Readable } from "node:stream";
 import { encodeFrame, FrameDecoder } from "./codec.js";
+import type { ExitInfo, Launcher, ProcessHandle, WorkerChannel } from "./launch.js";
 import type { BridgeLogger } from "./logger.js";
 import type { FromPython, ReadyMsg, ToPython } from "./messages.js";
 
@@ -22,8 +25,7 @@ export interface WorkerExit {
 
 export interface WorkerOptions {
   id: string;
-  python: string;
-  env: NodeJS.ProcessEnv;
+  launch: Launcher;
   maxFrame: number;
   stderrLines: number;
   logger: BridgeLogger;
@@ -44,9 +46,11 @@ export class WorkerProcess<T = unknown> {
   readonly ready: Promise<ReadyMsg>;
   readonly exited: Promise<WorkerExit>;
 
-  private readonly child: ChildProcess;
-  private readonly toPython: Writable;
-  private readonly fromPython: Readable;
+  private readonly handle: ProcessHandle;
+  private processId: number | undefined;
+  private channel: WorkerChannel | undefined;
+  private readonly outputs: Readable[] = [];
+  private stderr: Readable | undefined;
   private readonly decoder: FrameDecoder;
   private readonly stderrTail: string[] = [];
   private killReason: string | undefined;
@@ -55,6 +59,7 @@ export class WorkerProcess<T = unknown> {
   private referenced = true;
   private settleReady!: { resolve: (m: ReadyMsg) => void; reject: (e: Error) => void };
   private stopTimer: NodeJS.Timeout | undefined;
+  private pendingExit: { code: number | null; signal: string | null; timer: NodeJS.Timeout } | undefined;
   private finished = false;
   private settleExited!: (exit: WorkerExit) => void;
 
@@ -68,31 +73,20 @@ export class WorkerProcess<T = unknown> {
     this.exited = new Promise<WorkerExit>((resolve) => {
       this.settleExited = resolve;
     });
-    // detached: own process group, so kill(-pid) also takes anything the worker spawned.
-    this.child = spawn(opts.python, ["-m", "dspex_worker"], {
-      env: opts.env,
-      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
-      detached: true,
+    this.handle = opts.launch({
+      pid: (pid) => {
+        this.processId = pid;
+      },
+      stdout: (stream) => this.attachOutput(stream, "stdout"),
+      stderr: (stream) => this.attachOutput(stream, "stderr"),
+      channel: (channel) => this.attachChannel(channel),
+      exit: (code, signal, info) => this.onProcessExit(code, signal, info),
+      startFailed: (message) => this.finish(null, null, message),
     });
-    this.toPython = this.child.stdio[3] as Writable;
-    this.fromPython = this.child.stdio[4] as Readable;
-    this.child.on("error", (err) => this.finish(null, null, `cannot start ${opts.python}: ${err.message}`));
-    this.child.on("exit", (code, signal) => this.onChildExit(code, signal));
-    this.toPython.on("error", () => {}); // EPIPE after death: the exit path reports it
-    this.fromPython.on("error", () => {});
-    this.fromPython.on("data", (chunk: Buffer) => this.onData(chunk));
-    this.fromPython.on("end", () => {
-      // EOF usually means the process died: let its exit status (the better explanation) arrive first.
-      setTimeout(() => {
-        if (this.state !== "dead" && this.state !== "stopping") this.kill("the worker closed its channel");
-      }, 200).unref();
-    });
-    this.lines(this.child.stdout!, "stdout");
-    this.lines(this.child.stderr!, "stderr");
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.processId ?? this.handle?.pid;
   }
 
   get alive(): boolean {
@@ -100,17 +94,18 @@ export class WorkerProcess<T = unknown> {
   }
 
   send(message: ToPython): void {
-    if (this.state === "dead") return;
+    const channel = this.channel;
+    if (this.state === "dead" || !channel) return;
     // Frames written in one tick leave in one writev.
     if (!this.corked) {
       this.corked = true;
-      this.toPython.cork();
+      channel.toPython.cork();
       process.nextTick(() => {
         this.corked = false;
-        this.toPython.uncork();
+        channel.toPython.uncork();
       });
     }
-    this.toPython.write(encodeFrame(message, this.opts.maxFrame));
+    channel.toPython.write(encodeFrame(message, this.opts.maxFrame));
   }
 
   /** Ends the worker now (SIGKILL to its process group). `reason` becomes part of the crash error. */
@@ -119,29 +114,30 @@ export class WorkerProcess<T = unknown> {
     this.killReason ??= reason;
     this.expectedExit ||= expected;
     this.setReferenced(true); // stay alive until the exit is seen and reported
-    this.signalGroup("SIGKILL");
+    this.handle.signal("SIGKILL");
   }
 
-  /** Graceful end: close fd 3, which the worker reads as EOF; SIGKILL if it lingers. */
+  /** Graceful end: close the channel, which the worker reads as EOF; SIGKILL if it lingers. */
   stop(reason: string, graceMs = 2000): void {
     if (this.state === "dead" || this.state === "stopping") return;
     this.state = "stopping";
     this.killReason ??= reason;
     this.expectedExit = true;
     this.setReferenced(true);
-    this.toPython.end();
-    this.stopTimer = setTimeout(() => this.signalGroup("SIGKILL"), graceMs);
+    if (this.channel) this.channel.toPython.end();
+    else this.handle.signal("SIGKILL"); // still starting, nothing to say goodbye on
+    this.stopTimer = setTimeout(() => this.handle.signal("SIGKILL"), graceMs);
     this.stopTimer.unref();
   }
 
   /** Synchronous, for process exit handlers. */
   killNow(): void {
-    if (this.state !== "dead") this.signalGroup("SIGKILL");
+    if (this.state !== "dead") this.handle.signal("SIGKILL");
   }
 
   /** Resident set size in MiB from /proc (Linux); undefined elsewhere or once dead. */
   rssMb(): number | undefined {
-    const pid = this.child.pid;
+    const pid = this.pid;
     if (pid === undefined || this.state === "dead") return undefined;
     try {
       const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -158,28 +154,71 @@ export class WorkerProcess<T = unknown> {
     // Once we are ending it, the worker must keep the loop alive until its exit is reported.
     if (!on && (this.state === "stopping" || this.killReason !== undefined)) return;
     this.referenced = on;
-    const handles = [this.child, this.toPython, this.fromPython, this.child.stdout, this.child.stderr] as unknown as {
-      ref?: () => void;
-      unref?: () => void;
-    }[];
-    for (const h of handles) (on ? h.ref : h.unref)?.call(h);
+    this.handle.setReferenced(on);
+    for (const h of this.streams()) refStream(h, on);
   }
 
   tail(): string[] {
     return [...this.stderrTail];
   }
 
-  private signalGroup(signal: NodeJS.Signals): void {
-    const pid = this.child.pid;
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      try {
-        this.child.kill(signal);
-      } catch {
-        // already gone
-      }
+  private streams(): Readable[] {
+    const out = [...this.outputs];
+    if (this.channel) out.push(this.channel.fromPython, this.channel.toPython as unknown as Readable);
+    return out;
+  }
+
+  private attachChannel(channel: WorkerChannel): void {
+    if (this.finished) {
+      channel.toPython.destroy();
+      channel.fromPython.destroy();
+      return;
+    }
+    this.channel = channel;
+    const { toPython, fromPython } = channel;
+    toPython.on("error", () => {}); // EPIPE after death: the exit path reports it
+    fromPython.on("error", () => {});
+    fromPython.on("data", (chunk: Buffer) => this.onData(chunk));
+    fromPython.on("end", () => {
+      // EOF usually means the process died: let its exit status (the better explanation) arrive first.
+      setTimeout(() => {
+        if (this.state !== "dead" && this.state !== "stopping") this.kill("the worker closed its channel");
+      }, 200).unref();
+    });
+    if (!this.referenced) {
+      refStream(fromPython, false);
+      refStream(toPython as unknown as Readable, false);
+    }
+    if (this.state === "stopping") toPython.end();
+  }
+
+  private attachOutput(stream: Readable, name: "stdout" | "stderr"): void {
+    this.outputs.push(stream);
+    if (name === "stderr") this.stderr = stream;
+    if (!this.referenced) refStream(stream, false);
+    let partial = "";
+    stream.setEncoding("utf8");
+    stream.on("error", () => {});
+    stream.on("data", (text: string) => {
+      const parts = (partial + text).split("\n");
+      partial = parts.pop() ?? "";
+      for (const line of parts) this.line(name, line);
+    });
+    stream.on("end", () => {
+      if (partial) this.line(name, partial);
+      partial = "";
+      if (name === "stderr" && this.pendingExit) this.finishPending();
+    });
+  }
+
+  private line(name: "stdout" | "stderr", line: string): void {
+    const fields = { worker: this.id, stream: name };
+    if (name === "stderr") {
+      this.stderrTail.push(line);
+      if (this.stderrTail.length > this.opts.stderrLines) this.stderrTail.shift();
+      this.opts.logger.warn(line, fields);
+    } else {
+      this.opts.logger.info(line, fields);
     }
   }
 
@@ -204,43 +243,29 @@ export class WorkerProcess<T = unknown> {
     }
   }
 
-  private lines(stream: Readable, name: "stdout" | "stderr"): void {
-    let partial = "";
-    stream.setEncoding("utf8");
-    stream.on("data", (text: string) => {
-      const parts = (partial + text).split("\n");
-      partial = parts.pop() ?? "";
-      for (const line of parts) this.line(name, line);
-    });
-    stream.on("end", () => {
-      if (partial) this.line(name, partial);
-      partial = "";
-    });
-  }
-
-  private line(name: "stdout" | "stderr", line: string): void {
-    const fields = { worker: this.id, stream: name };
-    if (name === "stderr") {
+  private onProcessExit(code: number | null, signal: string | null, info: ExitInfo | undefined): void {
+    if (this.finished || this.pendingExit) return;
+    if (info?.reason) this.killReason ??= info.reason;
+    for (const line of info?.stderrTail ?? []) {
       this.stderrTail.push(line);
       if (this.stderrTail.length > this.opts.stderrLines) this.stderrTail.shift();
-      this.opts.logger.warn(line, fields);
-    } else {
-      this.opts.logger.info(line, fields);
     }
-  }
-
-  private onChildExit(code: number | null, signal: string | null): void {
-    // Let the last stderr lines arrive (they explain most crashes), but never wait long.
-    const stderr = this.child.stderr;
-    if (!stderr || stderr.readableEnded) {
+    // Let the last stderr lines arrive (they explain most crashes), but never wait long. A forked
+    // worker's stderr socket may not even be accepted yet when its exit is reported: wait a bit longer.
+    const stderr = this.stderr;
+    if (stderr?.readableEnded || (!stderr && info?.reason)) {
       this.finish(code, signal, undefined);
       return;
     }
-    const timer = setTimeout(() => this.finish(code, signal, undefined), 100);
-    stderr.once("end", () => {
-      clearTimeout(timer);
-      this.finish(code, signal, undefined);
-    });
+    const timer = setTimeout(() => this.finishPending(), stderr ? 100 : 500);
+    this.pendingExit = { code, signal, timer };
+  }
+
+  private finishPending(): void {
+    const pending = this.pendingExit;
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.finish(pending.code, pending.signal, undefined);
   }
 
   private finish(code: number | null, signal: string | null, spawnError: string | undefined): void {
@@ -250,8 +275,9 @@ export class WorkerProcess<T = unknown> {
     this.state = "dead";
     if (this.stopTimer) clearTimeout(this.stopTimer);
     if (spawnError) this.killReason = spawnError;
-    this.toPython.destroy();
-    this.fromPython.destroy();
+    this.channel?.toPython.destroy();
+    this.channel?.fromPython.destroy();
+    this.handle?.setReferenced(false);
     const exit: WorkerExit = {
       code,
       signal,
@@ -268,4 +294,9 @@ export class WorkerProcess<T = unknown> {
     this.opts.onExit(this as WorkerProcess<unknown>, exit);
     this.settleExited(exit);
   }
+}
+
+function refStream(stream: Readable, on: boolean): void {
+  const h = stream as unknown as { ref?: () => void; unref?: () => void };
+  (on ? h.ref : h.unref)?.call(h);
 }
