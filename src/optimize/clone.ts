@@ -9,12 +9,23 @@
  * tools, clients, functions) is shared. Classes with `#private` fields cannot be copied
  * this way (their methods would not find the fields on the copy): pass a factory.
  */
-import { isParameter, Module } from "../modules/module.js";
+import { isParameter, Module, type ProgramState } from "../modules/module.js";
+
+/**
+ * Loads a state keyed by predictor name. A bare predictor's only name is "self" (as in DSPy's
+ * named_parameters), but its own loadState takes the predictor state itself.
+ */
+export function applyState(program: Module, state: ProgramState): void {
+  const self = state.self;
+  if (isParameter(program) && typeof self === "object" && self !== null && !("signature" in state)) {
+    program.loadState(self as Record<string, unknown>);
+  } else program.loadState(state);
+}
 
 export function cloneProgram<P extends Module>(program: P, factory?: () => Module): P {
   if (factory) {
     const fresh = factory();
-    fresh.loadState(program.dumpState());
+    applyState(fresh, Object.fromEntries(program.namedParameters().map(([n, p]) => [n, p.dumpState()])));
     return fresh as P;
   }
   return copyNode(program, new Map()) as P;

@@ -20,7 +20,7 @@ import { Predict, type PredictConfig } from "../modules/predict.js";
 import { Prediction } from "../modules/prediction.js";
 import { recordCall } from "../modules/record-call.js";
 import { context, type Settings, type TraceEntry } from "../modules/settings.js";
-import { cloneProgram } from "./clone.js";
+import { applyState, cloneProgram } from "./clone.js";
 import { type ExampleRecord, toExample } from "./structure.js";
 import type { FeedbackMetric, OptimizeProgress } from "./types.js";
 
@@ -59,9 +59,18 @@ class Run {
   private readonly copies = new Map<string, Module>();
   constructor(readonly spec: RunSpec) {}
 
+  /** The LM for a role, else the task LM; undefined when the run has none (predictors may have their own). */
+  lmFor(role: string | undefined): LM | undefined {
+    return this.spec.lms[role ?? "task"] ?? this.spec.lms.task;
+  }
+
   lm(role: string | undefined): LM {
-    const lm = this.spec.lms[role ?? "task"] ?? this.spec.lms.task;
-    if (!lm) throw new ConfigurationError(`No LM for role "${role}"`);
+    const lm = this.lmFor(role);
+    if (!lm) {
+      throw new ConfigurationError(`Python asked for the "${role ?? "task"}" LM but the run has no LM`, {
+        fix: "pass { lm } to the optimizer or configure({ lm })",
+      });
+    }
     return lm;
   }
 
@@ -76,7 +85,7 @@ class Run {
       return copy;
     }
     copy = cloneProgram(base, this.spec.factory);
-    copy.loadState(state);
+    applyState(copy, state);
     for (const [name, p] of copy.namedPredictors()) {
       const chosen = predictorLms[name];
       if (chosen && p instanceof Predict) p.lm = this.lm(chosen.role);
@@ -165,9 +174,10 @@ export class OptimizeHost {
     const copy = run.copyWith(args.program, args.state, args.predictorLms ?? {});
     const trace: TraceEntry[] = [];
     const s = run.spec;
+    const lm = run.lmFor(args.lm?.role);
     const settings: Settings = {
       ...s.settings,
-      lm: run.lm(args.lm?.role),
+      ...(lm ? { lm } : {}),
       trace,
       usage: s.usage,
       predictConfig: { ...s.settings.predictConfig, ...args.lm?.config },

@@ -12,7 +12,7 @@ import { UsageTracker } from "../lm/usage.js";
 import type { Module, ProgramState } from "../modules/module.js";
 import { currentSettings } from "../modules/settings.js";
 import { configurePool, sharedPool } from "../router/pools.js";
-import { cloneProgram } from "./clone.js";
+import { applyState, cloneProgram } from "./clone.js";
 import { hostFor, OPTIMIZE_MODULE, type RunSpec, type TextEmbedder } from "./host.js";
 import { exampleRecords, programStructure } from "./structure.js";
 import type {
@@ -170,9 +170,9 @@ export async function runOptimizer<P extends Module>(
     host.end(id);
   }
   settings.usage?.merge(spec.usage);
-  const state = raw.state ?? program.dumpState();
+  const state = raw.state ?? {};
   const optimized = request.programs ? program : cloneProgram(program, options.factory);
-  if (!request.programs && raw.state) optimized.loadState(raw.state);
+  if (!request.programs && raw.state) applyState(optimized, raw.state);
   const usage = spec.usage.snapshot();
   const report: OptimizeReport = {
     optimizer: request.optimizer,

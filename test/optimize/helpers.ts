@@ -71,6 +71,8 @@ export interface RuleLMOptions {
   instructionsHelp?: boolean;
   /** Text the LM proposes when asked for an instruction. */
   proposal?: string;
+  /** Wait this long before answering (cancellation tests). */
+  latencyMs?: number;
 }
 
 export class RuleLM implements LM {
@@ -88,6 +90,7 @@ export class RuleLM implements LM {
 
   async generate(request: LMRequest): Promise<LMResponse> {
     this.requests.push(request);
+    if (this.options.latencyMs) await new Promise((r) => setTimeout(r, this.options.latencyMs));
     const text = this.answer(request.messages);
     const n = Math.max(1, request.n ?? 1);
     const outputs = Array.from({ length: n }, () => text);
@@ -111,15 +114,18 @@ export class RuleLM implements LM {
     const country = /What is the capital of (\w+)\?/.exec(last)?.[1];
     const hasDemos = messages.length > 2;
     const knows = hasDemos || ((this.options.instructionsHelp ?? true) && system.includes(MAGIC));
-    const parts = fields.map(([name, type]) => {
+    const values = fields.map(([name, type]): [string, string] => {
       let value: string;
       if (name === "answer" && country) value = knows ? (CAPITALS[country] ?? "unknown") : "I do not know";
       else if (name === "keywords" && country) value = `capital, ${country}`;
       else if (name === "reasoning") value = "Thinking it through.";
       else if (/instruction/.test(name)) value = this.options.proposal ?? `You are a ${MAGIC}. Answer with the capital.`;
       else value = valueFor(type, `A ${name}.`);
-      return `[[ ## ${name} ## ]]\n${value}`;
+      return [name, value];
     });
+    // JSONAdapter prompts (GEPA's proposer, fallbacks) get a JSON object.
+    if (system.includes("Outputs will be a JSON object")) return JSON.stringify(Object.fromEntries(values));
+    const parts = values.map(([name, value]) => `[[ ## ${name} ## ]]\n${value}`);
     return `${parts.join("\n\n")}\n\n[[ ## completed ## ]]`;
   }
 }
