@@ -90,9 +90,11 @@ def module_describe(args: dict[str, Any], ctx: CallContext) -> list[dict[str, An
 @tool("dspex.module.forward")
 def module_forward(args: dict[str, Any], ctx: CallContext) -> dict[str, Any]:
     module = build_module(str(args["kind"]), args["spec"])
-    state = args.get("state")
-    if state:
-        module.load_state(state)
+    state = args.get("state") or {}
+    # Per predictor: a bare dspy.Predict's own load_state takes its state unkeyed, not {"self": ...}.
+    for name, predictor in module.named_predictors():
+        if isinstance(state.get(name), dict):
+            predictor.load_state(state[name])
     names = {id(p): name for name, p in module.named_predictors()}
     inputs = dict(args.get("inputs") or {})
     if args["kind"] == "multi_chain_comparison":

@@ -28,7 +28,8 @@ class HashEmbedder implements TextEmbedder {
       for (const word of t.toLowerCase().match(/[a-z]+/g) ?? []) {
         let h = 2166136261;
         for (const c of word) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-        v[(h >>> 0) % 64] += 1;
+        const i = (h >>> 0) % 64;
+        v[i] = (v[i] ?? 0) + 1;
       }
       return v;
     });

@@ -157,6 +157,14 @@ describe("router: the python path of predict and chainOfThought is real", () => 
     assert.equal(b.answer, "Paris");
     // DSPy's ChatAdapter and ours write the same messages.
     assert.deepEqual(lm.requests[1]?.messages, lm.requests[0]?.messages);
+    // Demos set in Node on both give the same prompt again (a bare Predict's state is keyed "self").
+    const demos = [{ question: "Capital of Spain?", answer: "Madrid" }];
+    (native as Predict).demos = demos;
+    ((python as PythonPredict).namedPredictors()[0]?.[1] as Predict).demos = demos;
+    await context({ lm }, () => native.call({ question: "Capital of France?" }));
+    await context({ lm }, () => python.call({ question: "Capital of France?" }));
+    assert.match(lm.requests[2]?.messages[1]?.content ?? "", /Capital of Spain/);
+    assert.deepEqual(lm.requests[3]?.messages, lm.requests[2]?.messages);
   });
 
   it("chainOfThought routed to Python runs dspy.ChainOfThought and keeps demos set in Node", async () => {
