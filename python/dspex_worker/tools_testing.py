@@ -177,3 +177,20 @@ def log_warning(args: Any, ctx: CallContext) -> None:
     import logging
 
     logging.getLogger("dspex.test").warning("careful: %s", _params(args).get("what", "something"))
+
+
+@tool("proc_info")
+def proc_info(args: Any, ctx: CallContext) -> dict[str, Any]:
+    """Who this worker is: its pid, parent, process group, a fresh random draw and whether it
+    inherited frozen objects from a fork server (gc.freeze there, none in a spawned worker)."""
+    import gc
+    import random
+
+    ctx.wait(float(_params(args).get("hold", 0)))
+    return {
+        "pid": os.getpid(),
+        "ppid": os.getppid(),
+        "pgid": os.getpgid(0),
+        "random": random.random(),
+        "frozen": gc.get_freeze_count(),
+    }

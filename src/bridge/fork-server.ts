@@ -81,6 +81,8 @@ interface Zygote {
   pid: number | undefined;
   ready: boolean;
   dead: boolean;
+  /** We ended it on purpose (forking proved unsafe): its exit is no news. */
+  retired: boolean;
   toZygote: Writable;
   fromZygote: Readable;
   tail: string[];
@@ -90,7 +92,7 @@ interface Zygote {
 
 export class ForkServer {
   private readonly dir: string;
-  private readonly socketPath: string;
+  readonly socketPath: string;
   private readonly server: Server;
   private zygote: Zygote | undefined;
   private readonly byToken = new Map<string, ForkedHandle>();
@@ -171,10 +173,11 @@ export class ForkServer {
   hold(delta: number): void {
     this.holds += delta;
     const on = this.holds > 0;
-    const z = this.zygote;
+    const z = this.zygote && !this.zygote.dead ? this.zygote : undefined;
+    // (ref() on a destroyed socket would queue a listener for a 'connect' that never comes)
     const handles = [this.server, z?.child, z?.fromZygote, z?.toZygote, z?.child.stdout, z?.child.stderr];
-    for (const h of handles as ({ ref?: () => void; unref?: () => void } | undefined | null)[]) {
-      (on ? h?.ref : h?.unref)?.call(h);
+    for (const h of handles as ({ ref?: () => void; unref?: () => void; destroyed?: boolean } | undefined | null)[]) {
+      if (h && !h.destroyed) (on ? h.ref : h.unref)?.call(h);
     }
   }
 
@@ -194,6 +197,7 @@ export class ForkServer {
       pid: child.pid,
       ready: false,
       dead: false,
+      retired: false,
       toZygote: child.stdio[3] as Writable,
       fromZygote: child.stdio[4] as Readable,
       tail: [],
@@ -269,10 +273,15 @@ export class ForkServer {
           this.unsafe = true;
           this.opts.logger.warn(`cannot fork workers (${m.message}); spawning them instead`, { worker: id });
         }
-        if (!h || h.done) return;
-        this.forget(h);
-        h.delegate = this.opts.fallback(h.events);
-        if (!h.held) h.delegate.setReferenced(false);
+        if (h && !h.done) {
+          this.forget(h);
+          h.delegate = this.opts.fallback(h.events);
+          if (!h.held) h.delegate.setReferenced(false);
+        }
+        if (z.handles.size === 0 && !z.retired) {
+          z.retired = true; // nothing of ours runs in it, and nothing will
+          z.toZygote.end();
+        }
         return;
       }
       case "exit": {
@@ -305,7 +314,7 @@ export class ForkServer {
     z.dead = true;
     z.toZygote.destroy();
     z.fromZygote.destroy();
-    if (!this.closed && how.how) this.opts.logger.warn(`fork server (pid ${z.pid}) ${how.how}`);
+    if (!this.closed && !z.retired && how.how) this.opts.logger.warn(`fork server (pid ${z.pid}) ${how.how}`);
     for (const h of [...z.handles]) {
       this.forget(h);
       if (how.startFailed) {

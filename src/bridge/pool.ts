@@ -47,6 +47,8 @@ export interface PoolStats {
   startMode: StartMode;
   /** The fork server's pid while it runs (fork mode). */
   forkServerPid: number | undefined;
+  /** The Unix socket forked workers connect to (fork mode). */
+  forkServerSocket: string | undefined;
   workers: WorkerStats[];
   queued: number;
   restarts: number;
@@ -152,6 +154,7 @@ export class PythonPool implements SessionHost {
       state: this.state,
       startMode: this.forkServer?.forking ? "fork" : "spawn",
       forkServerPid: this.forkServer?.pid,
+      forkServerSocket: this.forkServer?.socketPath,
       queued: this.queued,
       restarts: this.restartCount,
       recycled: this.recycled,

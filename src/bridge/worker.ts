@@ -297,6 +297,7 @@ export class WorkerProcess<T = unknown> {
 }
 
 function refStream(stream: Readable, on: boolean): void {
+  if (stream.destroyed) return; // a closed socket's ref() would wait for a 'connect' forever
   const h = stream as unknown as { ref?: () => void; unref?: () => void };
   (on ? h.ref : h.unref)?.call(h);
 }

@@ -1,6 +1,7 @@
 /**
  * Child process for the no-orphans tests: starts a pool, prints its worker pids as one JSON
- * line, then ends the way argv[2] says (the parent test may also SIGKILL it).
+ * line (and its fork server's, if any), then ends the way argv[2] says (the parent test may also
+ * SIGKILL it). The start mode comes from DSPEX_START_MODE.
  */
 import { PythonPool, silentLogger } from "../../src/bridge/index.js";
 
@@ -14,8 +15,9 @@ const pool = await PythonPool.start({
 });
 // Keep a call in flight so the workers are busy when the end comes.
 pool.call("sleep", { seconds: 60 }).catch(() => {});
-const pids = pool.stats().workers.map((w) => w.pid);
-process.stdout.write(`${JSON.stringify({ pids })}\n`);
+const stats = pool.stats();
+const pids = stats.workers.map((w) => w.pid);
+process.stdout.write(`${JSON.stringify({ pids, forkServer: stats.forkServerPid ?? null })}\n`);
 
 if (mode === "exit") process.exit(0);
 if (mode === "throw")

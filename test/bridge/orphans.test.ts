@@ -7,9 +7,17 @@ import { processAlive, waitFor } from "./helpers.js";
 
 const child = join(import.meta.dirname, "orphan-child.ts");
 
-/** Starts the child script, returns it and its workers' pids once the pool is up. */
-async function startChild(mode: string) {
-  const proc = spawn(process.execPath, ["--import", "tsx", child, mode], { stdio: ["ignore", "pipe", "pipe"] });
+type StartMode = "spawn" | "fork";
+
+/**
+ * Starts the child script, returns it and the pids of its Python processes (workers, then the
+ * fork server in fork mode) once the pool is up.
+ */
+async function startChild(mode: string, startMode: StartMode) {
+  const proc = spawn(process.execPath, ["--import", "tsx", child, mode], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, DSPEX_START_MODE: startMode },
+  });
   let out = "";
   let err = "";
   proc.stderr.on("data", (d: Buffer) => {
@@ -19,11 +27,14 @@ async function startChild(mode: string) {
     proc.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       const line = out.split("\n")[0];
-      if (out.includes("\n") && line) resolve((JSON.parse(line) as { pids: number[] }).pids);
+      if (!out.includes("\n") || !line) return;
+      const started = JSON.parse(line) as { pids: number[]; forkServer: number | null };
+      assert.equal(started.pids.length, 2);
+      assert.equal(started.forkServer !== null, startMode === "fork", `fork server in ${startMode} mode`);
+      resolve(started.forkServer === null ? started.pids : [...started.pids, started.forkServer]);
     });
     proc.once("exit", (code) => reject(new Error(`child exited (${code}) before its pool was up: ${err}`)));
   });
-  assert.equal(pids.length, 2);
   // In the other modes the child may already be ending by the time we read its line.
   if (mode === "wait") for (const pid of pids) assert.ok(processAlive(pid), `worker ${pid} runs`);
   return { proc, pids };
@@ -35,40 +46,42 @@ async function assertWorkersGone(pids: number[], withinMs: number): Promise<void
   assert.ok(gone, `workers still alive after ${Date.now() - start} ms: ${pids.filter(processAlive).join(", ")}`);
 }
 
-describe("no orphans", () => {
-  it("SIGKILL of the Node parent leaves no dspex_worker within 2 s", async () => {
-    const { proc, pids } = await startChild("wait");
-    const exited = once(proc, "exit");
-    proc.kill("SIGKILL");
-    await exited;
-    await assertWorkersGone(pids, 2000);
-  });
+for (const startMode of ["fork", "spawn"] as const) {
+  describe(`no orphans (${startMode} mode)`, () => {
+    it("SIGKILL of the Node parent leaves no dspex_worker within 2 s", async () => {
+      const { proc, pids } = await startChild("wait", startMode);
+      const exited = once(proc, "exit");
+      proc.kill("SIGKILL");
+      await exited;
+      await assertWorkersGone(pids, 2000);
+    });
 
-  it("SIGTERM of the Node parent stops every worker", async () => {
-    const { proc, pids } = await startChild("wait");
-    const exited = once(proc, "exit");
-    proc.kill("SIGTERM");
-    const [code, signal] = (await exited) as [number | null, string | null];
-    assert.equal(signal, "SIGTERM", `the default action still ends the process (code ${code})`);
-    await assertWorkersGone(pids, 2000);
-  });
+    it("SIGTERM of the Node parent stops every worker", async () => {
+      const { proc, pids } = await startChild("wait", startMode);
+      const exited = once(proc, "exit");
+      proc.kill("SIGTERM");
+      const [code, signal] = (await exited) as [number | null, string | null];
+      assert.equal(signal, "SIGTERM", `the default action still ends the process (code ${code})`);
+      await assertWorkersGone(pids, 2000);
+    });
 
-  it("process.exit() without close() stops every worker", async () => {
-    const { proc, pids } = await startChild("exit");
-    await once(proc, "exit");
-    await assertWorkersGone(pids, 2000);
-  });
+    it("process.exit() without close() stops every worker", async () => {
+      const { proc, pids } = await startChild("exit", startMode);
+      await once(proc, "exit");
+      await assertWorkersGone(pids, 2000);
+    });
 
-  it("an uncaught exception stops every worker", async () => {
-    const { proc, pids } = await startChild("throw");
-    await once(proc, "exit");
-    await assertWorkersGone(pids, 2000);
-  });
+    it("an uncaught exception stops every worker", async () => {
+      const { proc, pids } = await startChild("throw", startMode);
+      await once(proc, "exit");
+      await assertWorkersGone(pids, 2000);
+    });
 
-  it("pool.close() stops every worker and lets the process exit by itself", async () => {
-    const { proc, pids } = await startChild("close");
-    const [code] = (await once(proc, "exit")) as [number | null];
-    assert.equal(code, 0);
-    await assertWorkersGone(pids, 2000);
+    it("pool.close() stops every worker and lets the process exit by itself", async () => {
+      const { proc, pids } = await startChild("close", startMode);
+      const [code] = (await once(proc, "exit")) as [number | null];
+      assert.equal(code, 0);
+      await assertWorkersGone(pids, 2000);
+    });
   });
-});
+}
