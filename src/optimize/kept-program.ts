@@ -28,7 +28,9 @@ export class PythonCompiledProgram extends Module {
   /** The wrapped programs' predictors (one program: its names; several: `programs[i].name`). */
   override namedParameters(): [string, Parameter][] {
     if (this.#inner.length === 1) return this.#inner[0]!.namedParameters();
-    return this.#inner.flatMap((p, i) => p.namedParameters().map(([n, param]): [string, Parameter] => [`programs[${i}].${n}`, param]));
+    return this.#inner.flatMap((p, i) =>
+      p.namedParameters().map(([n, param]): [string, Parameter] => [`programs[${i}].${n}`, param]),
+    );
   }
 
   async forward(inputs: Fields): Promise<Prediction> {

@@ -26,7 +26,9 @@ import type {
 } from "./types.js";
 
 /** A reference to something that exists only in the worker (see python/dspex_worker/optimize/tools.py). */
-export type PyRef = { $: "metric" | "trainset" | "valset" | "teacher" | "embedder" | "majority" } | { $: "lm"; role: string };
+export type PyRef =
+  | { $: "metric" | "trainset" | "valset" | "teacher" | "embedder" | "majority" }
+  | { $: "lm"; role: string };
 
 export const ref = {
   metric: { $: "metric" } as PyRef,
@@ -118,7 +120,12 @@ export async function runOptimizer<P extends Module>(
     init: request.init,
     compile: request.compile ?? {},
     lms: Object.keys(lms),
-    metric: metric === undefined ? null : typeof metric === "string" ? { builtin: metric } : { name: metric.name || "metric" },
+    metric:
+      metric === undefined
+        ? null
+        : typeof metric === "string"
+          ? { builtin: metric }
+          : { name: metric.name || "metric" },
     ...(request.programs ? { programs: programs.map(programStructure) } : { program: programStructure(program) }),
     ...(request.teacher ? { teacher: programStructure(request.teacher) } : {}),
     ...(request.trainset ? { trainset: exampleRecords(request.trainset, options.inputKeys) } : {}),

@@ -55,7 +55,11 @@ export function programStructure(program: Module): ProgramStructure {
 }
 
 /** Examples as `{fields, inputs}`; plain records (and Examples without input keys) take `inputKeys`. */
-export function exampleRecords(data: Trainset, inputKeys: readonly string[] | undefined, what = "trainset"): ExampleRecord[] {
+export function exampleRecords(
+  data: Trainset,
+  inputKeys: readonly string[] | undefined,
+  what = "trainset",
+): ExampleRecord[] {
   return data.map((item, i) => {
     const example = item instanceof Example ? item : new Example(item);
     const keys = example.inputKeys ? [...example.inputKeys] : inputKeys ? [...inputKeys] : undefined;

@@ -12,11 +12,10 @@ import { UsageTracker } from "../../src/lm/usage.js";
 import { Predict } from "../../src/modules/predict.js";
 import { context } from "../../src/modules/settings.js";
 import { bootstrapFewShot, miproV2, type OptimizeProgress } from "../../src/optimize/index.js";
-import { CapitalQA, capitalExamples, heldOutScore, MAGIC, RuleLM, startOptimizerPool } from "./helpers.js";
+import { CapitalQA, capitalExamples, heldOutScore, MAGIC, RuleLM, startOptimizerPool, metric } from "./helpers.js";
 
 const train = capitalExamples(["France", "Italy", "Spain", "Germany", "Portugal"]);
 const heldOut = capitalExamples(["Norway", "Sweden", "Poland"]);
-const metric = (ex: { answer?: unknown }, pred: { answer?: unknown }) => ex.answer === pred.answer;
 
 describe("optimizing a two-predictor TypeScript program with real DSPy", () => {
   let pool: PythonPool;

@@ -5,6 +5,7 @@
  * a "capital-city expert", so demos and instructions decide the score.
  */
 import type { PythonPool } from "../../src/bridge/pool.js";
+import type { Metric } from "../../src/evaluate/types.js";
 import { PythonPool as Pool } from "../../src/bridge/pool.js";
 import { collectingLogger } from "../bridge/helpers.js";
 import type { LM, LMRequest, LMResponse, Message } from "../../src/lm/types.js";
@@ -30,6 +31,9 @@ export const CAPITALS: Record<string, string> = {
 };
 
 export const MAGIC = "capital-city expert";
+
+/** The test metric: the predicted answer is the labeled one. */
+export const metric: Metric = (example, prediction) => example.answer === prediction.answer;
 
 export function capitalExamples(countries: string[]): Example[] {
   return countries.map((c) =>
@@ -102,8 +106,10 @@ export class RuleLM implements LM {
     };
   }
 
-  async *stream(): AsyncIterable<never> {
-    throw new Error("RuleLM does not stream");
+  stream(): AsyncIterable<never> {
+    return {
+      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error("RuleLM does not stream")) }),
+    };
   }
 
   private answer(messages: readonly Message[]): string {
@@ -119,7 +125,8 @@ export class RuleLM implements LM {
       if (name === "answer" && country) value = knows ? (CAPITALS[country] ?? "unknown") : "I do not know";
       else if (name === "keywords" && country) value = `capital, ${country}`;
       else if (name === "reasoning") value = "Thinking it through.";
-      else if (/instruction/.test(name)) value = this.options.proposal ?? `You are a ${MAGIC}. Answer with the capital.`;
+      else if (/instruction/.test(name))
+        value = this.options.proposal ?? `You are a ${MAGIC}. Answer with the capital.`;
       else value = valueFor(type, `A ${name}.`);
       return [name, value];
     });

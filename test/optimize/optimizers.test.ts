@@ -17,12 +17,12 @@ import {
   labeledFewShot,
   simba,
 } from "../../src/optimize/index.js";
+import { closeSharedPools, sharedPool } from "../../src/router/pools.js";
 import { collectingLogger } from "../bridge/helpers.js";
-import { CapitalQA, capitalExamples, heldOutScore, MAGIC, RuleLM, startOptimizerPool } from "./helpers.js";
+import { CapitalQA, capitalExamples, heldOutScore, MAGIC, RuleLM, startOptimizerPool, metric } from "./helpers.js";
 
 const train = capitalExamples(["France", "Italy", "Spain", "Germany"]);
 const heldOut = capitalExamples(["Norway", "Sweden"]);
-const metric = (ex: { answer?: unknown }, pred: { answer?: unknown }) => ex.answer === pred.answer;
 
 /** Letter counts: countries that share letters land near each other. */
 const letters = {
@@ -55,7 +55,12 @@ describe("the other DSPy optimizers on a TypeScript program", () => {
 
   it("labeledFewShot takes plain records with inputKeys", async () => {
     const records = train.map((e) => e.toDict());
-    const { program } = await labeledFewShot(new CapitalQA(), records, { pool, k: 1, sample: false, inputKeys: ["question"] });
+    const { program } = await labeledFewShot(new CapitalQA(), records, {
+      pool,
+      k: 1,
+      sample: false,
+      inputKeys: ["question"],
+    });
     assert.equal(program.keywords.demos[0]!.question, "What is the capital of France?");
   });
 
@@ -79,7 +84,12 @@ describe("the other DSPy optimizers on a TypeScript program", () => {
   it("knnFewShot: the embedder runs in Node; each call bootstraps demos from the nearest examples", async () => {
     const lm = new RuleLM("task", { instructionsHelp: false });
     const seen: string[] = [];
-    const embedder = { embed: async (texts: string[]) => (seen.push(...texts), letters.embed(texts)) };
+    const embedder = {
+      embed: async (texts: string[]) => {
+        seen.push(...texts);
+        return letters.embed(texts);
+      },
+    };
     const { program, report } = await knnFewShot(new CapitalQA(), train, {
       pool,
       lm,
@@ -148,7 +158,11 @@ describe("the other DSPy optimizers on a TypeScript program", () => {
     assert.equal(report.lmCalls, lm.requests.length);
     const changed = program
       .namedPredictors()
-      .some(([, p]) => (p as Predict).demos.length > 0 || (p as Predict).signature.instructions !== new CapitalQA().keywords.signature.instructions);
+      .some(
+        ([, p]) =>
+          (p as Predict).demos.length > 0 ||
+          (p as Predict).signature.instructions !== new CapitalQA().keywords.signature.instructions,
+      );
     assert.ok(changed || report.scores.after !== undefined);
   });
 
@@ -172,7 +186,10 @@ describe("the other DSPy optimizers on a TypeScript program", () => {
     assert.ok(reflectionLm.requests.length > 0, "the reflection LM in Node was asked");
     assert.equal(report.pythonLmCalls.reflection, reflectionLm.requests.length);
     const instructions = program.namedPredictors().map(([, p]) => (p as Predict).signature.instructions);
-    assert.ok(instructions.some((i) => i.includes(MAGIC)), JSON.stringify(instructions));
+    assert.ok(
+      instructions.some((i) => i.includes(MAGIC)),
+      JSON.stringify(instructions),
+    );
     assert.equal(report.scores.before, 0);
     assert.equal(report.scores.after, 1);
     assert.ok(feedback.length > 0, "GEPA asked for per-predictor feedback");
@@ -195,12 +212,26 @@ describe("the other DSPy optimizers on a TypeScript program", () => {
     }
   });
 
+  it("without { pool } it runs in the shared optimizers pool, started with the optimizer tools", async () => {
+    try {
+      const { report } = await labeledFewShot(new CapitalQA(), train, { k: 1 });
+      assert.equal(report.optimizer, "LabeledFewShot");
+      assert.equal((await sharedPool("optimizers")).name, "optimizers");
+    } finally {
+      await closeSharedPools();
+    }
+  });
+
   it("bootstrapFinetune throws UnsupportedError naming what it needs, before touching Python", async () => {
     const closed = await PythonPool.start({ size: 1, importDspy: false, logger: collectingLogger() });
     await closed.close();
     await assert.rejects(
-      bootstrapFinetune(new CapitalQA(), [new Example({ question: "q", answer: "a" })], { pool: closed, lm: new RuleLM() }),
-      (e: unknown) => e instanceof UnsupportedError && /fine-tun/.test(e.message) && /Provider\.finetune/.test(e.fix ?? ""),
+      bootstrapFinetune(new CapitalQA(), [new Example({ question: "q", answer: "a" })], {
+        pool: closed,
+        lm: new RuleLM(),
+      }),
+      (e: unknown) =>
+        e instanceof UnsupportedError && /fine-tun/.test(e.message) && /Provider\.finetune/.test(e.fix ?? ""),
     );
   });
 });

@@ -10,6 +10,7 @@ these predictors, so bootstrapping sees every predictor call.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any, Literal, Optional, Union
 
 import dspy
@@ -18,6 +19,10 @@ from . import runs
 from .lms import describe
 
 PROGRAM_CALLBACK = "optimize.program"
+
+# DSPy 3.4 deprecates field prefixes but still saves and loads them, and TS programs have them:
+# the proxy must carry them for dump_state to match the TS program's state.
+warnings.filterwarnings("ignore", message="The 'prefix' argument in InputField", category=DeprecationWarning)
 _SAFE_TYPE = re.compile(r"^[\w\[\]., '\"\-+]*$")
 
 
