@@ -9,6 +9,8 @@ import { openai } from "./lm/providers/openai.js";
 import type { LM } from "./lm/types.js";
 import { ChainOfThought, type ChainOfThoughtOptions } from "./modules/chain-of-thought.js";
 import { Predict, type PredictConfig } from "./modules/predict.js";
+import { ProgramOfThought, type ProgramOfThoughtOptions } from "./modules/python/program-of-thought.js";
+import { ReAct, type ReActOptions } from "./modules/python/react.js";
 import { defaultHistory } from "./modules/record-call.js";
 import { currentSettings } from "./modules/settings.js";
 import { Signature, type SignatureMap } from "./signature/signature.js";
@@ -26,6 +28,17 @@ export function chainOfThought(
   options?: ChainOfThoughtOptions,
 ): ChainOfThought {
   return new ChainOfThought(spec, options);
+}
+
+export function react(spec: string | SignatureMap | Signature, options: ReActOptions): ReAct {
+  return new ReAct(spec, options);
+}
+
+export function programOfThought(
+  spec: string | SignatureMap | Signature,
+  options?: ProgramOfThoughtOptions,
+): ProgramOfThought {
+  return new ProgramOfThought(spec, options);
 }
 
 export interface LMOptions {

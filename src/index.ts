@@ -5,7 +5,16 @@ export { JSONAdapter } from "./adapters/json.js";
 export type { Adapter } from "./adapters/types.js";
 export { Cache } from "./cache/cache.js";
 export { ConfigurationError, DSPexError, UnsupportedError } from "./errors.js";
-export { chainOfThought, inspectHistory, type LMOptions, lm, predict, signature } from "./facade.js";
+export {
+  chainOfThought,
+  inspectHistory,
+  type LMOptions,
+  lm,
+  predict,
+  programOfThought,
+  react,
+  signature,
+} from "./facade.js";
 export { History as CallHistory } from "./lm/history.js";
 export { UsageTracker } from "./lm/usage.js";
 export {
@@ -45,3 +54,34 @@ export {
   normalizeText,
   SemanticF1,
 } from "./evaluate/index.js";
+export * from "./modules/python/index.js";
+export {
+  CAPABILITIES,
+  closeSharedPools,
+  configurePool,
+  ImpossibleOverrideError,
+  type Implementation,
+  OPERATIONS,
+  type Operation,
+  PythonUnavailableError,
+  type RouteExplanation,
+  Router,
+  router,
+  UnknownOperationError,
+} from "./router/index.js";
+export { retriever } from "./retrieve/python-retrievers.js";
+export type { Passage, Retriever } from "./retrieve/retriever.js";
+export {
+  bootstrapFewShot,
+  bootstrapFewShotWithRandomSearch,
+  bootstrapFinetune,
+  copro,
+  ensemble,
+  gepa,
+  knnFewShot,
+  labeledFewShot,
+  miproV2,
+  type OptimizeReport,
+  type OptimizeResult,
+  simba,
+} from "./optimize/index.js";

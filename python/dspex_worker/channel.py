@@ -63,6 +63,9 @@ class NodeChannel:
         if entry is None:
             return
         name, fut, _ = entry
+        # The call may have been cancelled (cancel_for failed its future) before Node's answer came.
+        if fut.done():
+            return
         if message.get("ok"):
             fut.set_result(message.get("value"))
         else:

@@ -135,8 +135,33 @@ export abstract class Module {
     if (typeof state !== "object" || state === null || Array.isArray(state)) {
       throw new ProgramStateError(`"${path}" does not hold a program state object`);
     }
+    await prepareTree(this);
     return this.loadState(state as ProgramState);
   }
+}
+
+/**
+ * Some modules learn their predictors lazily (Python-backed ones ask the worker on first use);
+ * they expose `prepare()`, which must run before their state can be loaded.
+ */
+async function prepareTree(root: Module): Promise<void> {
+  const seen = new Set<unknown>();
+  const pending: Promise<unknown>[] = [];
+  const walk = (value: unknown): void => {
+    if (typeof value !== "object" || value === null || seen.has(value)) return;
+    seen.add(value);
+    if (value instanceof Module) {
+      const prepare = (value as { prepare?: unknown }).prepare;
+      if (typeof prepare === "function") pending.push(prepare.call(value));
+      for (const child of Object.values(value)) walk(child);
+    } else if (Array.isArray(value) || isPlainObject(value)) {
+      for (const child of Object.values(value)) walk(child);
+    } else if (value instanceof Map) {
+      for (const child of value.values()) walk(child);
+    }
+  };
+  walk(root);
+  await Promise.all(pending);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

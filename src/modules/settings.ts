@@ -68,9 +68,9 @@ interface SettingsState {
   root: Settings;
 }
 const KEY = Symbol.for("dspex.settings");
-const state: SettingsState =
-  ((globalThis as Record<symbol, unknown>)[KEY] as SettingsState | undefined) ??
-  ((globalThis as Record<symbol, unknown>)[KEY] = { storage: new AsyncLocalStorage<Settings>(), root: {} });
+const registry = globalThis as Record<symbol, SettingsState | undefined>;
+registry[KEY] ??= { storage: new AsyncLocalStorage<Settings>(), root: {} };
+const state: SettingsState = registry[KEY];
 const storage = state.storage;
 
 /** Sets process-wide defaults. Later calls merge over earlier ones. */

@@ -11,9 +11,9 @@ import type { LM } from "../lm/types.js";
 import { UsageTracker } from "../lm/usage.js";
 import type { Module, ProgramState } from "../modules/module.js";
 import { currentSettings } from "../modules/settings.js";
-import { configurePool, sharedPool } from "../router/pools.js";
+import { sharedPool } from "../router/pools.js";
 import { applyState, cloneProgram } from "./clone.js";
-import { hostFor, OPTIMIZE_MODULE, type RunSpec, type TextEmbedder } from "./host.js";
+import { hostFor, type RunSpec, type TextEmbedder } from "./host.js";
 import { exampleRecords, programStructure } from "./structure.js";
 import type {
   FeedbackMetric,
@@ -78,16 +78,9 @@ export interface RunOutcome<P extends Module> extends OptimizeResult<P> {
   kept?: { pool: PythonPool; session: Session; handle: string; spec: RunSpec };
 }
 
-let poolConfigured = false;
-
-/** The pool to run in: the caller's, else the shared "optimizers" pool with the optimizer tools loaded. */
+/** The pool to run in: the caller's, else the shared "optimizers" pool (which loads the optimizer tools). */
 export async function optimizerPool(options: { pool?: PythonPool }): Promise<PythonPool> {
-  if (options.pool) return options.pool;
-  if (!poolConfigured) {
-    configurePool("optimizers", { modules: [OPTIMIZE_MODULE] });
-    poolConfigured = true;
-  }
-  return sharedPool("optimizers");
+  return options.pool ?? sharedPool("optimizers");
 }
 
 export function taskLM(options: { lm?: LM | undefined }): LM {

@@ -7,6 +7,9 @@ import { PythonPool } from "../bridge/pool.js";
 import type { PresetName } from "../bridge/presets.js";
 import type { PoolOptions } from "../bridge/options.js";
 
+/** Python modules whose tools every shared pool offers: DSPy-backed modules, retrievers, optimizers. */
+const DEFAULT_MODULES = ["dspex_worker.modules_python", "dspex_worker.retrievers", "dspex_worker.optimize"];
+
 const pools = new Map<PresetName, Promise<PythonPool>>();
 const overrides = new Map<PresetName, PoolOptions>();
 
@@ -19,7 +22,7 @@ export function configurePool(preset: PresetName, options: PoolOptions): void {
 export function sharedPool(preset: PresetName): Promise<PythonPool> {
   let pool = pools.get(preset);
   if (!pool) {
-    pool = PythonPool.start({ preset, name: preset, ...overrides.get(preset) });
+    pool = PythonPool.start({ preset, name: preset, modules: [...DEFAULT_MODULES], ...overrides.get(preset) });
     pools.set(preset, pool);
     pool.catch(() => pools.delete(preset));
   }

@@ -115,7 +115,13 @@ describe("pipeline", () => {
 
   it("stops before the next step once aborted", async () => {
     const ac = new AbortController();
-    const p = pipeline([step("one", () => (ac.abort(), { a: 1 })), step("two", () => ({ b: 2 }))]);
+    const p = pipeline([
+      step("one", () => {
+        ac.abort();
+        return { a: 1 };
+      }),
+      step("two", () => ({ b: 2 })),
+    ]);
     await assert.rejects(
       p.run({}, { signal: ac.signal }),
       (e: unknown) => e instanceof PipelineError && e.step === "two",
