@@ -14,6 +14,11 @@ those sockets on fds 2, 1 and 3+4, and runs the ordinary worker main loop: the w
 unchanged. The zygote reaps its children and reports each exit status, which Node could not
 otherwise see for processes that are not its own children.
 
+No orphans: the zygote gets SIGTERM when Node dies (parent-death signal; its select loop also
+checks the parent every 0.25 s and exits on EOF from Node), kills its children's process groups
+and removes Node's socket folder; each child gets SIGKILL when the zygote dies, and EOF from Node
+on its channel.
+
 Fork safety: fork() copies only the calling thread, so the zygote stays single-threaded (no
 watchdog thread: its select loop checks the parent instead) and refuses to fork if anything it
 imported started a thread; Node then falls back to spawning workers. `import dspy` 3.4.1 starts
@@ -31,6 +36,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 import traceback
 from typing import Any
 
@@ -97,6 +103,7 @@ def run_child(path: str, token: str, zygote_pid: int, own_fds: list[int]) -> int
     """In the forked child: become an ordinary worker talking to Node over Unix sockets."""
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for fd in own_fds:
         try:
             os.close(fd)
@@ -130,11 +137,19 @@ class Zygote:
         self.node_pid = node_pid
         self.pid = os.getpid()
         self.children: set[int] = set()
+        self.socket_path: str | None = None
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_r, False)
         os.set_blocking(self.wake_w, False)
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, lambda _sig, _frame: None)
+        # Our parent-death signal: end the children and remove Node's socket folder on the way out.
+        signal.signal(signal.SIGTERM, self._on_term)
+
+    def _on_term(self, _sig: int, _frame: object) -> None:
+        if os.getpid() != self.pid:
+            os._exit(1)  # a child between fork and its own set-up
+        self.shutdown(1)
 
     def serve(self) -> None:
         reader = FrameReader()
@@ -160,6 +175,7 @@ class Zygote:
         if m["k"] != "fork":
             raise ProtocolError(f"unknown message kind {m['k']!r}")
         token = str(m["token"])
+        self.socket_path = str(m["path"])
         threads = thread_count()
         if threads > 1:
             self.writer.send(
@@ -216,14 +232,30 @@ class Zygote:
                     os.kill(target, signal.SIGKILL)
                 except OSError:
                     pass
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+        # The parent-death signal can come while Node's last thread is still exiting, before we
+        # are reparented: give it a moment to show.
+        deadline = time.monotonic() + (0.5 if code else 0)
+        while os.getppid() == self.node_pid and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if self.socket_path is not None and os.getppid() != self.node_pid:
+            # Node died without cleaning up (SIGKILL): its private socket folder would be left behind.
+            try:
+                os.unlink(self.socket_path)
+                os.rmdir(os.path.dirname(self.socket_path))
+            except OSError:
+                pass
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
 
 
 def main() -> int:
     node_pid = int(os.environ.get("DSPEX_PARENT_PID", "0")) or os.getppid()
-    set_parent_death_signal()
+    # SIGTERM (handled once the loop runs: children killed, socket folder removed); until then
+    # its default action ends us just as well.
+    set_parent_death_signal(signal.SIGTERM)
     if os.getppid() != node_pid:
         os._exit(1)
     writer = FrameWriter(WRITE_FD)
@@ -247,6 +279,11 @@ def main() -> int:
     except ProtocolError as exc:
         print(f"dspex_worker.zygote: protocol error from Node, exiting: {exc}", file=sys.stderr)
         zygote.shutdown(2)
+    except OSError:
+        zygote.shutdown(1)  # our pipes to Node broke (Node died): clean up as for its death signal
+    except BaseException:
+        traceback.print_exc()
+        zygote.shutdown(1)
     return 0
 
 

@@ -259,6 +259,8 @@ export class WorkerProcess<T = unknown> {
     }
     const timer = setTimeout(() => this.finishPending(), stderr ? 100 : 500);
     this.pendingExit = { code, signal, timer };
+    // It is gone: no new calls while its last words arrive.
+    if (this.state === "ready" || this.state === "draining") this.state = "stopping";
   }
 
   private finishPending(): void {

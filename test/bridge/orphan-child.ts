@@ -17,7 +17,9 @@ const pool = await PythonPool.start({
 pool.call("sleep", { seconds: 60 }).catch(() => {});
 const stats = pool.stats();
 const pids = stats.workers.map((w) => w.pid);
-process.stdout.write(`${JSON.stringify({ pids, forkServer: stats.forkServerPid ?? null })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ pids, forkServer: stats.forkServerPid ?? null, socket: stats.forkServerSocket ?? null })}\n`,
+);
 
 if (mode === "exit") process.exit(0);
 if (mode === "throw")
