@@ -6,6 +6,7 @@
  */
 import { availableParallelism } from "node:os";
 import type {
+  ChatWrapper,
   GbnfJsonSchema,
   Llama,
   LlamaContext,
@@ -37,6 +38,8 @@ export class LocalRuntime {
     readonly llama: Llama,
     readonly model: LlamaModel,
     readonly context: LlamaContext,
+    /** Resolved once: resolving "auto" inspects the model's Jinja template and costs ~1 s a time. */
+    readonly chatWrapper: ChatWrapper,
   ) {
     this.free = [];
     while (context.sequencesLeft > 0) this.free.push(context.getSequence());
@@ -137,7 +140,8 @@ class Registry {
       // and spinning workers make generation ~10x slower, so default to the real core count.
       threads: options.threads ?? Math.max(1, Math.min(llama.cpuMathCores, availableParallelism())),
     });
-    return new LocalRuntime(llama, loaded, context);
+    const { resolveChatWrapper } = await import("node-llama-cpp");
+    return new LocalRuntime(llama, loaded, context, resolveChatWrapper(loaded));
   }
 
   private getLlama(): Promise<Llama> {

@@ -150,7 +150,11 @@ export class LocalLM implements LM {
     onText?: (text: string) => void,
   ): Promise<{ completion: Completion; promptTokens: number }> {
     const { LlamaChat } = await import("node-llama-cpp");
-    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
+    const chat = new LlamaChat({
+      contextSequence: sequence,
+      chatWrapper: runtime.chatWrapper,
+      autoDisposeSequence: false,
+    });
     try {
       const history = toChatHistory(req.messages);
       const prompt = chat.chatWrapper.generateContextState({ chatHistory: history }).contextText;
