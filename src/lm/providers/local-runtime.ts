@@ -136,9 +136,7 @@ class Registry {
     const context = await loaded.createContext({
       contextSize: Math.min(options.contextSize, loaded.trainContextSize),
       sequences: options.maxConcurrency,
-      // node-llama-cpp defaults to at least 4 threads; on 2 cores that oversubscribes the CPU
-      // and spinning workers make generation ~10x slower, so default to the real core count.
-      threads: options.threads ?? Math.max(1, Math.min(llama.cpuMathCores, availableParallelism())),
+      threads: options.threads ?? defaultThreads(llama),
     });
     const { resolveChatWrapper } = await import("node-llama-cpp");
     return new LocalRuntime(llama, loaded, context, resolveChatWrapper(loaded));
@@ -185,6 +183,16 @@ class Registry {
     for (const r of runtimes) await r.then((rt) => rt.context.dispose()).catch(() => undefined);
     if (llama !== undefined) await llama.then((l) => l.dispose()).catch(() => undefined);
   }
+}
+
+/**
+ * One core fewer than we have, at least one. node-llama-cpp's default is at least 4 threads; and
+ * even one thread per core oversubscribes, since the JS thread samples (and applies grammars)
+ * between llama.cpp's spinning workers. Measured on 2 shared cores: a JSON-schema answer took
+ * ~20 s with 2 threads and ~2.5 s with 1; 4 threads were ~10x slower still.
+ */
+function defaultThreads(llama: Llama): number {
+  return Math.max(1, Math.min(llama.cpuMathCores, availableParallelism() - 1));
 }
 
 const registry = new Registry();

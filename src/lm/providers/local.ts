@@ -18,7 +18,7 @@ export interface LocalOptions {
   modelPath?: string;
   /** Tokens per request (prompt + completion); capped at the model's training context. Default 4096. */
   contextSize?: number;
-  /** CPU threads for evaluation; default: all cores. */
+  /** CPU threads for evaluation; default: one fewer than the cores (at least one). */
   threads?: number;
   /** Requests evaluated at once (batched together); more wait in a queue. Default 2. */
   maxConcurrency?: number;
