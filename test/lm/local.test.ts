@@ -1,6 +1,7 @@
 /**
  * The embedded local LM against the real model `npm run setup` installs (SmolLM2-135M). Short
- * maxTokens keep the whole file to seconds of generation on two cores.
+ * maxTokens keep the whole file to seconds of generation on two cores. Tests that run the model
+ * are marked [slow] (npm run test:fast leaves them out).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -128,8 +129,8 @@ describe("local provider without a model", () => {
   });
 });
 
-describe("local provider with the real model", () => {
-  test("a JSON-schema response format yields JSON with the required keys", async () => {
+describe("local provider with the real model [slow]", () => {
+  test("a JSON-schema response format yields JSON with the required keys [slow]", async () => {
     const res = await lm.generate(
       ask("What is the capital of France? Give your answer, a confidence and sources.", {
         maxTokens: 60,
@@ -155,7 +156,7 @@ describe("local provider with the real model", () => {
     assert.equal(res.usage.totalTokens, res.usage.promptTokens + res.usage.completionTokens);
   });
 
-  test("a small schema completes and parses", async () => {
+  test("a small schema completes and parses [slow]", async () => {
     const schema = { type: "object", properties: { city: { type: "string", maxLength: 20 } }, required: ["city"] };
     const res = await lm.generate(
       ask("Which city is the capital of Italy?", {
@@ -168,7 +169,7 @@ describe("local provider with the real model", () => {
     assert.equal(res.finishReasons?.[0], "stop");
   });
 
-  test("json_object mode yields a JSON object", async () => {
+  test("json_object mode yields a JSON object [slow]", async () => {
     const res = await lm.generate(
       ask("Reply with a JSON object describing a cat.", { maxTokens: 40, responseFormat: { type: "json_object" } }),
     );
@@ -177,7 +178,7 @@ describe("local provider with the real model", () => {
     else assert.match(text, /^\{/);
   });
 
-  test("streaming yields text chunks, then finish and usage", async () => {
+  test("streaming yields text chunks, then finish and usage [slow]", async () => {
     const chunks = await collect(lm.stream(ask("Count from one to ten.")));
     const text = chunks.filter((c) => c.delta !== "");
     assert.ok(text.length >= 2, `expected several chunks, got ${text.length}`);
@@ -187,21 +188,21 @@ describe("local provider with the real model", () => {
     assert.ok(usage !== undefined && usage.completionTokens > 0 && usage.promptTokens > 0);
   });
 
-  test("n > 1 gives n completions and counts all their tokens", async () => {
+  test("n > 1 gives n completions and counts all their tokens [slow]", async () => {
     const res = await lm.generate(ask("Say a word.", { n: 2, maxTokens: 8 }));
     assert.equal(res.outputs.length, 2);
     assert.equal(res.finishReasons?.length, 2);
     assert.ok(res.usage.completionTokens >= 2);
   });
 
-  test("stop strings end the completion before the stop text", async () => {
+  test("stop strings end the completion before the stop text [slow]", async () => {
     const res = await lm.generate(
       ask("List the numbers 1, 2, 3, 4, 5 separated by commas.", { maxTokens: 30, stop: ["3"] }),
     );
     assert.ok(!res.outputs[0]!.includes("3"), res.outputs[0]);
   });
 
-  test("concurrent requests all finish, more than the sequences at once", async () => {
+  test("concurrent requests all finish, more than the sequences at once [slow]", async () => {
     const results = await Promise.all([
       lm.generate(ask("Name a color.", { maxTokens: 12 })),
       lm.generate(ask("Name an animal.", { maxTokens: 12 })),
@@ -213,7 +214,7 @@ describe("local provider with the real model", () => {
     }
   });
 
-  test("an abort stops generation with LMAbortedError, and the LM keeps working", async () => {
+  test("an abort stops generation with LMAbortedError, and the LM keeps working [slow]", async () => {
     const controller = new AbortController();
     const seen: string[] = [];
     await assert.rejects(async () => {
@@ -230,12 +231,12 @@ describe("local provider with the real model", () => {
     assert.ok(after.usage.completionTokens > 0);
   });
 
-  test("a prompt larger than the context is LMContextWindowError", async () => {
+  test("a prompt larger than the context is LMContextWindowError [slow]", async () => {
     const small = local({ contextSize: 256, maxConcurrency: 1 });
     await assert.rejects(small.generate(ask("word ".repeat(400))), LMContextWindowError);
   });
 
-  test("a process that used the model exits on its own", () => {
+  test("a process that used the model exits on its own [slow]", () => {
     const script = [
       `import { local } from ${JSON.stringify(join(root, "src", "lm", "providers", "local.ts"))};`,
       `const r = await local().generate({ messages: [{ role: "user", content: "hi" }], maxTokens: 4 });`,
