@@ -109,8 +109,11 @@ def run_child(path: str, token: str, zygote_pid: int, own_fds: list[int]) -> int
             os.close(fd)
         except OSError:
             pass
+    # Own session, hence own process group (Node kills the worker's group, as for a spawned
+    # worker) and own scheduler autogroup: with autogroups on, workers sharing the zygote's
+    # session would share one CPU share between them, where spawned workers get one each.
     try:
-        os.setpgid(0, 0)  # Node kills the worker's group, as for a spawned worker
+        os.setsid()
     except OSError:
         pass
     # The zygote (our parent) dies with Node; we die with the zygote.
@@ -198,10 +201,6 @@ class Zygote:
                 finally:
                     os._exit(code)
         self.children.add(pid)
-        try:
-            os.setpgid(pid, pid)  # also done by the child; whichever runs first wins the race
-        except OSError:
-            pass
         self.writer.send({"k": "forked", "token": token, "pid": pid})
 
     def reap(self) -> None:
@@ -232,9 +231,10 @@ class Zygote:
                     os.kill(target, signal.SIGKILL)
                 except OSError:
                     pass
-        # The parent-death signal can come while Node's last thread is still exiting, before we
-        # are reparented: give it a moment to show.
-        deadline = time.monotonic() + (0.5 if code else 0)
+        # The parent-death signal first comes when Node's main thread exits, and again when its
+        # last thread has and we are reparented; wait for that (a slow teardown under load
+        # takes a while) so we know Node is gone before removing its folder.
+        deadline = time.monotonic() + (1.5 if code else 0)
         while os.getppid() == self.node_pid and time.monotonic() < deadline:
             time.sleep(0.01)
         if self.socket_path is not None and os.getppid() != self.node_pid:

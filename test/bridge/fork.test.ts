@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { existsSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { type PoolOptions, type PythonPool, WorkerCrashedError } from "../../src/bridge/index.js";
@@ -116,6 +118,15 @@ describe("fork mode (fork server)", () => {
     await pool.close();
     for (const pid of [...pids, zygote]) assert.ok(!processAlive(pid), `process ${pid} ended`);
     assert.ok(!existsSync(dirname(socket)), "socket folder removed");
+  });
+
+  it("sweeps socket folders left by Node processes that no longer run", async () => {
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid;
+    const stale = join(tmpdir(), `dspex-fork-${dead}-abcXYZ`);
+    mkdirSync(stale, { mode: 0o700 });
+    const pool = await startPlain({ name: "sweep", size: 1, startMode: "fork" });
+    await pool.close();
+    assert.ok(!existsSync(stale), "the dead process's folder is gone");
   });
 
   it("captures a forked worker's stdout and stderr with its id, and its last stderr lines on a crash", async () => {
