@@ -69,8 +69,15 @@ export {
   router,
   UnknownOperationError,
 } from "./router/index.js";
-export { retriever } from "./retrieve/python-retrievers.js";
-export type { Passage, Retriever } from "./retrieve/retriever.js";
+export {
+  EmbeddingsRetriever,
+  LocalEmbedder,
+  localEmbedder,
+  type Passage,
+  type Retriever,
+  retriever,
+} from "./retrieve/index.js";
+export { LocalLM, type LocalOptions, local, LocalModelMissingError } from "./lm/index.js";
 export {
   bootstrapFewShot,
   bootstrapFewShotWithRandomSearch,

@@ -33,3 +33,11 @@ export {
 } from "./providers/scripted.js";
 export { type TrackingOptions, withTracking } from "./tracked.js";
 export { UsageTracker, type UsageSnapshot, type UsageTotals } from "./usage.js";
+export { LocalLM, type LocalOptions, local, toChatHistory } from "./providers/local.js";
+export {
+  DEFAULT_MODEL_FILE,
+  DEFAULT_MODEL_PACKAGE,
+  defaultModelPath,
+  LocalModelMissingError,
+} from "./providers/local-model.js";
+export { unloadLocalModels } from "./providers/local-runtime.js";

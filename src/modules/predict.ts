@@ -13,6 +13,7 @@ import { allowsNone } from "../signature/types.js";
 import { streamGenerate } from "../stream/stream-generate.js";
 import { Signature, type SignatureMap, type SignatureState } from "../signature/signature.js";
 import { defaultCache } from "./default-cache.js";
+import { embeddedDefaultLM } from "./default-lm.js";
 import { recordCall } from "./record-call.js";
 import { InputError, NoLMError } from "./errors.js";
 import type { Fields } from "./example.js";
@@ -64,7 +65,8 @@ export class Predict extends Module implements Parameter {
 
   async forward(inputs: Fields, options: PredictCallOptions = {}): Promise<Prediction> {
     const settings = currentSettings();
-    const lm = options.lm ?? this.lm ?? settings.lm;
+    const lm =
+      options.lm ?? this.lm ?? settings.lm ?? (settings.embeddedDefault === false ? undefined : embeddedDefaultLM());
     if (!lm) throw new NoLMError(`Predict(${this.signature.spec})`);
     let signature = options.signature ?? this.signature;
     const demos = options.demos ?? this.demos;

@@ -30,6 +30,8 @@ export interface ModuleCallback {
 
 export interface Settings {
   lm?: LM;
+  /** With no `lm`, fall back to the embedded local model when it is installed (default true). */
+  embeddedDefault?: boolean;
   adapter?: Adapter;
   /** The response cache; `false` turns caching off. Unset means the default cache, created on first use. */
   cache?: Cache | false;

@@ -94,7 +94,7 @@ describe("Predict", () => {
       (e: unknown) => e instanceof InputError && /context/.test(e.message) && /context: \.\.\./.test(e.fix ?? ""),
     );
     await assert.rejects(
-      context({}, () => new Predict("q -> a").call({ q: "?" })),
+      context({ embeddedDefault: false }, () => new Predict("q -> a").call({ q: "?" })),
       NoLMError,
     );
   });
