@@ -5,7 +5,7 @@ the same cores. The zygote pays it once and every forked worker shares the impor
 copy-on-write, so a pool of 4 starts about as fast as a pool of 1.
 
 Node talks to the zygote with the workers' own framing on fds 3 (in) and 4 (out):
-  Node -> zygote  {"k": "fork", "token": hex32, "path": unix-socket-path}
+  Node -> zygote  {"k": "fork", "token": hex32, "path": unix-socket-path}, {"k": "close"}
   zygote -> Node  {"k": "ready", ...}, {"k": "forked", "token", "pid"},
                   {"k": "fork_error", "token", "message"}, {"k": "exit", "pid", "code", "signal"}
 A forked child connects three times to Node's Unix socket at `path` (stderr, stdout, then the
@@ -15,9 +15,9 @@ unchanged. The zygote reaps its children and reports each exit status, which Nod
 otherwise see for processes that are not its own children.
 
 No orphans: the zygote gets SIGTERM when Node dies (parent-death signal; its select loop also
-checks the parent every 0.25 s and exits on EOF from Node), kills its children's process groups
-and removes Node's socket folder; each child gets SIGKILL when the zygote dies, and EOF from Node
-on its channel.
+checks the parent every 0.25 s, and EOF from Node without a close message means the same),
+kills its children's process groups and removes Node's socket folder; each child gets SIGKILL
+when the zygote dies, and EOF from Node on its channel.
 
 Fork safety: fork() copies only the calling thread, so the zygote stays single-threaded (no
 watchdog thread: its select loop checks the parent instead) and refuses to fork if anything it
@@ -170,11 +170,13 @@ class Zygote:
             if READ_FD in ready:
                 data = os.read(READ_FD, 1 << 16)
                 if not data:
-                    self.shutdown(0)  # Node closed our channel: pool closed or Node died
+                    self.shutdown(1)  # EOF without a close message: Node died
                 for message in reader.feed(data):
                     self.handle(message)
 
     def handle(self, m: Message) -> None:
+        if m["k"] == "close":
+            self.shutdown(0)  # the pool closed: Node removes its folder itself
         if m["k"] != "fork":
             raise ProtocolError(f"unknown message kind {m['k']!r}")
         token = str(m["token"])
@@ -234,7 +236,7 @@ class Zygote:
         # The parent-death signal first comes when Node's main thread exits, and again when its
         # last thread has and we are reparented; wait for that (a slow teardown under load
         # takes a while) so we know Node is gone before removing its folder.
-        deadline = time.monotonic() + (1.5 if code else 0)
+        deadline = time.monotonic() + (1.5 if code == 1 else 0)
         while os.getppid() == self.node_pid and time.monotonic() < deadline:
             time.sleep(0.01)
         if self.socket_path is not None and os.getppid() != self.node_pid:

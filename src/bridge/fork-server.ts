@@ -150,7 +150,8 @@ export class ForkServer {
     const z = this.zygote;
     if (z && !z.dead) {
       z.child.ref();
-      z.toZygote.end(); // EOF: the zygote kills its children and exits
+      // The zygote kills its children and exits. (EOF alone would mean that Node died.)
+      z.toZygote.end(encodeFrame({ k: "close" } as unknown as ToPython));
       const timer = setTimeout(() => this.killZygote(z), graceMs);
       await z.exited;
       clearTimeout(timer);
@@ -283,7 +284,7 @@ export class ForkServer {
         }
         if (z.handles.size === 0 && !z.retired) {
           z.retired = true; // nothing of ours runs in it, and nothing will
-          z.toZygote.end();
+          z.toZygote.end(encodeFrame({ k: "close" } as unknown as ToPython));
         }
         return;
       }
