@@ -79,7 +79,7 @@ def preload(env: os._Environ[str] | dict[str, str]) -> tuple[str | None, str | N
 
 def hello(token: str, stream: str, pid: int) -> bytes:
     data = f"{token}{stream}{pid:015d}".encode("ascii")
-    if len(data) != HELLO_BYTES:
+    if len(token) != TOKEN_CHARS or len(data) != HELLO_BYTES:
         raise ValueError(f"bad hello for token {token!r}")
     return data
 

@@ -14,19 +14,17 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { encodeFrame, FrameDecoder } from "./codec.js";
+import { makeSocketFolder } from "./fork-folder.js";
 import { type LaunchEvents, type Launcher, type ProcessHandle, signalGroup } from "./launch.js";
 import type { BridgeLogger } from "./logger.js";
 import type { ToPython } from "./messages.js";
 
 const HELLO_BYTES = 48;
-/** Socket folders are named after the Node pid that owns them, so stale ones can be swept. */
-const FOLDER_PREFIX = "dspex-fork-";
 const TOKEN_CHARS = 32;
 
 export interface ForkServerOptions {
@@ -106,8 +104,7 @@ export class ForkServer {
   private zygoteSeq = 0;
 
   constructor(private readonly opts: ForkServerOptions) {
-    sweepStaleFolders();
-    this.dir = mkdtempSync(join(tmpdir(), `${FOLDER_PREFIX}${process.pid}-`));
+    this.dir = makeSocketFolder();
     this.socketPath = join(this.dir, "fork.sock");
     this.server = createServer((socket) => this.onConnection(socket));
     this.server.on("error", (err) => this.opts.logger.error(`fork server socket: ${err.message}`, { worker: opts.id }));
@@ -389,30 +386,5 @@ export class ForkServer {
       if (partial) line(partial);
       partial = "";
     });
-  }
-}
-
-/**
- * Removes socket folders left by Node processes that no longer run (the fork server removes its
- * folder when Node dies, but a SIGKILL of both leaves it). Only our own, only when the pid is gone.
- */
-function sweepStaleFolders(): void {
-  let names: string[];
-  try {
-    names = readdirSync(tmpdir());
-  } catch {
-    return;
-  }
-  const uid = process.getuid?.();
-  for (const name of names) {
-    const m = /^dspex-fork-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
-    if (!m || Number(m[1]) === process.pid) continue;
-    const path = join(tmpdir(), name);
-    try {
-      if (uid !== undefined && statSync(path).uid !== uid) continue;
-      process.kill(Number(m[1]), 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ESRCH") rmSync(path, { recursive: true, force: true });
-    }
   }
 }
