@@ -40,6 +40,12 @@ import time
 import traceback
 from typing import Any
 
+# numpy's OpenBLAS starts a thread pool when imported (the retriever and optimizer tools import
+# numpy), and a process with threads cannot fork safely. The workers do little numeric work, so
+# one BLAS thread each loses nothing and keeps the fork server single-threaded.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 from .lifecycle import set_parent_death_signal
 from .protocol import FrameReader, FrameWriter, Message, ProtocolError
 

@@ -22,7 +22,15 @@ export function configurePool(preset: PresetName, options: PoolOptions): void {
 export function sharedPool(preset: PresetName): Promise<PythonPool> {
   let pool = pools.get(preset);
   if (!pool) {
-    pool = PythonPool.start({ preset, name: preset, modules: [...DEFAULT_MODULES], ...overrides.get(preset) });
+    const configured = overrides.get(preset);
+    pool = PythonPool.start({
+      preset,
+      name: preset,
+      modules: [...DEFAULT_MODULES],
+      ...configured,
+      // DSPy's tqdm bars would only reach our logger as noise: progress comes as events instead.
+      env: { TQDM_DISABLE: "1", ...configured?.env },
+    });
     pools.set(preset, pool);
     pool.catch(() => pools.delete(preset));
   }

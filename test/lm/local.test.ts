@@ -257,3 +257,26 @@ describe("local provider with the real model [slow]", () => {
     assert.equal(child.stdout.trim(), "1");
   });
 });
+
+describe("grammar string cap", () => {
+  test("caps unbounded strings and keeps explicit bounds", async () => {
+    const { toGrammarSchema } = await import("../../src/lm/providers/local-grammar.js");
+    const schema = {
+      type: "object",
+      properties: {
+        a: { type: "string" },
+        b: { type: "string", maxLength: 5 },
+        c: { type: "array", items: { type: "string" } },
+      },
+      required: ["a", "b", "c"],
+    };
+    const capped = toGrammarSchema(schema, { maxStringLength: 40 }) as unknown as {
+      properties: Record<string, { maxLength?: number; items?: { maxLength?: number } }>;
+    };
+    assert.equal(capped.properties.a!.maxLength, 40);
+    assert.equal(capped.properties.b!.maxLength, 5);
+    assert.equal(capped.properties.c!.items!.maxLength, 40);
+    const free = toGrammarSchema(schema) as unknown as { properties: Record<string, { maxLength?: number }> };
+    assert.equal(free.properties.a!.maxLength, undefined);
+  });
+});

@@ -14,19 +14,23 @@ const PRIMITIVES = new Set(["string", "number", "integer", "boolean", "null"]);
 const DATE_FORMATS = new Set(["date-time", "time", "date"]);
 
 /** Converts a JSON schema to node-llama-cpp's grammar schema; unsupported parts widen to "any JSON". */
-export function toGrammarSchema(schema: Record<string, unknown>): GbnfJsonSchema {
+export function toGrammarSchema(
+  schema: Record<string, unknown>,
+  options: { maxStringLength?: number | undefined } = {},
+): GbnfJsonSchema {
+  const cap = options.maxStringLength;
   const defs: Json = {
     ...(isObject(schema.$defs) ? schema.$defs : {}),
     ...(isObject(schema.definitions) ? schema.definitions : {}),
   };
   const convertedDefs: Json = {};
-  for (const [name, def] of Object.entries(defs)) convertedDefs[name] = convert(def);
-  const root = convert(schema);
+  for (const [name, def] of Object.entries(defs)) convertedDefs[name] = convert(cap, def);
+  const root = convert(cap, schema);
   if (Object.keys(convertedDefs).length > 0 && isObject(root)) root.$defs = convertedDefs;
   return root as GbnfJsonSchema;
 }
 
-function convert(node: unknown): Json {
+function convert(cap: number | undefined, node: unknown): Json {
   if (!isObject(node)) return anyValue();
   if (typeof node.$ref === "string") {
     // pydantic writes "#/$defs/X", older generators "#/definitions/X": both land in $defs.
@@ -36,25 +40,26 @@ function convert(node: unknown): Json {
   if ("const" in node) return { const: node.const as unknown };
   if (Array.isArray(node.enum)) return { enum: node.enum };
   const union = (node.anyOf ?? node.oneOf) as unknown;
-  if (Array.isArray(union)) return { oneOf: union.map(convert) };
-  if (Array.isArray(node.allOf) && node.allOf.length === 1) return convert(node.allOf[0]);
+  if (Array.isArray(union)) return { oneOf: union.map((n) => convert(cap, n)) };
+  if (Array.isArray(node.allOf) && node.allOf.length === 1) return convert(cap, node.allOf[0]);
   const type = node.type;
   if (Array.isArray(type)) {
     const types = type.filter((t): t is string => typeof t === "string");
     if (types.every((t) => PRIMITIVES.has(t))) return { type: types };
-    return { oneOf: types.map((t) => convert({ ...node, type: t })) };
+    return { oneOf: types.map((t) => convert(cap, { ...node, type: t })) };
   }
   switch (type) {
     case "object":
-      return convertObject(node);
+      return convertObject(cap, node);
     case "array":
-      return convertArray(node);
+      return convertArray(cap, node);
     case "string": {
       const out: Json = { type: "string" };
       if (typeof node.format === "string" && DATE_FORMATS.has(node.format)) out.format = node.format;
       else {
         if (typeof node.minLength === "number") out.minLength = node.minLength;
         if (typeof node.maxLength === "number") out.maxLength = node.maxLength;
+        else if (cap !== undefined) out.maxLength = cap;
       }
       return out;
     }
@@ -68,25 +73,25 @@ function convert(node: unknown): Json {
   }
 }
 
-function convertObject(node: Json): Json {
+function convertObject(cap: number | undefined, node: Json): Json {
   const out: Json = { type: "object" };
   if (isObject(node.properties)) {
     const props: Json = {};
-    for (const [k, v] of Object.entries(node.properties)) props[k] = convert(v);
+    for (const [k, v] of Object.entries(node.properties)) props[k] = convert(cap, v);
     out.properties = props;
     if (Array.isArray(node.required)) out.required = node.required.filter((r) => typeof r === "string" && r in props);
   }
   const extra = node.additionalProperties;
-  if (isObject(extra)) out.additionalProperties = convert(extra);
+  if (isObject(extra)) out.additionalProperties = convert(cap, extra);
   else if (extra === true || (extra === undefined && !isObject(node.properties))) out.additionalProperties = true;
   else out.additionalProperties = false;
   return out;
 }
 
-function convertArray(node: Json): Json {
+function convertArray(cap: number | undefined, node: Json): Json {
   const out: Json = { type: "array" };
-  if (Array.isArray(node.prefixItems)) out.prefixItems = node.prefixItems.map(convert);
-  if (isObject(node.items)) out.items = convert(node.items);
+  if (Array.isArray(node.prefixItems)) out.prefixItems = node.prefixItems.map((n: unknown) => convert(cap, n));
+  if (isObject(node.items)) out.items = convert(cap, node.items);
   if (typeof node.minItems === "number") out.minItems = node.minItems;
   if (typeof node.maxItems === "number") out.maxItems = node.maxItems;
   return out;

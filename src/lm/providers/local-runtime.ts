@@ -78,15 +78,15 @@ export class LocalRuntime {
   }
 
   /** The grammar that enforces `format`, or undefined for plain text. Built once per schema. */
-  grammarFor(format: ResponseFormat | undefined): Promise<LlamaGrammar | undefined> {
+  grammarFor(format: ResponseFormat | undefined, maxStringLength?: number): Promise<LlamaGrammar | undefined> {
     if (format === undefined || format.type === "text") return Promise.resolve(undefined);
-    const key = format.type === "json_object" ? "json" : JSON.stringify(format.schema);
+    const key = format.type === "json_object" ? "json" : `${maxStringLength ?? ""}:${JSON.stringify(format.schema)}`;
     let grammar = this.grammars.get(key);
     if (grammar === undefined) {
       grammar =
         format.type === "json_object"
           ? this.llama.getGrammarFor("json")
-          : this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(toGrammarSchema(format.schema));
+          : this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(toGrammarSchema(format.schema, { maxStringLength }));
       if (this.grammars.size >= MAX_CACHED_GRAMMARS) this.grammars.delete(this.grammars.keys().next().value!);
       this.grammars.set(key, grammar);
       grammar.catch(() => this.grammars.delete(key));

@@ -23,6 +23,12 @@ export interface LocalOptions {
   /** Requests evaluated at once (batched together); more wait in a queue. Default 2. */
   maxConcurrency?: number;
   defaults?: LM["defaults"];
+  /**
+   * Under a JSON-schema grammar, caps every string the schema leaves unbounded at this many
+   * characters (also settable per request as `providerOptions.maxStringLength`). Small models tend to ramble in one field until the token budget runs out and
+   * the later fields are never written; a cap makes the grammar close the string in time.
+   */
+  maxStringLength?: number;
 }
 
 /**
@@ -57,7 +63,15 @@ export class LocalLM implements LM {
   constructor(options: LocalOptions = {}) {
     this.modelPath = options.modelPath ?? defaultModelPath();
     this.model = basename(this.modelPath);
-    this.defaults = options.defaults;
+    // The string cap travels in the default provider options, so cache keys (which include an
+    // LM's defaults) tell apart answers produced under different caps.
+    this.defaults =
+      options.maxStringLength === undefined
+        ? options.defaults
+        : {
+            ...options.defaults,
+            providerOptions: { ...options.defaults?.providerOptions, maxStringLength: options.maxStringLength },
+          };
     this.#options = {
       contextSize: options.contextSize ?? 4096,
       threads: options.threads,
@@ -166,7 +180,8 @@ export class LocalLM implements LM {
           { provider: this.provider, model: this.model, context: { promptTokens, contextSize: runtime.contextSize } },
         );
       }
-      const grammar = await runtime.grammarFor(req.responseFormat);
+      const cap = req.providerOptions?.maxStringLength;
+      const grammar = await runtime.grammarFor(req.responseFormat, typeof cap === "number" ? cap : undefined);
       const sampling = samplingOptions(req.providerOptions);
       let completionTokens = 0;
       const result = await chat.generateResponse(history, {
