@@ -6,6 +6,7 @@ import { formatTable } from "../evaluate/results.js";
 import type { Metric } from "../evaluate/types.js";
 import type { Example, Fields } from "../modules/example.js";
 import type { Module } from "../modules/module.js";
+import { CAPABILITIES } from "../router/capabilities.js";
 import { configure } from "../modules/settings.js";
 import { loadDataset } from "./dataset.js";
 import { UsageError } from "./errors.js";
@@ -143,22 +144,14 @@ export async function evaluateWithBar(program: Module, devset: Example[], metric
   }
 }
 
-const OPTIMIZERS = [
-  "labeledFewShot",
-  "bootstrapFewShot",
-  "bootstrapFewShotWithRandomSearch",
-  "knnFewShot",
-  "copro",
-  "miproV2",
-  "simba",
-  "gepa",
-  "ensemble",
-  "bootstrapFinetune",
-] as const;
+/** The optimizers, as the router's capability table lists them (those run in the optimizers pool). */
+const OPTIMIZERS: readonly string[] = [...CAPABILITIES.values()]
+  .filter((c) => c.python?.pool === "optimizers")
+  .map((c) => c.op);
 
 async function optimize([file, data]: string[], options: CommandOptions): Promise<number> {
   const name = options.optimizer ?? "bootstrapFewShot";
-  if (!(OPTIMIZERS as readonly string[]).includes(name)) {
+  if (!OPTIMIZERS.includes(name)) {
     throw new UsageError(`unknown optimizer "${name}"`, { fix: `valid optimizers: ${OPTIMIZERS.join(", ")}` });
   }
   const loaded = await prepare(file!);

@@ -41,6 +41,17 @@ export interface PredictCallOptions {
   signal?: AbortSignal;
 }
 
+/** Everything one LM round trip of a Predict call needs, whichever adapter formats it. */
+interface GenerateCall {
+  lm: LM;
+  signature: Signature;
+  demos: readonly Fields[];
+  inputs: Fields;
+  config: PredictConfig;
+  settings: Settings;
+  options: PredictCallOptions;
+}
+
 const chatAdapter = new ChatAdapter();
 const jsonAdapter = new JSONAdapter();
 
@@ -80,34 +91,16 @@ export class Predict extends Module implements Parameter {
     }
 
     const adapter = settings.adapter ?? chatAdapter;
+    // DSPy retries once with JSONAdapter when ChatAdapter's output cannot be parsed.
+    const fallback = adapter.name === "chat" && settings.useJSONFallback !== false ? jsonAdapter : undefined;
+    const call: GenerateCall = { lm, signature, demos, inputs: callInputs, config, settings, options };
     let completions: Fields[];
     let response: LMResponse;
     try {
-      [completions, response] = await this.generate(
-        lm,
-        adapter,
-        signature,
-        demos,
-        callInputs,
-        config,
-        settings,
-        options,
-      );
+      [completions, response] = await this.generate(adapter, call);
     } catch (error) {
-      // DSPy retries once with JSONAdapter when ChatAdapter's output cannot be parsed.
-      if (!(error instanceof AdapterParseError) || adapter.name !== "chat" || settings.useJSONFallback === false) {
-        throw error;
-      }
-      [completions, response] = await this.generate(
-        lm,
-        jsonAdapter,
-        signature,
-        demos,
-        callInputs,
-        config,
-        settings,
-        options,
-      );
+      if (!(error instanceof AdapterParseError) || !fallback) throw error;
+      [completions, response] = await this.generate(fallback, call);
     }
 
     const prediction = Prediction.fromCompletions(completions);
@@ -122,14 +115,8 @@ export class Predict extends Module implements Parameter {
   }
 
   private async generate(
-    lm: LM,
     adapter: Adapter,
-    signature: Signature,
-    demos: readonly Fields[],
-    inputs: Fields,
-    config: PredictConfig,
-    settings: Settings,
-    options: PredictCallOptions,
+    { lm, signature, demos, inputs, config, settings, options }: GenerateCall,
   ): Promise<[Fields[], LMResponse]> {
     const request = buildRequest(
       adapter.format(signature, demos, inputs),
