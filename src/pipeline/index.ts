@@ -11,3 +11,4 @@ export {
   step,
 } from "./step.js";
 export { type PipelineEvent, PipelineError, type PipelineResult, type RunOptions, type StepReport } from "./types.js";
+export { pythonStep } from "./python-step.js";

@@ -8,7 +8,7 @@ import type { Fields } from "../modules/example.js";
 import { Module } from "../modules/module.js";
 import { Predict } from "../modules/predict.js";
 import { Prediction } from "../modules/prediction.js";
-import type { Signature } from "../signature/signature.js";
+import { Signature } from "../signature/signature.js";
 import type { StepReport } from "./types.js";
 
 export interface StepContext {
@@ -142,6 +142,8 @@ export function toStep(s: StepLike, fallbackName: string): Step {
 
 function signatureOf(module: Module): Signature | undefined {
   if (module instanceof Predict) return module.signature;
+  const own = (module as unknown as { signature?: unknown }).signature;
+  if (own instanceof Signature) return own;
   const inner = (module as unknown as { predict?: unknown }).predict;
   return inner instanceof Predict ? inner.signature : undefined;
 }
