@@ -2,11 +2,14 @@
  * `dspex doctor`: what the Python side and the local model need, what is there, and the fix
  * for whatever is missing.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type PresetDefaults, type PresetName, presetDefaults, presetNames } from "../bridge/presets.js";
 import { type PythonEnv, probePython, resolvePython } from "../bridge/python-env.js";
+import { defaultModelPath } from "../lm/providers/local-model.js";
+import { defaultEmbedderDir } from "../retrieve/local-embedder.js";
 
 export const PINNED_DSPY = "3.4.1";
 
@@ -29,8 +32,10 @@ export interface Report {
 
 function nodeLlamaCpp(root: string): { installed: boolean; version: string | null } {
   try {
-    const require = createRequire(join(root, "package.json"));
-    const pkg = require("node-llama-cpp/package.json") as { version?: string };
+    // Its package.json is not in its exports map: find the package folder from its entry point.
+    const entry = createRequire(join(root, "package.json")).resolve("node-llama-cpp");
+    const dir = entry.slice(0, entry.lastIndexOf("node_modules/node-llama-cpp") + "node_modules/node-llama-cpp".length);
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version?: string };
     return { installed: true, version: pkg.version ?? null };
   } catch {
     return { installed: false, version: null };
@@ -72,15 +77,26 @@ export async function doctor(options: { env?: NodeJS.ProcessEnv; python?: string
       : { name: "dspex_worker", ok: false, detail: "the worker package does not import", fix: setupFix },
   );
   const llama = nodeLlamaCpp(env.root);
-  // Optional: only the default local() LM needs it.
   checks.push(
     llama.installed
       ? { name: "node-llama-cpp", ok: true, detail: `node-llama-cpp ${llama.version}` }
+      : { name: "node-llama-cpp", ok: false, detail: "not installed (the local() LM needs it)", fix: "npm install" },
+  );
+  const model = defaultModelPath(options.env ?? process.env);
+  checks.push(
+    existsSync(model)
+      ? { name: "embedded LM", ok: true, detail: model }
+      : { name: "embedded LM", ok: false, detail: `no model at ${model}`, fix: "npm run setup (or set DSPEX_MODEL)" },
+  );
+  const embedder = defaultEmbedderDir(options.env ?? process.env);
+  checks.push(
+    existsSync(join(embedder, "model.onnx"))
+      ? { name: "embedder", ok: true, detail: embedder }
       : {
-          name: "node-llama-cpp",
-          ok: true,
-          detail: "not installed (optional: needed only for the local() LM)",
-          fix: "npm i node-llama-cpp",
+          name: "embedder",
+          ok: false,
+          detail: `no model in ${embedder}`,
+          fix: "npm run setup (or set DSPEX_EMBEDDER)",
         },
   );
   return {
