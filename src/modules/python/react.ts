@@ -9,8 +9,8 @@ import { type Registration, registerScoped } from "./scoped-callbacks.js";
 import { type PreparedTool, prepareTools, type ToolDefinition } from "./tools.js";
 
 export interface ReActOptions extends PythonModuleOptions {
-  // biome-ignore lint/suspicious/noExplicitAny: each tool declares its own argument type
-  tools: readonly ToolDefinition<any>[];
+  /** Each tool declares its own argument type; `never` accepts any of them without `any`. */
+  tools: readonly ToolDefinition<never>[];
   /** DSPy's default: 20. */
   maxIters?: number;
 }
