@@ -17,7 +17,7 @@ import {
   pythonTypeReminder,
   taskDescription,
 } from "./prompt-parts.js";
-import { LINE_BREAK, pyStrip, setOwn, toPlain } from "./py.js";
+import { isPySpace, LINE_BREAK, pyStrip, setOwn, toPlain } from "./py.js";
 import type { Values } from "./records.js";
 
 const PLANS = new WeakMap<Signature, FormatPlan>();
@@ -87,39 +87,101 @@ export class ChatAdapter extends BaseAdapter {
  * One pass over the completion's lines (Python's `splitlines`). A header counts when the
  * stripped line starts with it; the rest of that line starts the section. DSPy slices the
  * unstripped line at the match's end in the stripped one, so an indented marker keeps a tail
- * of itself; that quirk is kept so results stay identical.
+ * of itself; that quirk is kept so results stay identical. A section's body is sliced out of
+ * the completion in one piece rather than gathered line by line: joining its lines with "\n"
+ * is the same text once any other line break in it is turned into "\n".
  */
 export function splitSections(completion: string, wanted: ReadonlySet<string>): Map<string, string> {
   const found = new Map<string, string>();
-  let current: string | undefined;
-  let lines: string[] | undefined;
-  const close = () => {
-    if (current !== undefined && lines) found.set(current, pyStrip(lines.join("\n")));
-  };
   const text = completion.endsWith("\n") || completion.endsWith("\r") ? completion : `${completion}\n`;
-  LINE_BREAK.lastIndex = 0;
+  const n = text.length;
+  let current: string | undefined;
+  let rest = "";
+  let bodyStart = 0;
+  let bodyEnd = -1; // end of the section's last body line; -1 while it has none
+  let oddBreak = false; // a body line ended in a break other than "\n"
+  let marker = text.indexOf("[[ ## ");
   let start = 0;
-  for (let m = LINE_BREAK.exec(text); m; m = LINE_BREAK.exec(text)) {
-    const line = text.slice(start, m.index);
-    start = m.index + m[0].length;
-    const header = line.includes("[[ ## ") ? HEADER.exec(pyStrip(line)) : null;
-    if (header) {
-      close();
-      const name = header[1]!;
-      const keep = wanted.has(name) && !found.has(name);
-      current = keep ? name : undefined;
-      const rest = pyStrip(line.slice(header[0].length));
-      lines = keep ? (rest ? [rest] : []) : undefined;
-    } else if (lines) {
-      lines.push(line);
+  while (start < n && marker !== -1) {
+    let end = start;
+    while (end < n && !isLineBreak(text.charCodeAt(end))) end++;
+    const next = end < n && text.charCodeAt(end) === 13 && text.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
+    if (marker < start) marker = text.indexOf("[[ ## ", start);
+    const name = marker !== -1 && marker < end ? headerName(text, start, end) : undefined;
+    if (name !== undefined) {
+      if (current !== undefined) found.set(current, sectionText(text, rest, bodyStart, bodyEnd, oddBreak));
+      current = wanted.has(name) && !found.has(name) ? name : undefined;
+      // The match is as long as "[[ ## " + name + " ## ]]", measured from the unstripped line's start.
+      rest = current === undefined ? "" : pyStrip(text.slice(start + name.length + 12, end));
+      bodyStart = next;
+      bodyEnd = -1;
+      oddBreak = false;
+    } else if (current !== undefined) {
+      // The break after the previous body line is inside the slice; this line's own is not.
+      if (bodyEnd !== -1 && text.charCodeAt(bodyEnd) !== 10) oddBreak = true;
+      bodyEnd = end;
     }
+    start = next;
   }
-  if (start < text.length) {
-    const tail = text.slice(start);
-    if (lines) lines.push(tail);
+  if (current !== undefined) {
+    // No header follows: the section runs to the end of the text.
+    if (start < n) {
+      // Everything left is body; its final break (always present) ends the last line.
+      const last = lastLineEnd(text, start);
+      if (bodyEnd !== -1 && text.charCodeAt(bodyEnd) !== 10) oddBreak = true;
+      bodyEnd = last;
+      oddBreak = oddBreak || hasOddBreak(text, start, last);
+    }
+    found.set(current, sectionText(text, rest, bodyStart, bodyEnd, oddBreak));
   }
-  close();
   return found;
+}
+
+/**
+ * The field name when the line `text[start, end)`, stripped, starts with `[[ ## name ## ]]`.
+ * ASCII names are read directly; any other character goes to the Unicode-aware regex.
+ */
+function headerName(text: string, start: number, end: number): string | undefined {
+  let p = start;
+  while (p < end && isPySpace(text[p]!)) p++;
+  if (!text.startsWith("[[ ## ", p)) return undefined;
+  const nameStart = p + 6;
+  let q = nameStart;
+  for (; q < end; q++) {
+    const c = text.charCodeAt(q);
+    if (c >= 0x80) return HEADER.exec(pyStrip(text.slice(start, end)))?.[1];
+    if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95)) break;
+  }
+  if (q === nameStart || q + 6 > end || !text.startsWith(" ## ]]", q)) return undefined;
+  return text.slice(nameStart, q);
+}
+
+function sectionText(text: string, rest: string, bodyStart: number, bodyEnd: number, oddBreak: boolean): string {
+  if (bodyEnd === -1) return rest;
+  let body = text.slice(bodyStart, bodyEnd);
+  if (oddBreak) body = body.replace(LINE_BREAK, "\n");
+  return pyStrip(rest ? `${rest}\n${body}` : body);
+}
+
+/** The end of the last line of `text` from `start` on (before its closing line break). */
+function lastLineEnd(text: string, start: number): number {
+  let end = text.length;
+  const c = text.charCodeAt(end - 1);
+  if (isLineBreak(c)) end -= c === 10 && end - 2 >= start && text.charCodeAt(end - 2) === 13 ? 2 : 1;
+  return end;
+}
+
+function hasOddBreak(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 10 && isLineBreak(c)) return true;
+  }
+  return false;
+}
+
+/** Python's `splitlines` boundaries: \n \r \v \f \x1c-\x1e \x85 \u2028 \u2029 (\r\n counts once). */
+function isLineBreak(c: number): boolean {
+  return c <= 13 ? c >= 10 : c <= 0x1e ? c >= 0x1c : c === 0x85 || c === 0x2028 || c === 0x2029;
 }
 
 /** DSPy's `apply_output_field_defaults` plus the missing-field check, in signature order. */
