@@ -207,6 +207,13 @@ function dump(value: unknown, hint: TypeNode | undefined, indent: string | undef
   }
   if (typeof value === "bigint") return value.toString();
   if (value instanceof PyFloat) return dump(value.value, { kind: "float" }, indent, current);
+  if (indent === undefined && Array.isArray(value)) {
+    // The compact list form, written straight into one string: it is what list inputs take on every call.
+    if (value.length === 0) return "[]";
+    let out = `[${dump(value[0], itemHint(hint, 0), undefined, current)}`;
+    for (let i = 1; i < value.length; i++) out += `, ${dump(value[i], itemHint(hint, i), undefined, current)}`;
+    return `${out}]`;
+  }
   const items: string[] = [];
   let open: string;
   let close: string;

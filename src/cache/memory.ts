@@ -15,21 +15,28 @@ export interface MemoryLRUOptions<V> {
 }
 
 interface Entry<V> {
+  key: string;
   value: V;
   size: number;
   /** 0 when the entry never expires. */
   expiresAt: number;
+  /** Neighbours in recency order: `older` towards the eviction end. */
+  older: Entry<V> | undefined;
+  newer: Entry<V> | undefined;
 }
 
 /**
- * A least-recently-used map. A JavaScript Map iterates in insertion order, so re-inserting on
- * each hit keeps the oldest entry first and every operation O(1).
+ * A least-recently-used map: a Map for lookup plus a doubly linked list for recency, so every
+ * operation is O(1). Re-inserting into the Map on each hit, or evicting through its iterator,
+ * would leave deleted slots at the front that each eviction has to step over until a rehash.
  */
 export class MemoryLRU<V = LMResponse> {
   readonly name = "memory";
   readonly maxEntries: number;
   readonly maxBytes: number | undefined;
   private readonly entries = new Map<string, Entry<V>>();
+  private oldest: Entry<V> | undefined = undefined;
+  private newest: Entry<V> | undefined = undefined;
   private readonly sizeOf: ((value: V) => number) | undefined;
   private readonly ttlMs: number | undefined;
   private readonly now: () => number;
@@ -75,8 +82,10 @@ export class MemoryLRU<V = LMResponse> {
       this.remove(key, entry);
       return undefined;
     }
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    if (entry !== this.newest) {
+      this.unlink(entry);
+      this.append(entry);
+    }
     return entry.value;
   }
 
@@ -91,7 +100,9 @@ export class MemoryLRU<V = LMResponse> {
     // A value larger than the whole budget would evict everything and then itself.
     if (this.maxBytes !== undefined && size > this.maxBytes) return;
     const expiresAt = this.ttlMs === undefined ? 0 : this.now() + this.ttlMs;
-    this.entries.set(key, { value, size, expiresAt });
+    const entry: Entry<V> = { key, value, size, expiresAt, older: undefined, newer: undefined };
+    this.entries.set(key, entry);
+    this.append(entry);
     this.bytes += size;
     this.evict();
   }
@@ -105,6 +116,8 @@ export class MemoryLRU<V = LMResponse> {
 
   clear(): void {
     this.entries.clear();
+    this.oldest = undefined;
+    this.newest = undefined;
     this.bytes = 0;
   }
 
@@ -113,13 +126,31 @@ export class MemoryLRU<V = LMResponse> {
   }
 
   /** Keys from least to most recently used. */
-  keys(): IterableIterator<string> {
-    return this.entries.keys();
+  *keys(): IterableIterator<string> {
+    for (let e = this.oldest; e !== undefined; e = e.newer) yield e.key;
   }
 
   private remove(key: string, entry: Entry<V>): void {
     this.entries.delete(key);
+    this.unlink(entry);
     this.bytes -= entry.size;
+  }
+
+  private append(entry: Entry<V>): void {
+    entry.older = this.newest;
+    entry.newer = undefined;
+    if (this.newest === undefined) this.oldest = entry;
+    else this.newest.newer = entry;
+    this.newest = entry;
+  }
+
+  private unlink(entry: Entry<V>): void {
+    if (entry.older === undefined) this.oldest = entry.newer;
+    else entry.older.newer = entry.newer;
+    if (entry.newer === undefined) this.newest = entry.older;
+    else entry.newer.older = entry.older;
+    entry.older = undefined;
+    entry.newer = undefined;
   }
 
   private evict(): void {
@@ -127,10 +158,9 @@ export class MemoryLRU<V = LMResponse> {
       this.entries.size > this.maxEntries ||
       (this.maxBytes !== undefined && this.bytes > this.maxBytes && this.entries.size > 0)
     ) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done === true) return;
-      const entry = this.entries.get(oldest.value)!;
-      this.remove(oldest.value, entry);
+      const oldest = this.oldest;
+      if (oldest === undefined) return;
+      this.remove(oldest.key, oldest);
     }
   }
 }

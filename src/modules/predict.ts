@@ -213,8 +213,14 @@ function checkInputs(signature: Signature, inputs: Fields): Fields {
       fix: `call it as .call({ ${signature.inputFields.map((f) => `${f.name}: ...`).join(", ")} })`,
     });
   }
-  const missing = signature.inputFields.filter((f) => !(f.name in inputs) && !allowsNone(f.type)).map((f) => f.name);
-  if (missing.length > 0) {
+  // A plain loop: this runs on every call, and the array is only needed when something is missing.
+  let missing: string[] | undefined;
+  for (const f of signature.inputFields) {
+    if (f.name in inputs || allowsNone(f.type)) continue;
+    missing ??= [];
+    missing.push(f.name);
+  }
+  if (missing !== undefined) {
     throw new InputError(`Missing input field${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`, {
       context: { signature: signature.spec, given: Object.keys(inputs) },
       fix: `pass { ${missing.map((m) => `${m}: ...`).join(", ")} }`,
