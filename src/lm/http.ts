@@ -1,3 +1,5 @@
+import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
 import {
   LMAbortedError,
   LMAuthError,
@@ -21,16 +23,26 @@ export interface CallInfo {
   timeoutMs: number;
 }
 
+/** The parts of an HTTP reply the providers read. */
+export interface HTTPResponse {
+  status: number;
+  statusText: string;
+  ok: boolean;
+  headers: { get(name: string): string | null };
+  /** The body as it arrives; read it once. */
+  body: AsyncIterable<Uint8Array>;
+}
+
 /** An HTTP exchange in progress, owning its timeout and abort wiring until `done()`. */
 export interface Exchange {
-  response: Response;
+  response: HTTPResponse;
   /** Restarts the inactivity timer (streams call this on every read). */
   touch(): void;
   /** Aborts the underlying request, closing the socket. */
   abort(): void;
   /** Turns a failure during the exchange into a typed error. */
   mapError(error: unknown): LMError;
-  /** Releases timers and listeners. */
+  /** Releases timers and listeners; a body left unread closes the connection instead of holding it. */
   done(): void;
 }
 
@@ -42,47 +54,100 @@ export function scrubbedSnippet(text: string, info: CallInfo): string {
 }
 
 /**
- * POSTs JSON. The timer covers connecting and the wait for headers; callers keep it
- * running (and `touch()` it) while they read the body, then call `done()`.
+ * POSTs JSON over node:http(s) with Node's keep-alive global agent: under many concurrent small
+ * requests it costs noticeably less CPU than fetch(), whose WHATWG streams dominate here.
+ * The timer covers connecting and the wait for headers; callers keep it running (and `touch()`
+ * it) while they read the body, then call `done()`.
  */
-export async function postJSON(
+export function postJSON(
   info: CallInfo,
   headers: Record<string, string>,
   body: unknown,
   signal: AbortSignal | undefined,
 ): Promise<Exchange> {
-  const controller = new AbortController();
+  if (signal?.aborted) {
+    return Promise.reject(new LMAbortedError(undefined, { provider: info.provider, model: info.model }));
+  }
+  let url: URL;
+  try {
+    url = new URL(info.url);
+    if (url.protocol !== "http:" && url.protocol !== "https:")
+      throw new TypeError(`unsupported scheme ${url.protocol}`);
+  } catch (error) {
+    return Promise.reject(transportError(error, info, { timedOut: false, aborted: false }));
+  }
+  const payload = Buffer.from(JSON.stringify(body));
+  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
+  let req: ClientRequest | undefined;
+  let res: IncomingMessage | undefined;
   const arm = (): void => {
     clearTimeout(timer);
     timer = setTimeout(() => {
       timedOut = true;
-      controller.abort(new Error("timeout"));
+      req?.destroy();
     }, info.timeoutMs);
   };
-  const onAbort = (): void => controller.abort(signal?.reason);
-  if (signal?.aborted) throw new LMAbortedError(undefined, { provider: info.provider, model: info.model });
-  signal?.addEventListener("abort", onAbort, { once: true });
+  // Destroying without an error: the flags above say why, and a reason object could surface
+  // as an unhandled 'error' on a socket whose reply was already parsed.
+  const onAbort = (): void => void req?.destroy();
   const done = (): void => {
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
+    // A reply parsed to its end only needs its 'end' consumed to free the socket for reuse;
+    // one still arriving is cut off, as fetch's reader.cancel() did.
+    if (res?.complete) res.resume();
+    else res?.destroy();
   };
   const mapError = (error: unknown): LMError =>
     transportError(error, info, { timedOut, aborted: signal?.aborted === true });
-  arm();
-  try {
-    const response = await fetch(info.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json", ...headers },
-      body: JSON.stringify(body),
-      signal: controller.signal,
+  return new Promise<Exchange>((resolve, reject) => {
+    req = send(
+      url,
+      {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json",
+          ...headers,
+          "content-length": String(payload.byteLength),
+        },
+      },
+      (incoming) => {
+        res = incoming;
+        const status = incoming.statusCode ?? 0;
+        resolve({
+          response: {
+            status,
+            statusText: incoming.statusMessage ?? "",
+            ok: status >= 200 && status < 300,
+            headers: { get: (name) => headerValue(incoming, name) },
+            body: incoming,
+          },
+          touch: arm,
+          abort: () => void req?.destroy(),
+          mapError,
+          done,
+        });
+      },
+    );
+    // Errors after the headers also reach the body's reader; this listener only keeps them from going unhandled.
+    req.on("error", (error) => {
+      if (res !== undefined) return;
+      done();
+      reject(mapError(error));
     });
-    return { response, touch: arm, abort: () => controller.abort(new Error("closed")), mapError, done };
-  } catch (error) {
-    done();
-    throw mapError(error);
-  }
+    signal?.addEventListener("abort", onAbort, { once: true });
+    arm();
+    req.end(payload);
+  });
+}
+
+function headerValue(message: IncomingMessage, name: string): string | null {
+  const value = message.headers[name.toLowerCase()];
+  if (value === undefined) return null;
+  return Array.isArray(value) ? value.join(", ") : value;
 }
 
 export function transportError(
@@ -128,7 +193,7 @@ export interface ServerError {
  * saying the prompt was too long; it runs before the generic 4xx mapping.
  */
 export function statusError(
-  response: Response,
+  response: HTTPResponse,
   bodyText: string,
   info: CallInfo,
   server: ServerError,
@@ -173,10 +238,16 @@ export function parseJSONBody(text: string, info: CallInfo, status: number): unk
   }
 }
 
-/** Reads the whole body under the exchange's timer and abort wiring. */
+/** Reads the whole body under the exchange's timer (restarted by each chunk) and abort wiring. */
 export async function readBody(exchange: Exchange): Promise<string> {
   try {
-    return await exchange.response.text();
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of exchange.response.body) {
+      exchange.touch();
+      chunks.push(chunk);
+    }
+    // TextDecoder, like fetch's text(), drops a leading byte-order mark.
+    return new TextDecoder().decode(Buffer.concat(chunks));
   } catch (error) {
     throw exchange.mapError(error);
   } finally {

@@ -198,20 +198,15 @@ export class AnthropicMessagesLM implements LM {
 }
 
 async function* readStream(exchange: Exchange, info: CallInfo, index: number): AsyncGenerator<LMStreamChunk> {
-  const body = exchange.response.body;
-  if (body === null) {
-    exchange.done();
-    throw new LMBadResponseError(`${info.provider} sent a stream response without a body.`, base(info));
-  }
-  const reader = body.getReader();
+  const chunks = exchange.response.body[Symbol.asyncIterator]();
   const parser = new SSEParser();
   let usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
   let complete = false;
   try {
     while (!complete) {
-      let read: Awaited<ReturnType<typeof reader.read>>;
+      let read: IteratorResult<Uint8Array>;
       try {
-        read = await reader.read();
+        read = await chunks.next();
       } catch (error) {
         throw exchange.mapError(error);
       }
@@ -259,7 +254,6 @@ async function* readStream(exchange: Exchange, info: CallInfo, index: number): A
   } finally {
     exchange.done();
     if (!complete) exchange.abort();
-    reader.cancel().catch(() => undefined);
   }
 }
 

@@ -91,10 +91,6 @@ export class OpenAIChatLM implements LM {
           const text = await readBody(ex);
           throw statusError(ex.response, text, info, serverError(text), contextWindow(info));
         }
-        if (ex.response.body === null) {
-          ex.done();
-          throw new LMBadResponseError(`${info.provider} sent a stream response without a body.`, base(info));
-        }
         return ex;
       },
       { ...this.#options.retry, maxRetries: this.#options.maxRetries ?? 3, signal: merged.signal },
@@ -171,18 +167,16 @@ export class OpenAIChatLM implements LM {
 }
 
 async function* readStream(exchange: Exchange, info: CallInfo, n: number): AsyncGenerator<LMStreamChunk> {
-  const body = exchange.response.body;
-  if (body === null) return;
-  const reader = body.getReader();
+  const chunks = exchange.response.body[Symbol.asyncIterator]();
   const parser = new SSEParser();
   const finished = new Set<number>();
   let usage: Usage | undefined;
   let complete = false;
   try {
     for (;;) {
-      let read: Awaited<ReturnType<typeof reader.read>>;
+      let read: IteratorResult<Uint8Array>;
       try {
-        read = await reader.read();
+        read = await chunks.next();
       } catch (error) {
         throw exchange.mapError(error);
       }
@@ -229,7 +223,6 @@ async function* readStream(exchange: Exchange, info: CallInfo, n: number): Async
     exchange.done();
     // Leaving early (break, abort, error) must close the connection, not leave it streaming.
     if (!complete) exchange.abort();
-    reader.cancel().catch(() => undefined);
   }
 }
 
