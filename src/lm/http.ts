@@ -11,7 +11,7 @@ import {
   LMServerError,
   LMTimeoutError,
 } from "./errors.js";
-import { parseRetryAfter, transportErrorCode } from "./retry.js";
+import { parseRetryAfter, type RetryOptions, transportErrorCode, withRetry } from "./retry.js";
 import { safeURL, scrubSecrets } from "./scrub.js";
 
 /** What every error needs to say where it came from, plus the secrets it must never contain. */
@@ -253,4 +253,57 @@ export async function readBody(exchange: Exchange): Promise<string> {
   } finally {
     exchange.done();
   }
+}
+
+/** How a provider's error replies read: its error object, and its way of saying "prompt too long". */
+export interface ErrorDialect {
+  serverErrorFrom(json: Record<string, unknown>): ServerError;
+  contextWindow(info: CallInfo): (status: number, server: ServerError) => LMError | undefined;
+}
+
+/** One POST as a provider makes it, with its retry policy and error dialect. */
+export interface PostCall {
+  info: CallInfo;
+  headers: Record<string, string>;
+  body: unknown;
+  signal: AbortSignal | undefined;
+  retry: RetryOptions;
+  dialect: ErrorDialect;
+}
+
+/** POSTs with retries and returns `parse(json, status)` of the first 2xx reply; failures become typed errors. */
+export function requestJSON<T>(call: PostCall, parse: (json: unknown, status: number) => T): Promise<T> {
+  return withRetry(async () => {
+    const exchange = await postJSON(call.info, call.headers, call.body, call.signal);
+    const text = await readBody(exchange);
+    if (!exchange.response.ok) throw replyError(exchange, text, call);
+    return parse(parseJSONBody(text, call.info, exchange.response.status), exchange.response.status);
+  }, call.retry);
+}
+
+/** Opens an SSE reply. Only the connection is retried: once text has been yielded a retry would repeat it. */
+export function openEventStream(call: PostCall): Promise<Exchange> {
+  return withRetry(async () => {
+    const exchange = await postJSON(
+      call.info,
+      { ...call.headers, accept: "text/event-stream" },
+      call.body,
+      call.signal,
+    );
+    if (!exchange.response.ok) throw replyError(exchange, await readBody(exchange), call);
+    return exchange;
+  }, call.retry);
+}
+
+function replyError(exchange: Exchange, text: string, call: PostCall): LMError {
+  let server: ServerError = { message: text };
+  try {
+    const json: unknown = JSON.parse(text);
+    if (json !== null && typeof json === "object" && !Array.isArray(json)) {
+      server = call.dialect.serverErrorFrom(json as Record<string, unknown>);
+    }
+  } catch {
+    // Not JSON (an HTML error page, a proxy's text): the text itself is the message.
+  }
+  return statusError(exchange.response, text, call.info, server, call.dialect.contextWindow(call.info));
 }

@@ -1,16 +1,17 @@
 import { LMAuthError, LMBadResponseError, LMConnectionError, LMContextWindowError, LMServerError } from "../errors.js";
 import {
   type CallInfo,
+  type ErrorDialect,
   type Exchange,
+  openEventStream,
   parseJSONBody,
-  postJSON,
-  readBody,
-  type ServerError,
+  type PostCall,
+  requestJSON,
   scrubbedSnippet,
-  statusError,
+  type ServerError,
 } from "../http.js";
 import { addUsage, isRecord, joinURL, mergeRequest, tokenCount } from "../request.js";
-import { type RetryOptions, withRetry } from "../retry.js";
+import type { RetryOptions } from "../retry.js";
 import { SSEParser } from "../sse.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk, Message, Usage } from "../types.js";
 
@@ -110,35 +111,21 @@ export class AnthropicMessagesLM implements LM {
     const n = Math.max(1, merged.n ?? 1);
     for (let index = 0; index < n; index++) {
       const info = this.info();
-      const body = { ...this.body(merged), stream: true };
-      const exchange = await withRetry(async () => {
-        const ex = await postJSON(info, { ...this.headers(info), accept: "text/event-stream" }, body, merged.signal);
-        if (!ex.response.ok) {
-          const text = await readBody(ex);
-          throw statusError(ex.response, text, info, serverError(text), contextWindow(info));
-        }
-        return ex;
-      }, this.retryOptions(merged.signal));
+      const exchange = await openEventStream(this.call(info, { ...this.body(merged), stream: true }, merged.signal));
       yield* readStream(exchange, info, index);
     }
   }
 
   private async generateOne(request: LMRequest): Promise<LMResponse> {
     const info = this.info();
-    const body = this.body(request);
-    return withRetry(async () => {
-      const exchange = await postJSON(info, this.headers(info), body, request.signal);
-      const text = await readBody(exchange);
-      const status = exchange.response.status;
-      if (!exchange.response.ok) {
-        throw statusError(exchange.response, text, info, serverError(text), contextWindow(info));
-      }
-      return this.message(parseJSONBody(text, info, status), info, status);
-    }, this.retryOptions(request.signal));
+    return requestJSON(this.call(info, this.body(request), request.signal), (json, status) =>
+      this.message(json, info, status),
+    );
   }
 
-  private retryOptions(signal: AbortSignal | undefined): RetryOptions {
-    return { ...this.#options.retry, maxRetries: this.#options.maxRetries ?? 3, signal };
+  private call(info: CallInfo, body: unknown, signal: AbortSignal | undefined): PostCall {
+    const retry = { ...this.#options.retry, maxRetries: this.#options.maxRetries ?? 3, signal };
+    return { info, headers: this.headers(info), body, signal, retry, dialect: DIALECT };
   }
 
   private info(): CallInfo {
@@ -282,15 +269,6 @@ function serverErrorFrom(json: Record<string, unknown>): ServerError {
   return { message: typeof json.message === "string" ? json.message : "" };
 }
 
-function serverError(text: string): ServerError {
-  try {
-    const json: unknown = JSON.parse(text);
-    return isRecord(json) ? serverErrorFrom(json) : { message: text };
-  } catch {
-    return { message: text };
-  }
-}
-
 const CONTEXT_PATTERN = /prompt is too long|context (limit|window|length)|exceed.*context/i;
 
 function contextWindow(info: CallInfo) {
@@ -303,3 +281,5 @@ function contextWindow(info: CallInfo) {
     );
   };
 }
+
+const DIALECT: ErrorDialect = { serverErrorFrom, contextWindow };

@@ -1,16 +1,17 @@
 import { LMAuthError, LMBadResponseError, LMConnectionError, LMContextWindowError, LMServerError } from "../errors.js";
 import {
   type CallInfo,
+  type ErrorDialect,
   type Exchange,
+  openEventStream,
   parseJSONBody,
-  postJSON,
-  readBody,
-  type ServerError,
+  type PostCall,
+  requestJSON,
   scrubbedSnippet,
-  statusError,
+  type ServerError,
 } from "../http.js";
 import { isRecord, joinURL, mergeRequest, tokenCount } from "../request.js";
-import { type RetryOptions, withRetry } from "../retry.js";
+import type { RetryOptions } from "../retry.js";
 import { SSEParser } from "../sse.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk, ResponseFormat, Usage } from "../types.js";
 
@@ -64,18 +65,7 @@ export class OpenAIChatLM implements LM {
     const merged = mergeRequest(this.defaults, request);
     const body = this.body(merged);
     const info = this.info();
-    return withRetry(
-      async () => {
-        const exchange = await postJSON(info, this.headers(info), body, merged.signal);
-        const text = await readBody(exchange);
-        const status = exchange.response.status;
-        if (!exchange.response.ok) {
-          throw statusError(exchange.response, text, info, serverError(text), contextWindow(info));
-        }
-        return this.completion(parseJSONBody(text, info, status), info, status);
-      },
-      { ...this.#options.retry, maxRetries: this.#options.maxRetries ?? 3, signal: merged.signal },
-    );
+    return requestJSON(this.call(info, body, merged.signal), (json, status) => this.completion(json, info, status));
   }
 
   async *stream(request: LMRequest): AsyncIterable<LMStreamChunk> {
@@ -83,19 +73,13 @@ export class OpenAIChatLM implements LM {
     const body: Record<string, unknown> = { ...this.body(merged), stream: true };
     if (this.#options.streamUsage ?? true) body.stream_options = { include_usage: true };
     const info = this.info();
-    // Only the connection is retried: once text has been yielded a retry would repeat it.
-    const exchange = await withRetry(
-      async () => {
-        const ex = await postJSON(info, { ...this.headers(info), accept: "text/event-stream" }, body, merged.signal);
-        if (!ex.response.ok) {
-          const text = await readBody(ex);
-          throw statusError(ex.response, text, info, serverError(text), contextWindow(info));
-        }
-        return ex;
-      },
-      { ...this.#options.retry, maxRetries: this.#options.maxRetries ?? 3, signal: merged.signal },
-    );
+    const exchange = await openEventStream(this.call(info, body, merged.signal));
     yield* readStream(exchange, info, merged.n ?? 1);
+  }
+
+  private call(info: CallInfo, body: unknown, signal: AbortSignal | undefined): PostCall {
+    const retry = { ...this.#options.retry, maxRetries: this.#options.maxRetries ?? 3, signal };
+    return { info, headers: this.headers(info), body, signal, retry, dialect: DIALECT };
   }
 
   private info(): CallInfo {
@@ -259,15 +243,6 @@ function serverErrorFrom(json: Record<string, unknown>): ServerError {
   return { message: "" };
 }
 
-function serverError(text: string): ServerError {
-  try {
-    const json: unknown = JSON.parse(text);
-    return isRecord(json) ? serverErrorFrom(json) : { message: text };
-  } catch {
-    return { message: text };
-  }
-}
-
 const CONTEXT_PATTERN =
   /context[ _-]?(length|window)|maximum context|too many tokens|prompt is too long|exceeds? the (model's )?max/i;
 
@@ -281,3 +256,5 @@ function contextWindow(info: CallInfo) {
     );
   };
 }
+
+const DIALECT: ErrorDialect = { serverErrorFrom, contextWindow };
