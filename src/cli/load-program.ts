@@ -32,6 +32,13 @@ export async function loadProgram(file: string): Promise<LoadedProgram> {
   }
   const candidate = mod.default ?? mod.program;
   const program = await instantiate(candidate);
+  if (program && !(program instanceof Module)) {
+    // Looks like a module but is not ours: two copies of DSPex are loaded, and the optimizers
+    // (which check predictor classes) and settings would not see each other's objects.
+    throw new ProgramLoadError(`${file} uses another copy of DSPex than this CLI`, {
+      fix: 'import DSPex in the program from the same install, and keep the program in an ESM package ("type": "module")',
+    });
+  }
   if (!program) {
     throw new ProgramLoadError(`${file} exports no program`, {
       fix: 'export default a Module instance (e.g. `export default new ChainOfThought("question -> answer")`)',
@@ -46,10 +53,7 @@ export async function loadProgram(file: string): Promise<LoadedProgram> {
   };
 }
 
-/**
- * Duck-typed, because a program may import DSPex through another path (the package, or src/)
- * than the CLI, which makes `instanceof Module` false for a perfectly good module.
- */
+/** Duck-typed, so that a module from another copy of DSPex is recognised and reported clearly. */
 function isModule(value: unknown): value is Module {
   return (
     value instanceof Module ||

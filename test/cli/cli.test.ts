@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, it } from "node:test";
@@ -8,6 +8,10 @@ import { parseCSV, parseJSONL } from "../../src/cli/dataset.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(join(tmpdir(), "dspex-cli-"));
+
+// An ESM folder, like a user's project: without it tsx would load the program as CommonJS, and
+// a CommonJS copy of DSPex is a different module instance from the CLI's.
+writeFileSync(join(dir, "package.json"), '{"type": "module"}');
 
 /** A program file whose LM is scripted: answers "Paris" to everything. */
 const PROGRAM = join(dir, "qa.ts");
@@ -47,6 +51,36 @@ describe("dspex CLI", () => {
     const c = cli("eval", PROGRAM, join(dir, "dev.csv"), "--json");
     assert.equal(c.status, 0, c.stderr);
     assert.equal(JSON.parse(c.stdout).score, 100);
+  });
+
+  it("optimizes with a real DSPy optimizer in the pool and saves DSPy's format", () => {
+    writeFileSync(
+      join(dir, "train.jsonl"),
+      '{"question": "a?", "answer": "Paris"}\n{"question": "b?", "answer": "Rome"}\n',
+    );
+    const out = join(dir, "optimized.json");
+    const r = cli(
+      "optimize",
+      PROGRAM,
+      join(dir, "train.jsonl"),
+      "--optimizer",
+      "labeledFewShot",
+      "--out",
+      out,
+      "--json",
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).optimizer, "labeledFewShot");
+    // A bare Predict saves flat, as dspy.Predict.save does.
+    const saved = JSON.parse(readFileSync(out, "utf8")) as { demos: unknown[]; metadata: unknown };
+    // LabeledFewShot samples the trainset in DSPy's seeded random order.
+    const byQuestion = (a: unknown, b: unknown) =>
+      String((a as { question: string }).question).localeCompare((b as { question: string }).question);
+    assert.deepEqual([...saved.demos].sort(byQuestion), [
+      { question: "a?", answer: "Paris" },
+      { question: "b?", answer: "Rome" },
+    ]);
+    assert.ok(saved.metadata);
   });
 
   it("gives a one-line error with a hint and exit code 2 on bad input", () => {
