@@ -2,7 +2,7 @@
  * Runs the bench scripts named on the command line (default: all) and prints one table, or with
  * --json one JSON array of rows. Launched by bench/run.mjs on compiled code.
  */
-import { printTable, type Row } from "./row.js";
+import { report, type Row } from "./row.js";
 
 /** What bench scripts return: Row, give or take (older scripts use a numeric goal, no unit). */
 interface Loose {
@@ -48,6 +48,7 @@ function normalize(row: Loose): Row {
 const bridge = process.argv.includes("--bridge");
 const args = bridge ? ["p2", "p3", "p6"] : process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const json = process.argv.includes("--json");
+// report() reads --json from argv too: one JSON array of rows, or the table.
 const selected = args.length > 0 ? BENCHES.filter((b) => args.includes(b.name)) : BENCHES;
 const rows: Row[] = [];
 let p2Summary: unknown;
@@ -76,21 +77,6 @@ for (const bench of selected) {
     });
   }
 }
-if (json) {
-  console.log(
-    JSON.stringify(
-      rows.map((r) => ({
-        measure: r.measure,
-        ours: r.ours,
-        baseline: r.baseline,
-        ratio: r.ratio,
-        goal: r.goal,
-        met: r.met,
-      })),
-    ),
-  );
-} else {
-  printTable(rows);
-}
+report(rows);
 if (bridge && p2Summary) console.log(JSON.stringify(p2Summary));
 process.exit(0);

@@ -11,7 +11,7 @@ import { Cache } from "../src/cache/cache.js";
 import type { LM, LMRequest, LMResponse } from "../src/lm/types.js";
 import { ScriptedLM } from "../src/lm/providers/scripted.js";
 import { Predict } from "../src/modules/predict.js";
-import { configure, resetSettings } from "../src/modules/settings.js";
+import { configure, resetSettings, type Settings } from "../src/modules/settings.js";
 import { median, percentile, report, type Row, summarize } from "./row.js";
 
 const SIG = "question: str, context: list[str] -> answer: str, confidence: float";
@@ -56,11 +56,12 @@ async function measure(fn: (i: number) => Promise<unknown>, calls: number): Prom
   return runs;
 }
 
-export async function oursMissPath(): Promise<number[]> {
+/** Times Predict under process-wide settings, as the DSPy baseline runs under dspy.configure. */
+async function timePredict(settings: Settings): Promise<number[]> {
   const predict = new Predict(SIG);
-  // configure(), like the DSPy baseline's dspy.configure: context() would switch on Node 20's
-  // promise hooks for AsyncLocalStorage, a cost that only scoped settings should pay.
-  configure({ lm: new InstantLM(), cache: new Cache({ disk: false, memory: { maxEntries: 1000 } }) });
+  // configure(), not context(): context() would switch on Node 20's promise hooks for
+  // AsyncLocalStorage, a cost that only scoped settings should pay.
+  configure(settings);
   try {
     return await measure(
       (i) =>
@@ -75,21 +76,13 @@ export async function oursMissPath(): Promise<number[]> {
   }
 }
 
-async function oursScripted(): Promise<number[]> {
-  const predict = new Predict(SIG);
-  configure({ lm: new ScriptedLM(new Array(CALLS * (RUNS + 3) + 1000).fill({ answer: "Paris", confidence: 0.9 })) });
-  try {
-    return await measure(
-      (i) =>
-        predict.call({
-          question: `What is the capital of France? #${i}`,
-          context: ["France is in Europe.", "Paris is big."],
-        }),
-      CALLS,
-    );
-  } finally {
-    resetSettings();
-  }
+export function oursMissPath(): Promise<number[]> {
+  return timePredict({ lm: new InstantLM(), cache: new Cache({ disk: false, memory: { maxEntries: 1000 } }) });
+}
+
+function oursScripted(): Promise<number[]> {
+  const answers = new Array(CALLS * (RUNS + 3) + 1000).fill({ answer: "Paris", confidence: 0.9 });
+  return timePredict({ lm: new ScriptedLM(answers) });
 }
 
 async function ax(): Promise<number[]> {
