@@ -22,18 +22,8 @@ export async function cachedGenerate(
   cache: Cache | undefined,
   options: CachedGenerateOptions = {},
 ): Promise<LMResponse> {
-  if (cache === undefined || options.enabled === false || !cache.enabled) return lm.generate(request);
-  let key: string;
-  try {
-    key = cacheKey(request, {
-      provider: lm.provider,
-      model: lm.model,
-      adapter: options.adapter,
-      defaults: lm.defaults,
-    });
-  } catch {
-    return lm.generate(request);
-  }
+  const key = requestCacheKey(lm, request, cache, options);
+  if (key === undefined || cache === undefined) return lm.generate(request);
   const hit = await cache.get(key);
   if (hit !== undefined) return hit;
   const response = await lm.generate(request);
@@ -41,6 +31,30 @@ export async function cachedGenerate(
   // should not delay the caller. cache.flush() waits for it where that matters.
   void cache.set(key, response);
   return response;
+}
+
+/**
+ * The key this call would be cached under, or undefined when it goes uncached: no cache, the
+ * cache or this call switched off, or a request that cannot be keyed (a cycle). The one rule
+ * for every path that reads the cache (generate here, Predict's streaming path).
+ */
+export function requestCacheKey(
+  lm: LM,
+  request: LMRequest,
+  cache: Cache | undefined,
+  options: CachedGenerateOptions,
+): string | undefined {
+  if (cache === undefined || options.enabled === false || !cache.enabled) return undefined;
+  try {
+    return cacheKey(request, {
+      provider: lm.provider,
+      model: lm.model,
+      adapter: options.adapter,
+      defaults: lm.defaults,
+    });
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 export { Cache, type CacheOptions, type CacheStats } from "./cache.js";
-export { CachedLM, type CachedGenerateOptions, cachedGenerate, withCache } from "./cached-lm.js";
+export { CachedLM, type CachedGenerateOptions, cachedGenerate, requestCacheKey, withCache } from "./cached-lm.js";
 export { CacheKeyError, CacheStoreError } from "./errors.js";
 export { type CacheKeyContext, cacheKey, canonicalRequest } from "./key.js";
 export { MemoryLRU, type MemoryLRUOptions, responseSize } from "./memory.js";

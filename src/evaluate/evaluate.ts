@@ -12,7 +12,6 @@ import { context, currentSettings } from "../modules/settings.js";
 import { EvaluateError, type EvaluationFailure, MetricError } from "./errors.js";
 import { pyRound } from "./py-round.js";
 import { formatTable, saveCSV, saveJSON } from "./results.js";
-import { SignalLM } from "./signal-lm.js";
 import type {
   EvaluationResult,
   EvaluationRow,
@@ -197,9 +196,10 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
   ): Promise<EvaluationRow> {
     try {
       const inputs = example.inputs().toDict();
-      const lm = currentSettings().lm;
-      const overrides = lm ? { lm: new SignalLM(lm, signal) } : {};
-      return await context(overrides, async () => {
+      // Every LM call in scope (Predict reads settings.signal) stops when the run does, including
+      // predictors with an LM of their own; an enclosing scope's signal still counts too.
+      const outer = currentSettings().signal;
+      return await context({ signal: outer ? AbortSignal.any([outer, signal]) : signal }, async () => {
         // A function has a `call` too (Function.prototype.call), so functions are checked first.
         const prediction = await (typeof program === "function" ? program(inputs) : program.call(inputs));
         const value = await metric(example, prediction, undefined);

@@ -47,7 +47,6 @@ export {
   toJSON,
   truncateCell,
 } from "./results.js";
-export { SignalLM } from "./signal-lm.js";
 export type {
   EvaluationResult,
   EvaluationRow,

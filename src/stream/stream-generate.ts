@@ -5,8 +5,7 @@
  * a cache hit streams nothing (the Prediction still arrives), and predictors no listener asks
  * for do not stream at all.
  */
-import { cachedGenerate } from "../cache/cached-lm.js";
-import { cacheKey } from "../cache/key.js";
+import { cachedGenerate, requestCacheKey } from "../cache/cached-lm.js";
 import type { LMResponse, Usage } from "../lm/types.js";
 import type { Predict } from "../modules/predict.js";
 import { ChatFieldParser } from "./chat-field-parser.js";
@@ -18,19 +17,9 @@ export async function streamGenerate(sink: StreamSink, predictor: Predict, call:
   const route = sink.route(predictor, call.signature);
   if (route === undefined) return cachedGenerate(lm, request, cache, cacheOptions);
 
-  let key: string | undefined;
-  if (cache !== undefined && cacheOptions.enabled !== false && cache.enabled) {
-    try {
-      key = cacheKey(request, {
-        provider: lm.provider,
-        model: lm.model,
-        adapter: cacheOptions.adapter,
-        defaults: lm.defaults,
-      });
-    } catch {
-      key = undefined;
-    }
-    const hit = key === undefined ? undefined : await cache.get(key);
+  const key = requestCacheKey(lm, request, cache, cacheOptions);
+  if (key !== undefined && cache !== undefined) {
+    const hit = await cache.get(key);
     if (hit !== undefined) return hit;
   }
 

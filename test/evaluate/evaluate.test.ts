@@ -211,6 +211,30 @@ describe("Evaluate: failures", () => {
     }
   });
 
+  it("cancels in-flight calls of a predictor that has an LM of its own", async () => {
+    const devset = qa(3);
+    const own = new ScriptedLM({ q: { answer: "x" } }, { latencyMs: 60_000 });
+    const calls: Promise<Prediction>[] = [];
+    class OwnLM extends Module {
+      predict = Object.assign(new Predict("question -> answer"), { lm: own });
+      async forward(inputs: Fields): Promise<Prediction> {
+        if (inputs.question === "q0") throw new Error("fails at once");
+        const call = this.predict.call(inputs);
+        calls.push(call);
+        return call;
+      }
+    }
+    await assert.rejects(
+      context({ cache: false }, () =>
+        new Evaluate({ devset, metric: answerExactMatch, concurrency: 3, maxErrors: 1 }).run(new OwnLM()),
+      ),
+      EvaluateError,
+    );
+    const settled = await Promise.allSettled(calls);
+    assert.ok(settled.length > 0);
+    for (const s of settled) assert.ok(s.status === "rejected" && s.reason instanceof LMAbortedError);
+  });
+
   it("maxErrors: Infinity never stops", async () => {
     const result = await evaluate(new Reverse(5, new Set(), new Set([0, 1, 2, 3, 4])), qa(5), answerExactMatch, {
       maxErrors: Number.POSITIVE_INFINITY,
