@@ -6,6 +6,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Adapter } from "../adapters/types.js";
 import type { Cache } from "../cache/cache.js";
+import { ConfigurationError } from "../errors.js";
 import type { History } from "../lm/history.js";
 import type { LM } from "../lm/types.js";
 import type { UsageTracker } from "../lm/usage.js";
@@ -77,16 +78,32 @@ const storage = state.storage;
 
 /** Sets process-wide defaults. Later calls merge over earlier ones. */
 export function configure(settings: Settings): void {
+  checkLM(settings.lm);
   state.root = { ...state.root, ...settings };
 }
 
 /** Runs `fn` with `overrides` merged over the current settings, for everything it awaits. */
 export function context<T>(overrides: Settings, fn: () => T): T {
+  checkLM(overrides.lm);
   return storage.run({ ...currentSettings(), ...overrides }, fn);
 }
 
 export function currentSettings(): Settings {
   return storage.getStore() ?? state.root;
+}
+
+/** A string or a stray object as `lm` would otherwise fail deep inside the first call. */
+function checkLM(lm: unknown): void {
+  if (lm === undefined || (typeof lm === "object" && lm !== null && typeof (lm as LM).generate === "function")) return;
+  throw new ConfigurationError(
+    `\`lm\` must be an LM object, got ${typeof lm === "string" ? `the string "${lm}"` : String(lm)}`,
+    {
+      fix:
+        typeof lm === "string"
+          ? `write lm("${lm}") to make one from a "provider/model" name`
+          : "pass openai({...}), anthropic({...}), local() or another LM",
+    },
+  );
 }
 
 /** Resets process-wide defaults; for tests. */

@@ -20,6 +20,7 @@ import {
   type TraceEntry,
   UsageTracker,
   Cache,
+  ConfigurationError,
   openai,
 } from "../../src/index.js";
 import { type Loopback, start as startLoopbackOpenAI } from "../helpers/loopback-openai.js";
@@ -97,6 +98,18 @@ describe("Predict", () => {
       context({ embeddedDefault: false }, () => new Predict("q -> a").call({ q: "?" })),
       NoLMError,
     );
+  });
+});
+
+describe("configuration errors", () => {
+  it("rejects a model name given where an LM object belongs, with the fix", () => {
+    assert.throws(
+      // biome-ignore lint/suspicious/noExplicitAny: the mistake under test is a wrong type
+      () => configure({ lm: "openai/gpt-4o-mini" as any }),
+      (e: unknown) => e instanceof ConfigurationError && /lm\("openai\/gpt-4o-mini"\)/.test(e.fix ?? ""),
+    );
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    assert.throws(() => context({ lm: {} as any }, () => 1), ConfigurationError);
   });
 });
 
