@@ -15,7 +15,7 @@ import type { LM } from "../lm/types.js";
 import type { Fields } from "../modules/example.js";
 import type { Module, ProgramState } from "../modules/module.js";
 import { Predict } from "../modules/predict.js";
-import { context, type Settings, type TraceEntry } from "../modules/settings.js";
+import { context, type Settings, type TraceEntry } from "../runtime/settings.js";
 import { applyState, cloneProgram } from "../optimize/clone.js";
 import { loadBullMQ, loadIORedis } from "./bullmq.js";
 import {

@@ -13,7 +13,7 @@ import type { EvaluationResult, ProgressEvent } from "../../src/evaluate/types.j
 import { Example } from "../../src/modules/example.js";
 import type { LM } from "../../src/lm/types.js";
 import type { Module } from "../../src/modules/module.js";
-import { configure } from "../../src/modules/settings.js";
+import { configure } from "../../src/runtime/settings.js";
 import { cloneProgram } from "../../src/optimize/clone.js";
 import { type RedisQueue, redisQueue } from "../../src/scale/queue.js";
 import { hasRedisServer, type RedisServer, startRedis } from "../cache/redis-server.js";
