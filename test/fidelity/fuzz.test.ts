@@ -17,21 +17,21 @@ const fixture = JSON.parse(readFileSync(new URL("../fixtures/fuzz.json", import.
 
 /** Matches per bucket at the last measurement (see docs in /work/notes/fidelity.md for the history). */
 const MIN_MATCHES: Record<string, number> = {
-  "format/chat": 108,
-  "format/json": 108,
+  "format/chat": 485,
+  "format/json": 485,
   "format/xml": 0,
   "model/format-chat": 0,
   "model/format-json": 0,
   "model/parse-chat": 67,
   "model/parse-json": 63,
-  "module/cot": 18,
-  "module/predict": 35,
-  "parse/chat": 730,
-  "parse/json": 361,
+  "module/cot": 96,
+  "module/predict": 116,
+  "parse/chat": 1439,
+  "parse/json": 712,
   "parse/xml": 0,
-  signature: 481,
-  "state/load": 69,
-  "state/save": 82,
+  signature: 1500,
+  "state/load": 222,
+  "state/save": 216,
 };
 
 describe(`differential fuzz cases against DSPy ${fixture.dspy}`, async () => {

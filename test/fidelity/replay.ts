@@ -50,19 +50,9 @@ export function decode(value: unknown): unknown {
 /** fuzz.py's `crepr`: Python's repr, set members sorted. */
 export function crepr(value: unknown, type?: TypeNode): string {
   if (type?.kind === "set" && Array.isArray(value)) {
-    if (value.length === 0) return "set()";
-    return `{${value
-      .map((v) => crepr(v, type.item))
-      .sort(pySort)
-      .join(", ")}}`;
-  }
-  const frozen = type as { kind: string; item?: TypeNode } | undefined;
-  if (frozen?.kind === "frozenset" && Array.isArray(value)) {
-    if (value.length === 0) return "frozenset()";
-    return `frozenset({${value
-      .map((v) => crepr(v, frozen.item))
-      .sort(pySort)
-      .join(", ")}})`;
+    const items = value.map((v) => crepr(v, type.item)).sort(pySort);
+    if (type.frozen) return items.length === 0 ? "frozenset()" : `frozenset({${items.join(", ")}})`;
+    return items.length === 0 ? "set()" : `{${items.join(", ")}}`;
   }
   if (type?.kind === "union" && value !== null) {
     const members = type.options.filter((o) => o.kind !== "none");

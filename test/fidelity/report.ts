@@ -35,3 +35,8 @@ for (const [bucket, t] of [...tally].sort()) {
   if (prefix === undefined || !bucket.startsWith(prefix)) continue;
   for (const [id, o] of t.misses.slice(0, show)) console.log(`\n[${bucket} #${id}] ${o.detail}`);
 }
+if (args.includes("--floors")) {
+  console.log("\nconst MIN_MATCHES: Record<string, number> = {");
+  for (const [bucket, t] of [...tally].sort()) console.log(`  ${JSON.stringify(bucket)}: ${t.ok},`);
+  console.log("};");
+}
