@@ -5,6 +5,7 @@ export { AdapterParseError } from "./errors.js";
 export { formatFieldValue, serializeForJson } from "./format-value.js";
 export { History } from "./history.js";
 export { JSONAdapter } from "./json.js";
+export { XMLAdapter } from "./xml.js";
 export { repairJsonLoads } from "../py/json-repair.js";
 export { literalEval } from "../py/literal-eval.js";
 export { parseValue } from "./parse-value.js";

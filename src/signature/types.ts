@@ -123,6 +123,11 @@ export function jsonSchema(t: TypeNode): JSONSchema {
   return orderKeys(rawSchema(t)) as JSONSchema;
 }
 
+/** pydantic's schema with its own key order (XMLAdapter walks it; prompts print `jsonSchema`). */
+export function rawJsonSchema(t: TypeNode): JSONSchema {
+  return rawSchema(t);
+}
+
 function rawSchema(t: TypeNode): JSONSchema {
   switch (t.kind) {
     case "str":
