@@ -22,12 +22,11 @@ export class XmlParseError extends Error {
   }
 }
 
-// biome-ignore lint/suspicious/noMisleadingCharacterClass: XML 1.0's NameStartChar ranges, by code point
-const NAME_START =
-  /[:A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\u{10000}-\u{effff}]/u;
-// biome-ignore lint/suspicious/noMisleadingCharacterClass: XML 1.0's NameChar ranges, by code point
-const NAME_CHAR =
-  /[-.0-9\u00b7\u0300-\u036f\u203f\u2040:A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c\u200d\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\u{10000}-\u{effff}]/u;
+// XML 1.0's NameStartChar and NameChar ranges, by code point (strings, since the ranges hold joiners).
+const START_RANGES =
+  ":A-Z_a-z\\u00c0-\\u00d6\\u00d8-\\u00f6\\u00f8-\\u02ff\\u0370-\\u037d\\u037f-\\u1fff\\u200c\\u200d\\u2070-\\u218f\\u2c00-\\u2fef\\u3001-\\ud7ff\\uf900-\\ufdcf\\ufdf0-\\ufffd\\u{10000}-\\u{effff}";
+const NAME_START = new RegExp(`[${START_RANGES}]`, "u");
+const NAME_CHAR = new RegExp(`[-.0-9\u00b7\u0300-\u036f\u203f\u2040${START_RANGES}]`, "u");
 // XML 1.0 Char: expat refuses anything else, in text and in references alike.
 const BAD_CHAR = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
 const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
