@@ -1,7 +1,7 @@
 export type { FormatPlan } from "./base.js";
 export { BaseAdapter } from "./base.js";
 export { ChatAdapter } from "./chat.js";
-export { AdapterParseError } from "./errors.js";
+export { AdapterParseError, NestingTooDeepError } from "./errors.js";
 export { formatFieldValue, serializeForJson } from "./format-value.js";
 export { History } from "./history.js";
 export { JSONAdapter } from "./json.js";
