@@ -1,12 +1,13 @@
 export type { FormatPlan } from "./base.js";
 export { BaseAdapter } from "./base.js";
 export { ChatAdapter } from "./chat.js";
-export { AdapterParseError, NestingTooDeepError } from "./errors.js";
+export { AdapterParseError } from "./errors.js";
+export { NestingTooDeepError } from "../py/errors.js";
 export { formatFieldValue, serializeForJson } from "./format-value.js";
 export { History } from "./history.js";
 export { JSONAdapter } from "./json.js";
-export { repairJsonLoads } from "./json-repair.js";
-export { literalEval } from "./literal-eval.js";
+export { repairJsonLoads } from "../py/json-repair.js";
+export { literalEval } from "../py/literal-eval.js";
 export { parseValue } from "./parse-value.js";
-export { floatRepr, pyJsonDumps, pyRepr, pyStr, toPlain } from "./py.js";
+export { floatRepr, pyJsonDumps, pyRepr, pyStr, toPlain } from "../py/builtins.js";
 export type { Adapter, FieldValues } from "./types.js";

@@ -4,10 +4,10 @@
  * pydantic validation against the type.
  */
 import type { TypeNode } from "../signature/types.js";
-import { NestingTooDeepError } from "./errors.js";
-import { repairJsonLoads } from "./json-repair.js";
-import { LiteralEvalError, literalEval } from "./literal-eval.js";
-import { PyFloat, pyStr, pyStrip } from "./py.js";
+import { PyFloat, pyStr, pyStrip } from "../py/builtins.js";
+import { NestingTooDeepError } from "../py/errors.js";
+import { repairJsonLoads } from "../py/json-repair.js";
+import { LiteralEvalError, literalEval } from "../py/literal-eval.js";
 import { ValidationFailure, validate } from "./validate.js";
 
 export { ValidationFailure };

@@ -12,7 +12,7 @@ import {
   NestingTooDeepError,
   repairJsonLoads,
 } from "../../src/adapters/index.js";
-import { LiteralEvalError } from "../../src/adapters/literal-eval.js";
+import { LiteralEvalError } from "../../src/py/literal-eval.js";
 import { Signature, SignatureError } from "../../src/signature/index.js";
 
 const DEEP = 5000;

@@ -3,8 +3,8 @@
  * floats kept apart (an integral float comes back as a PyFloat) because DSPy's later steps
  * (`str()`, pydantic) treat `3` and `3.0` differently.
  */
+import { PyFloat, setOwn } from "./builtins.js";
 import { NestingTooDeepError } from "./errors.js";
-import { PyFloat, setOwn } from "./py.js";
 
 /** Python's json gives up near its recursion limit (1,000 frames); so do we, before the stack does. */
 export const MAX_JSON_DEPTH = 1000;

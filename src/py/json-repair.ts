@@ -7,9 +7,9 @@
  * hence this port of the relevant rules. Exotic heuristics of the Python library are not ported.
  */
 import { isDigit, parenIsExplicitTuple, QUOTES, topLevelParenCanStart } from "./json-repair-parens.js";
+import { isPySpace, PyFloat, pyStrip, pyTruthy, setOwn } from "./builtins.js";
 import { NestingTooDeepError } from "./errors.js";
 import { MAX_JSON_DEPTH, strictJsonLoads, strictRawDecode } from "./json-strict.js";
-import { isPySpace, PyFloat, pyStrip, pyTruthy, setOwn } from "./py.js";
 
 type Ctx = "array" | "key" | "value";
 
