@@ -2,6 +2,7 @@ export type { FormatPlan } from "./base.js";
 export { BaseAdapter } from "./base.js";
 export { ChatAdapter } from "./chat.js";
 export { AdapterParseError } from "./errors.js";
+export { NestingTooDeepError } from "../py/errors.js";
 export { formatFieldValue, serializeForJson } from "./format-value.js";
 export { History } from "./history.js";
 export { JSONAdapter } from "./json.js";
