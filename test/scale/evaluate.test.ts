@@ -4,7 +4,7 @@
  * a local Evaluate of the same program and state.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -18,7 +18,7 @@ import { cloneProgram } from "../../src/optimize/clone.js";
 import { type RedisQueue, redisQueue } from "../../src/scale/queue.js";
 import { hasRedisServer, type RedisServer, startRedis } from "../cache/redis-server.js";
 import type { Loopback } from "../helpers/loopback-openai.js";
-import { PROGRAM, startLM, startWorkerProcess, type WorkerProcess } from "./helpers.js";
+import { PROGRAM, runCLI, startLM, startWorkerProcess, type WorkerProcess } from "./helpers.js";
 
 const available = hasRedisServer();
 if (!available && process.env.CI) throw new Error("redis-server is missing on CI: .ci/run should install it");
@@ -216,6 +216,26 @@ describe("distributed Evaluate (redis-server, dspex worker processes, loopback L
     assert.ok(asked < 30, `only the jobs in flight at the abort reached the LM (${asked})`);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(lm.requests.length - before, asked, "nothing more reached the LM after the abort");
+  });
+
+  it("dspex eval --redis sends the examples to the workers, with the local score", async () => {
+    const examples = devset(12, 4000);
+    const data = join(dir, "dev.jsonl");
+    writeFileSync(data, examples.map((e) => JSON.stringify(e.toDict())).join("\n"));
+    const local = await new Evaluate({ devset: examples, metric }).run(program);
+    const before = lm.requests.length;
+    // Not spawnSync: the loopback LM the workers call lives in this process's event loop.
+    const cli = await runCLI(["eval", PROGRAM, data, "--redis", redis.url, "--json"], { DSPEX_TEST_LM_URL: lm.url });
+    assert.equal(cli.status, 0, cli.stderr);
+    const out = JSON.parse(cli.stdout.trim().split("\n").at(-1)!) as { score: number; errors: number; n: number };
+    assert.deepEqual(out, { score: local.score, errors: local.errors, n: 12 });
+    assert.ok(lm.requests.length > before);
+  });
+
+  it("dspex worker without --redis is a usage error", async () => {
+    const cli = await runCLI(["worker"]);
+    assert.equal(cli.status, 2);
+    assert.match(cli.stderr, /needs --redis URL/);
   });
 
   it("needs the program file with a queue", async () => {
