@@ -1,7 +1,6 @@
 /** ChainOfThought: Predict with DSPy's `reasoning` output field placed before the others. */
 import type { InputsOf, OutputsOf, SignatureInput, Simplify } from "../signature/infer.js";
 import { Signature } from "../signature/signature.js";
-import type { ModuleInputs } from "./module.js";
 import { Module } from "./module.js";
 import { Predict, type PredictConfig } from "./predict.js";
 import type { Prediction } from "./prediction.js";
@@ -29,7 +28,7 @@ export class ChainOfThought<const S extends SignatureInput = string> extends Mod
     this.predict = new Predict(extended, config);
   }
 
-  forward(inputs: ModuleInputs<InputsOf<S>>): Promise<Prediction<WithReasoning<OutputsOf<S>>>> {
+  forward(inputs: InputsOf<S>): Promise<Prediction<WithReasoning<OutputsOf<S>>>> {
     // The extended signature's outputs are exactly these; Predict itself is stored untyped.
     return this.predict.call(inputs) as Promise<Prediction<WithReasoning<OutputsOf<S>>>>;
   }

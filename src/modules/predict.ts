@@ -80,13 +80,11 @@ export class Predict<const S extends SignatureInput = string>
   }
 
   override call(inputs: ModuleInputs<InputsOf<S>>, options?: PredictCallOptions): Promise<Prediction<OutputsOf<S>>> {
-    return options ? this.forward(inputs, options) : super.call(inputs);
+    // An Example stands for the typed inputs; checkInputs validates them at run time.
+    return options ? this.forward(inputs as InputsOf<S>, options) : super.call(inputs);
   }
 
-  async forward(
-    inputs: ModuleInputs<InputsOf<S>>,
-    options: PredictCallOptions = {},
-  ): Promise<Prediction<OutputsOf<S>>> {
+  async forward(inputs: InputsOf<S>, options: PredictCallOptions = {}): Promise<Prediction<OutputsOf<S>>> {
     const settings = currentSettings();
     const lm =
       options.lm ?? this.lm ?? settings.lm ?? (settings.embeddedDefault === false ? undefined : embeddedDefaultLM());

@@ -141,17 +141,14 @@ type LiteralMember<V extends string> = V extends "True"
     ? false
     : V extends "None"
       ? null
-      : V extends `'${infer Body}'`
-        ? Body extends `${string}${"\\" | "'"}${string}`
+      : V extends `'${infer Body}'` | `"${infer Body}"`
+        ? // A body with quotes or escapes is read as some string: wider, never wrong.
+          Body extends `${string}${"\\" | "'" | '"'}${string}`
           ? string
           : Body
-        : V extends `"${infer Body}"`
-          ? Body extends `${string}${"\\" | '"'}${string}`
-            ? string
-            : Body
-          : V extends `${infer N extends number}`
-            ? N
-            : Unreadable;
+        : V extends `${infer N extends number}`
+          ? N
+          : Unreadable;
 
 type LiteralOf<Parts extends string[], Out = never> = Parts extends [
   infer H extends string,
@@ -320,8 +317,10 @@ type MapFieldType<V> = V extends string
     ? T extends string
       ? PyTypeOrUnknown<T>
       : unknown
-    : V extends { readonly type?: undefined }
-      ? string
+    : V extends object
+      ? "type" extends keyof V
+        ? unknown
+        : string
       : unknown;
 
 type MapEntries<M> = { [K in keyof M & string]: [K, MapFieldType<M[K]>] }[keyof M & string];
