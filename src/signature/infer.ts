@@ -98,9 +98,22 @@ export type SplitTop<S extends string, Sep extends string> =
 // ---------------------------------------------------------------------------------------------
 // Types
 
-type StripPrefix<T extends string> = T extends `typing.${infer R}` ? R : T extends `dspy.${infer R}` ? R : T;
+type StripPrefix<T extends string> = T extends `${"typing" | "dspy" | "collections"}.${infer R}` ? R : T;
 
-type Scalar<Name extends string> = Name extends "str" | "bytes"
+type ListName =
+  | "list"
+  | "List"
+  | "set"
+  | "Set"
+  | "frozenset"
+  | "FrozenSet"
+  | "Sequence"
+  | "Iterable"
+  | "Deque"
+  | "deque";
+type DictName = "dict" | "Dict" | "Mapping" | "DefaultDict" | "defaultdict";
+
+type Scalar<Name extends string> = Name extends "str" | "Text" | "bytes"
   ? string
   : Name extends "int" | "float"
     ? number
@@ -112,9 +125,9 @@ type Scalar<Name extends string> = Name extends "str" | "bytes"
           ? unknown
           : Name extends "History"
             ? HistoryValue
-            : Name extends "list" | "List" | "set" | "Set" | "tuple" | "Tuple"
+            : Name extends ListName | "tuple" | "Tuple"
               ? unknown[]
-              : Name extends "dict" | "Dict"
+              : Name extends DictName
                 ? Record<string, unknown>
                 : // Image and anything else the runtime may learn later: say nothing rather than guess.
                   unknown;
@@ -176,11 +189,11 @@ type Args<A extends string> =
 type Generic<Name extends string, A extends string> =
   Args<A> extends infer P
     ? P extends string[]
-      ? Name extends "list" | "List" | "set" | "Set"
+      ? Name extends ListName
         ? P extends [infer Item extends string]
           ? PyTypeOrUnknown<Item>[]
           : unknown[]
-        : Name extends "dict" | "Dict"
+        : Name extends DictName
           ? P extends [string, infer V extends string]
             ? Record<string, PyTypeOrUnknown<V>>
             : Record<string, unknown>
@@ -202,7 +215,13 @@ type Generic<Name extends string, A extends string> =
                       ? unknown
                       : L
                     : unknown
-                  : unknown
+                  : // Annotated[T, metadata...] validates as T.
+                    Name extends "Annotated"
+                    ? P extends [infer Inner extends string, ...string[]]
+                      ? PyTypeOrUnknown<Inner>
+                      : unknown
+                    : // Type[T] (a class) and whatever else: unknown.
+                      unknown
       : unknown
     : unknown;
 

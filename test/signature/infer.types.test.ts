@@ -19,7 +19,7 @@ import { Parallel } from "../../src/modules/parallel.js";
 import { Predict } from "../../src/modules/predict.js";
 import type { Prediction } from "../../src/modules/prediction.js";
 import { Refine } from "../../src/modules/refine.js";
-import { context } from "../../src/modules/settings.js";
+import { context } from "../../src/runtime/settings.js";
 import type { HistoryValue, InferSignature, InputsOf, OutputsOf, UntypedFields } from "../../src/signature/infer.js";
 import { Signature } from "../../src/signature/signature.js";
 import { signatureFromZod } from "../../src/signature/zod.js";

@@ -10,7 +10,7 @@ import { ChainOfThought } from "../../src/modules/chain-of-thought.js";
 import { Module } from "../../src/modules/module.js";
 import { Predict } from "../../src/modules/predict.js";
 import { Prediction } from "../../src/modules/prediction.js";
-import { context } from "../../src/modules/settings.js";
+import { context } from "../../src/runtime/settings.js";
 import { StreamListener, StreamListenerError } from "../../src/stream/listener.js";
 import { streamify } from "../../src/stream/streamify.js";
 import type { ChunkEvent, StreamEvent } from "../../src/stream/types.js";

@@ -11,7 +11,7 @@ import { UsageTracker } from "../../../src/lm/usage.js";
 import { Module } from "../../../src/modules/module.js";
 import { ChainOfThought } from "../../../src/modules/chain-of-thought.js";
 import { Prediction } from "../../../src/modules/prediction.js";
-import { context, type TraceEntry } from "../../../src/modules/settings.js";
+import { context, type TraceEntry } from "../../../src/runtime/settings.js";
 import { MultiChainComparison } from "../../../src/modules/python/multi-chain-comparison.js";
 import { ProgramOfThought } from "../../../src/modules/python/program-of-thought.js";
 import { PythonChainOfThought, PythonPredict } from "../../../src/modules/python/predict.js";
