@@ -54,6 +54,8 @@ const KNOWN_TYPES = [
   "NoneType",
   "History",
   "Image",
+  "Audio",
+  "File",
 ] as const;
 
 export function parseSignatureString(spec: string): ParsedSignature {
@@ -227,6 +229,10 @@ class FieldListParser {
         return { kind: "history" };
       case "Image":
         return { kind: "image" };
+      case "Audio":
+        return { kind: "audio" };
+      case "File":
+        return { kind: "file" };
       case "list":
       case "List":
         return { kind: "list", alias: name };
