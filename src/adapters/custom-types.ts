@@ -12,8 +12,8 @@
  */
 import { CUSTOM_TYPE_END, CUSTOM_TYPE_START, type MediaValue } from "../media/base.js";
 import type { ContentPart, MessageContent } from "../lm/types.js";
-import { repairJsonLoads } from "./json-repair.js";
-import { pyStr, pyStrip, toPlain } from "./py.js";
+import { repairJsonLoads } from "../py/json-repair.js";
+import { pyStr, pyStrip, toPlain } from "../py/builtins.js";
 
 const MARKER = /<<CUSTOM-TYPE-START-IDENTIFIER>>([\s\S]*?)<<CUSTOM-TYPE-END-IDENTIFIER>>/g;
 let nonces = 0;

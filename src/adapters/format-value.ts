@@ -8,7 +8,7 @@ import type { TypeNode } from "../signature/types.js";
 import { MediaValue } from "../media/base.js";
 import type { MediaSink } from "./custom-types.js";
 import { History } from "./history.js";
-import { PyFloat, PyTuple, pyJsonDumps, pyStr, setOwn } from "./py.js";
+import { PyFloat, PyTuple, pyJsonDumps, pyStr, setOwn } from "../py/builtins.js";
 
 /**
  * pydantic's `dump_python(mode="json")` for the values a TS caller can hand us: objects with
