@@ -99,3 +99,18 @@ def test_dspy_custom_types_round_trip_as_extension_types() -> None:
 def test_unserialisable_values_still_raise_type_error() -> None:
     with pytest.raises(TypeError):
         encode({"k": "result", "id": 1, "value": object()})
+
+
+def test_lone_surrogates_round_trip_as_the_same_str() -> None:
+    value = {"k": "result", "id": 1, "value": ["a\ud83d", {"\udc00key": "x" * 100 + "\ud800"}, "plain", "\U0001f600"]}
+    frame = encode(value)
+    [msg] = FrameReader().feed(frame)
+    assert msg == value
+    # Ordinary strings are not escaped: the ext form appears only where UTF-8 cannot go.
+    assert msgpack.unpackb(encode({"k": "x", "v": "plain \U0001f600"})[4:]) == {"k": "x", "v": "plain \U0001f600"}
+
+
+def test_wtf8_bytes_from_another_writer_do_not_end_the_reader() -> None:
+    body = msgpack.packb({"k": "call", "args": "a\ud83d"}, use_bin_type=True, unicode_errors="surrogatepass")
+    [msg] = FrameReader().feed(struct.pack(">I", len(body)) + body)
+    assert msg["args"] == "a\ud83d"

@@ -3,6 +3,7 @@ export { BaseAdapter } from "./base.js";
 export { ChatAdapter } from "./chat.js";
 export { MediaSink, splitCustomTypes } from "./custom-types.js";
 export { AdapterParseError } from "./errors.js";
+export { NestingTooDeepError } from "../py/errors.js";
 export { formatFieldValue, serializeForJson } from "./format-value.js";
 export { History } from "./history.js";
 export { JSONAdapter } from "./json.js";

@@ -10,7 +10,7 @@ export {
   transportErrorCode,
   withRetry,
 } from "./retry.js";
-export { REDACTED, safeURL, scrubSecrets, scrubValue } from "./scrub.js";
+export { headerSecrets, REDACTED, safeURL, scrubSecrets, scrubValue } from "./scrub.js";
 export { type SSEEvent, SSEParser } from "./sse.js";
 export * from "./types.js";
 export { contentText, firstMediaPart, fromV1, generateWith, streamWith, toV1Request } from "./compat.js";

@@ -411,12 +411,23 @@ function tokenize(spec: string, start: number, end: number): Token[] {
   return tokens;
 }
 
+/** Python's tokenizer refuses more than 200 open brackets, so DSPy cannot parse deeper types either. */
+const MAX_TYPE_NESTING = 200;
+
 function checkBrackets(spec: string, tokens: Token[]): void {
   const open: number[] = [];
   for (const tok of tokens) {
     if (tok.t !== "punct") continue;
-    if (tok.v === "[") open.push(tok.pos);
-    else if (tok.v === "]" && open.pop() === undefined) {
+    if (tok.v === "[") {
+      open.push(tok.pos);
+      if (open.length > MAX_TYPE_NESTING) {
+        throw new SignatureError(`Types nested deeper than ${MAX_TYPE_NESTING} levels`, {
+          spec,
+          position: tok.pos,
+          fix: "flatten the type, or describe deep structures with a zod schema",
+        });
+      }
+    } else if (tok.v === "]" && open.pop() === undefined) {
       throw new SignatureError('Unbalanced "]" with no matching "["', {
         spec,
         position: tok.pos,
