@@ -41,7 +41,7 @@ const slots = (fields: readonly Field[]): FieldSlot[] =>
   fields.map((field) => ({ field, name: field.name, header: `${marker(field.name)}\n` }));
 
 export abstract class BaseAdapter implements Adapter {
-  abstract readonly name: "chat" | "json";
+  abstract readonly name: "chat" | "json" | "xml";
   protected abstract readonly plans: WeakMap<Signature, FormatPlan>;
   private readonly withoutHistory = new WeakMap<Signature, Signature>();
 
@@ -100,10 +100,17 @@ export abstract class BaseAdapter implements Adapter {
     let out = prefix;
     for (const slot of plan.inputs) {
       if (!has(values, slot.name)) continue;
-      out += `\n\n${slot.header}${formatFieldValue(slot.field, values[slot.name], media)}`;
+      out += `
+
+${this.inputSection(slot, values[slot.name], media)}`;
     }
     if (mainRequest) out += `\n\n${plan.requirements}`;
     return pyStrip(`${out}\n\n`);
+  }
+
+  /** One input's section of a user message. */
+  protected inputSection(slot: FieldSlot, value: unknown, media?: MediaSink): string {
+    return slot.header + formatFieldValue(slot.field, value, media);
   }
 
   /** Complete demos have every field set (not None); incomplete ones need an input and an output. */

@@ -7,6 +7,7 @@ export { NestingTooDeepError } from "../py/errors.js";
 export { formatFieldValue, serializeForJson } from "./format-value.js";
 export { History } from "./history.js";
 export { JSONAdapter } from "./json.js";
+export { XMLAdapter } from "./xml.js";
 export { repairJsonLoads } from "../py/json-repair.js";
 export { literalEval } from "../py/literal-eval.js";
 export { parseValue } from "./parse-value.js";

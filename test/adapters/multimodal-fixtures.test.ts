@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { ChatAdapter, History, JSONAdapter } from "../../src/adapters/index.js";
+import { ChatAdapter, History, JSONAdapter, XMLAdapter } from "../../src/adapters/index.js";
 import type { Message } from "../../src/lm/types.js";
 import { Audio, File, Image } from "../../src/media/index.js";
 import { Signature } from "../../src/signature/index.js";
@@ -33,7 +33,7 @@ const fixture = JSON.parse(readFileSync(new URL("../fixtures/multimodal.json", i
   dspy: string;
   cases: Case[];
 };
-const adapters = { chat: new ChatAdapter(), json: new JSONAdapter() };
+const adapters = { chat: new ChatAdapter(), json: new JSONAdapter(), xml: new XMLAdapter() };
 
 function decode(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(decode);
@@ -74,7 +74,7 @@ describe(`custom types in prompts against DSPy ${fixture.dspy} golden fixtures`,
     }
   });
   for (const c of of("format")) {
-    for (const name of ["chat", "json"] as const) {
+    for (const name of ["chat", "json", "xml"] as const) {
       it(`${name}: ${c.name}`, () => {
         const sig = Signature.parse(c.spec, c.instructions);
         const demos = (c.demos ?? []).map((d) => decode(d) as Record<string, unknown>);
