@@ -25,13 +25,8 @@ export async function cachedGenerate(
 ): Promise<LMResponse> {
   const key = requestCacheKey(lm, request, cache, options);
   if (key === undefined || cache === undefined) return generateWith(lm, request);
-  const hit = await cache.get(key);
-  if (hit !== undefined) return hit;
-  const response = await generateWith(lm, request);
-  // Not awaited: the memory tier is written synchronously and the shared tier's write (Redis)
-  // should not delay the caller. cache.flush() waits for it where that matters.
-  void cache.set(key, response);
-  return response;
+  // Identical concurrent misses (here, or on other machines sharing a Redis cache) reach the LM once.
+  return cache.getOrCompute(key, () => generateWith(lm, request));
 }
 
 /**
