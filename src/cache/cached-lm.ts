@@ -1,3 +1,4 @@
+import { generateWith, streamWith } from "../lm/compat.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk } from "../lm/types.js";
 import type { Cache } from "./cache.js";
 import { cacheKey } from "./key.js";
@@ -23,9 +24,9 @@ export async function cachedGenerate(
   options: CachedGenerateOptions = {},
 ): Promise<LMResponse> {
   const key = requestCacheKey(lm, request, cache, options);
-  if (key === undefined || cache === undefined) return lm.generate(request);
+  if (key === undefined || cache === undefined) return generateWith(lm, request);
   // Identical concurrent misses (here, or on other machines sharing a Redis cache) reach the LM once.
-  return cache.getOrCompute(key, () => lm.generate(request));
+  return cache.getOrCompute(key, () => generateWith(lm, request));
 }
 
 /**
@@ -59,7 +60,7 @@ export function requestCacheKey(
  * stream is worth. Callers who want caching use `generate`.
  */
 export class CachedLM implements LM {
-  readonly specificationVersion = "v1" as const;
+  readonly specificationVersion = "v2" as const;
   readonly inner: LM;
   readonly cache: Cache;
   private readonly adapter: string | undefined;
@@ -87,7 +88,7 @@ export class CachedLM implements LM {
   }
 
   stream(request: LMRequest): AsyncIterable<LMStreamChunk> {
-    return this.inner.stream(request);
+    return streamWith(this.inner, request);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Redis } from "ioredis";
 import { ConfigurationError } from "../errors.js";
+import { generateWith, streamWith } from "../lm/compat.js";
 import { LMAbortedError, LMRateLimitError } from "../lm/errors.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk } from "../lm/types.js";
 import { loadIORedis } from "./bullmq.js";
@@ -170,7 +171,8 @@ export class SharedRateLimit {
  * back-off that every machine on the budget honours, and the call waits and tries again.
  */
 export class RateLimitedLM implements LM {
-  readonly specificationVersion = "v1" as const;
+  // v2: content parts pass through; generateWith brings them down for a v1 inner LM.
+  readonly specificationVersion = "v2" as const;
   readonly inner: LM;
   readonly limit: SharedRateLimit;
 
@@ -199,7 +201,7 @@ export class RateLimitedLM implements LM {
     for (let attempt = 0; ; attempt++) {
       await this.limit.acquire(request.signal);
       try {
-        const response = await this.inner.generate(request);
+        const response = await generateWith(this.inner, request);
         await this.limit.charge(response.usage.totalTokens);
         return response;
       } catch (error) {
@@ -211,7 +213,7 @@ export class RateLimitedLM implements LM {
 
   async *stream(request: LMRequest): AsyncIterable<LMStreamChunk> {
     await this.limit.acquire(request.signal);
-    yield* this.inner.stream(request);
+    yield* streamWith(this.inner, request);
   }
 }
 
