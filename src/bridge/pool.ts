@@ -76,6 +76,12 @@ export class PythonPool implements SessionHost {
   private storms = 0;
   private lastStormAt = 0;
   private revival: NodeJS.Timeout | undefined;
+  /**
+   * Workers with a cancelled call still running, counted per worker. They get no new calls:
+   * if the call ignores its cancel, the worker is killed when the grace ends, and anything
+   * sent to it meanwhile would fail with an error about another call.
+   */
+  private readonly cancelling = new Map<Worker, number>();
   private reviveAt: number | undefined;
   private recycled = 0;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -307,6 +313,7 @@ export class PythonPool implements SessionHost {
       this.reject(rec, crash);
     }
     worker.inflight.clear();
+    this.cancelling.delete(worker);
     for (const s of [...this.sessions]) if (s.worker === worker) s.lose(`its worker ${worker.id} ${how}`);
     if (this.state === "closed" || this.state === "failed") return;
     if (exit.spawnFailed) {
@@ -529,6 +536,7 @@ export class PythonPool implements SessionHost {
       while (s.queue.length > 0) {
         const w = s.worker ?? this.pickWorker();
         if (!w || w.inflight.size >= this.opts.concurrency || (w.state !== "ready" && w.state !== "draining")) break;
+        if (this.cancelling.has(w)) break;
         const rec = s.queue.shift()!;
         if (rec.settled) continue;
         if (!s.worker) {
@@ -555,7 +563,7 @@ export class PythonPool implements SessionHost {
   private pickWorker(): Worker | undefined {
     let best: Worker | undefined;
     for (const w of this.workers) {
-      if (w.state !== "ready" || w.inflight.size >= this.opts.concurrency) continue;
+      if (w.state !== "ready" || w.inflight.size >= this.opts.concurrency || this.cancelling.has(w)) continue;
       if (!best || w.inflight.size < best.inflight.size) best = w;
     }
     return best;
@@ -591,6 +599,7 @@ export class PythonPool implements SessionHost {
     else this.settle(rec);
     if (w && w.inflight.get(rec.id) === rec) {
       w.send({ k: "cancel", id: rec.id });
+      this.cancelling.set(w, (this.cancelling.get(w) ?? 0) + 1);
       rec.grace = setTimeout(() => {
         if (w.inflight.get(rec.id) === rec) {
           w.kill(`call ${rec.id} (${rec.tool}) did not stop within ${this.opts.cancelGraceMs} ms of its cancel`);
@@ -634,7 +643,13 @@ export class PythonPool implements SessionHost {
   /** The worker answered `rec` (result, error or end): free its slot. */
   private answered(w: Worker, rec: CallRecord): void {
     w.inflight.delete(rec.id);
-    if (rec.grace) clearTimeout(rec.grace);
+    if (rec.grace) {
+      clearTimeout(rec.grace);
+      rec.grace = undefined;
+      const left = (this.cancelling.get(w) ?? 1) - 1;
+      if (left > 0) this.cancelling.set(w, left);
+      else this.cancelling.delete(w);
+    }
     w.completed++;
     if (rec.session && rec.session.worker === w) {
       rec.session.active--;
