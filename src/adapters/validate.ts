@@ -4,7 +4,7 @@
  * "yes" -> True, 3.0 -> 3, tuples -> lists) and its refusals (3.5 -> int, 3 -> str) are
  * reproduced here. Unions use pydantic's "smart" mode: an exact match wins over a coercion.
  */
-import type { LiteralValue, TypeNode } from "../signature/types.js";
+import { annotationName, type LiteralValue, type TypeNode } from "../signature/types.js";
 import { PyFloat, PyTuple, pyRepr, setOwn } from "../py/builtins.js";
 
 export class ValidationFailure extends Error {}
@@ -41,6 +41,8 @@ export function validate(value: unknown, type: TypeNode, strict = false): unknow
   switch (type.kind) {
     case "any":
     case "image":
+    case "audio":
+    case "file":
     case "history":
       return value;
     case "str":
@@ -92,6 +94,8 @@ export function validate(value: unknown, type: TypeNode, strict = false): unknow
       }
       return out;
     }
+    case "type":
+      return fail(`Input should be a subclass of ${annotationName(type.item)}`, value);
     case "object":
       if (!isDict(value)) return fail(`Input should be a valid dictionary or instance of ${type.name}`, value);
       return value;
