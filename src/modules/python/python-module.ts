@@ -238,7 +238,8 @@ export function signatureToWire(signature: Signature): WireSignature {
   const field = (f: Signature["inputFields"][number]): WireField => ({
     name: f.name,
     // A zod/JSON-schema object has no Python class in the worker: DSPy sees a dict.
-    type: f.type.kind === "object" ? "dict[str, Any]" : f.typeName,
+    // DSPy prints Optional[str] as "Union[str, NoneType]" but its signature parser knows only "None".
+    type: f.type.kind === "object" ? "dict[str, Any]" : f.typeName.replace(/\bNoneType\b/g, "None"),
     desc: f.description,
     prefix: f.prefix,
   });
