@@ -10,7 +10,7 @@ import type { Field, Signature } from "../signature/signature.js";
 import { formatFieldValue } from "./format-value.js";
 import { History } from "./history.js";
 import { marker } from "./prompt-parts.js";
-import { pyStrip } from "./py.js";
+import { pyStrip } from "../py/builtins.js";
 import { has, toValues, type Values } from "./records.js";
 import type { Adapter, FieldValues } from "./types.js";
 

@@ -11,7 +11,7 @@ import { BaseAdapter, outputValue } from "./base.js";
 import { applyOutputDefaults } from "./chat.js";
 import { AdapterParseError } from "./errors.js";
 import { serializeForJson } from "./format-value.js";
-import { repairJsonLoads } from "./json-repair.js";
+import { repairJsonLoads } from "../py/json-repair.js";
 import { ValidationFailure, parseValue } from "./parse-value.js";
 import {
   fieldDescriptionBlock,
@@ -20,7 +20,7 @@ import {
   pythonTypeReminder,
   taskDescription,
 } from "./prompt-parts.js";
-import { PyFloat, PyTuple, pyJsonDumps, pyStrip, setOwn, toPlain } from "./py.js";
+import { PyFloat, PyTuple, pyJsonDumps, pyStrip, setOwn, toPlain } from "../py/builtins.js";
 import type { Values } from "./records.js";
 import { structuredOutputsFormat } from "./structured-output.js";
 

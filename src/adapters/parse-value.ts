@@ -4,9 +4,9 @@
  * pydantic validation against the type.
  */
 import type { TypeNode } from "../signature/types.js";
-import { repairJsonLoads } from "./json-repair.js";
-import { LiteralEvalError, literalEval } from "./literal-eval.js";
-import { PyFloat, pyStr, pyStrip } from "./py.js";
+import { repairJsonLoads } from "../py/json-repair.js";
+import { LiteralEvalError, literalEval } from "../py/literal-eval.js";
+import { PyFloat, pyStr, pyStrip } from "../py/builtins.js";
 import { validate } from "./validate.js";
 
 export { ValidationFailure } from "./validate.js";

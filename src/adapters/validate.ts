@@ -5,7 +5,7 @@
  * reproduced here. Unions use pydantic's "smart" mode: an exact match wins over a coercion.
  */
 import type { LiteralValue, TypeNode } from "../signature/types.js";
-import { PyFloat, PyTuple, pyRepr, setOwn } from "./py.js";
+import { PyFloat, PyTuple, pyRepr, setOwn } from "../py/builtins.js";
 
 export class ValidationFailure extends Error {}
 

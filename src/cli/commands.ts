@@ -7,7 +7,7 @@ import type { Metric } from "../evaluate/types.js";
 import type { Example, Fields } from "../modules/example.js";
 import type { Module } from "../modules/module.js";
 import { CAPABILITIES } from "../router/capabilities.js";
-import { configure } from "../modules/settings.js";
+import { configure } from "../runtime/settings.js";
 import { loadDataset } from "./dataset.js";
 import { UsageError } from "./errors.js";
 import { printDoctor } from "./doctor.js";

@@ -8,9 +8,9 @@ import { EventEmitter, setMaxListeners } from "node:events";
 import { ConfigurationError } from "../errors.js";
 import { Example } from "../modules/example.js";
 import { Prediction } from "../modules/prediction.js";
-import { context, currentSettings } from "../modules/settings.js";
+import { context, currentSettings } from "../runtime/settings.js";
 import { EvaluateError, type EvaluationFailure, MetricError } from "./errors.js";
-import { pyRound } from "./py-round.js";
+import { pyRound } from "../py/round.js";
 import { formatTable, saveCSV, saveJSON } from "./results.js";
 import type {
   EvaluationResult,

@@ -35,7 +35,7 @@ export {
   type Output,
   type RunOptions,
 } from "./evaluate.js";
-export { pyRound } from "./py-round.js";
+export { pyRound } from "../py/round.js";
 export {
   formatTable,
   resultRecord,

@@ -1,7 +1,7 @@
 /** The shapes Evaluate works with: metrics, programs, per-example rows and progress events. */
 import type { Example, Fields } from "../modules/example.js";
 import type { Prediction } from "../modules/prediction.js";
-import type { TraceEntry } from "../modules/settings.js";
+import type { TraceEntry } from "../runtime/settings.js";
 
 /** What a metric may return: a number, a boolean (counted 0/1), or a Prediction (or record) with a `score`. */
 export type MetricValue = number | boolean | Prediction | { readonly score: number | boolean };

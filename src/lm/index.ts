@@ -23,7 +23,6 @@ export {
   printHistory,
   pythonTimestamp,
 } from "./history.js";
-export { pyJSONDumps, pyNumber, pyStr, pyStrip, wordCount } from "./pyformat.js";
 export {
   followExample,
   type RecordedLMRequest,

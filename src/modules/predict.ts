@@ -12,14 +12,14 @@ import type { LM, LMRequest, LMResponse } from "../lm/types.js";
 import { allowsNone } from "../signature/types.js";
 import { streamGenerate } from "../stream/stream-generate.js";
 import { Signature, type SignatureMap, type SignatureState } from "../signature/signature.js";
-import { defaultCache } from "./default-cache.js";
-import { embeddedDefaultLM } from "./default-lm.js";
-import { recordCall } from "./record-call.js";
+import { defaultCache } from "../runtime/default-cache.js";
+import { embeddedDefaultLM } from "../runtime/default-lm.js";
+import { recordCall } from "../runtime/record-call.js";
 import { InputError, NoLMError } from "./errors.js";
 import type { Fields } from "./example.js";
 import { Module, PARAMETER, type Parameter, ProgramStateError } from "./module.js";
 import { Prediction } from "./prediction.js";
-import { currentSettings, type Settings } from "./settings.js";
+import { currentSettings, type Settings } from "../runtime/settings.js";
 
 /** Per-module and per-call LM settings (DSPy's `**config`). */
 export interface PredictConfig {

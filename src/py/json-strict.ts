@@ -3,7 +3,7 @@
  * floats kept apart (an integral float comes back as a PyFloat) because DSPy's later steps
  * (`str()`, pydantic) treat `3` and `3.0` differently.
  */
-import { PyFloat, setOwn } from "./py.js";
+import { PyFloat, setOwn } from "./builtins.js";
 
 class StrictJsonError extends Error {}
 

@@ -4,7 +4,7 @@
  * prefixes, implicit concatenation), True/False/None, lists, tuples, dicts and sets.
  * Nothing is ever evaluated; anything else is a syntax error.
  */
-import { PyFloat, PyTuple, setOwn } from "./py.js";
+import { PyFloat, PyTuple, setOwn } from "./builtins.js";
 
 export class LiteralEvalError extends Error {}
 

@@ -8,7 +8,7 @@
  */
 import { isDigit, parenIsExplicitTuple, QUOTES, topLevelParenCanStart } from "./json-repair-parens.js";
 import { strictJsonLoads, strictRawDecode } from "./json-strict.js";
-import { isPySpace, PyFloat, pyStrip, pyTruthy, setOwn } from "./py.js";
+import { isPySpace, PyFloat, pyStrip, pyTruthy, setOwn } from "./builtins.js";
 
 type Ctx = "array" | "key" | "value";
 
