@@ -93,6 +93,39 @@ async function answersPerSecond(devset: Example[], concurrency: number): Promise
   return { rate: devset.length / seconds, score: result.score };
 }
 
+/**
+ * One thread against two on the same questions, alternating configurations question by question
+ * so that load from other processes falls on both. Not in the default run: its answer depends
+ * on how busy the machine is more than on our code (see the note in local-runtime.ts).
+ */
+async function threadsRow(modelPath: string): Promise<Row> {
+  const { local } = await import("../src/lm/providers/local.js");
+  const { context } = await import("../src/runtime/settings.js");
+  const lms = [1, 2].map((threads) => local({ modelPath, threads }));
+  for (const l of lms) await l.load();
+  const ms: [number[], number[]] = [[], []];
+  const before = machine();
+  for (const q of PROBE.filter((_, i) => i % 3 === 0)) {
+    for (const [i, l] of lms.entries()) {
+      const started = performance.now();
+      await context({ lm: l, cache: false }, () => new Predict(q.signature).call(q.inputs));
+      ms[i as 0 | 1].push(performance.now() - started);
+    }
+  }
+  const [one, two] = ms.map((xs) => xs.reduce((a, b) => a + b, 0));
+  return {
+    measure: "Embedded model: 2 threads vs 1 (14 probe questions, alternating)",
+    unit: "s total with 2 threads",
+    ours: two! / 1000,
+    baseline: one! / 1000,
+    baselineName: "1 thread",
+    ratio: one! / two!,
+    goal: "",
+    met: null,
+    note: `speed-up of 2 threads; ${before} -> ${machine()}`,
+  };
+}
+
 function machine(): string {
   return `nproc ${availableParallelism()}, load ${loadavg()
     .map((l) => l.toFixed(2))
@@ -109,7 +142,10 @@ export async function run(): Promise<Row[]> {
   try {
     if (only === undefined || only === "probe") {
       const before = machine();
-      const kinds = process.argv.find((a) => a.startsWith("--kinds="))?.slice(8).split(",");
+      const kinds = process.argv
+        .find((a) => a.startsWith("--kinds="))
+        ?.slice(8)
+        .split(",");
       const r = await runProbe(kinds === undefined ? PROBE : PROBE.filter((q) => kinds.includes(q.kind)));
       const note = `${lm.model}; ${before} -> ${machine()}`;
       const lat = r.latenciesMs;
@@ -149,6 +185,7 @@ export async function run(): Promise<Row[]> {
         },
       );
     }
+    if (only === "threads") rows.push(await threadsRow(lm.modelPath));
     if (only === undefined || only === "concurrency") {
       const questions = PROBE.filter((q) => q.kind === "fact" || q.kind === "reading" || q.kind === "int").slice(0, 16);
       const devset = questions.map((q) =>

@@ -28,13 +28,15 @@ export const PROBE: ProbeQuestion[] = [
       ["What language is mainly spoken in Brazil?", "Portuguese"],
       ["What is the tallest mountain in the world?", "Everest"],
     ] as const
-  ).map(([question, gold]): ProbeQuestion => ({
-    kind: "fact",
-    signature: "question -> answer",
-    inputs: { question },
-    field: "answer",
-    gold,
-  })),
+  ).map(
+    ([question, gold]): ProbeQuestion => ({
+      kind: "fact",
+      signature: "question -> answer",
+      inputs: { question },
+      field: "answer",
+      gold,
+    }),
+  ),
   // Integer arithmetic and counting.
   ...(
     [
@@ -46,13 +48,15 @@ export const PROBE: ProbeQuestion[] = [
       ["How many letters are in the word 'cat'?", 3],
       ["What is 15 divided by 3?", 5],
     ] as const
-  ).map(([question, gold]): ProbeQuestion => ({
-    kind: "int",
-    signature: "question -> answer: int",
-    inputs: { question },
-    field: "answer",
-    gold,
-  })),
+  ).map(
+    ([question, gold]): ProbeQuestion => ({
+      kind: "int",
+      signature: "question -> answer: int",
+      inputs: { question },
+      field: "answer",
+      gold,
+    }),
+  ),
   // Yes/no.
   ...(
     [
@@ -64,13 +68,15 @@ export const PROBE: ProbeQuestion[] = [
       ["Does a triangle have four sides?", false],
       ["Is water wet?", true],
     ] as const
-  ).map(([question, gold]): ProbeQuestion => ({
-    kind: "bool",
-    signature: "question -> answer: bool",
-    inputs: { question },
-    field: "answer",
-    gold,
-  })),
+  ).map(
+    ([question, gold]): ProbeQuestion => ({
+      kind: "bool",
+      signature: "question -> answer: bool",
+      inputs: { question },
+      field: "answer",
+      gold,
+    }),
+  ),
   // Classification into a Literal.
   ...(
     [
@@ -79,26 +85,30 @@ export const PROBE: ProbeQuestion[] = [
       ["What a wonderful day at the beach!", "positive"],
       ["This movie was boring and far too long.", "negative"],
     ] as const
-  ).map(([text, gold]): ProbeQuestion => ({
-    kind: "literal",
-    signature: "text -> sentiment: Literal['positive', 'negative']",
-    inputs: { text },
-    field: "sentiment",
-    gold,
-  })),
+  ).map(
+    ([text, gold]): ProbeQuestion => ({
+      kind: "literal",
+      signature: "text -> sentiment: Literal['positive', 'negative']",
+      inputs: { text },
+      field: "sentiment",
+      gold,
+    }),
+  ),
   ...(
     [
       ["The striker scored a goal in the last minute to win the match.", "sports"],
       ["The new laptop has a faster processor and more memory.", "technology"],
       ["Mix two eggs with a cup of flour, then bake the dough for twenty minutes.", "cooking"],
     ] as const
-  ).map(([text, gold]): ProbeQuestion => ({
-    kind: "literal",
-    signature: "text -> topic: Literal['sports', 'technology', 'cooking', 'politics']",
-    inputs: { text },
-    field: "topic",
-    gold,
-  })),
+  ).map(
+    ([text, gold]): ProbeQuestion => ({
+      kind: "literal",
+      signature: "text -> topic: Literal['sports', 'technology', 'cooking', 'politics']",
+      inputs: { text },
+      field: "topic",
+      gold,
+    }),
+  ),
   // Extraction into a list[str].
   ...(
     [
@@ -106,26 +116,30 @@ export const PROBE: ProbeQuestion[] = [
       ["Yesterday Maria called John about the meeting.", ["Maria", "John"]],
       ["Tom, Anna and Peter play in the same team.", ["Tom", "Anna", "Peter"]],
     ] as const
-  ).map(([text, gold]): ProbeQuestion => ({
-    kind: "list",
-    signature: "text -> people: list[str]",
-    inputs: { text },
-    field: "people",
-    gold: [...gold],
-  })),
+  ).map(
+    ([text, gold]): ProbeQuestion => ({
+      kind: "list",
+      signature: "text -> people: list[str]",
+      inputs: { text },
+      field: "people",
+      gold: [...gold],
+    }),
+  ),
   ...(
     [
       ["We flew from London to Madrid and then took a train to Lisbon.", ["London", "Madrid", "Lisbon"]],
       ["The tour visits Paris and Rome.", ["Paris", "Rome"]],
       ["She was born in Tokyo but grew up in Osaka.", ["Tokyo", "Osaka"]],
     ] as const
-  ).map(([text, gold]): ProbeQuestion => ({
-    kind: "list",
-    signature: "text -> cities: list[str]",
-    inputs: { text },
-    field: "cities",
-    gold: [...gold],
-  })),
+  ).map(
+    ([text, gold]): ProbeQuestion => ({
+      kind: "list",
+      signature: "text -> cities: list[str]",
+      inputs: { text },
+      field: "cities",
+      gold: [...gold],
+    }),
+  ),
   // Short reading comprehension.
   ...(
     [
@@ -144,13 +158,15 @@ export const PROBE: ProbeQuestion[] = [
         "Thursday",
       ],
     ] as const
-  ).map(([context, question, gold]): ProbeQuestion => ({
-    kind: "reading",
-    signature: "context, question -> answer",
-    inputs: { context, question },
-    field: "answer",
-    gold,
-  })),
+  ).map(
+    ([context, question, gold]): ProbeQuestion => ({
+      kind: "reading",
+      signature: "context, question -> answer",
+      inputs: { context, question },
+      field: "answer",
+      gold,
+    }),
+  ),
 ];
 
 const norm = (s: string) =>

@@ -98,6 +98,9 @@ export function chatGrammar(messages: readonly Message[]): ChatGrammar | undefin
   let tokens = 0;
   fields.forEach((f, i) => {
     const value = valueRule(rules, f);
+    // Values start on the line after their header, as in DSPy's own layout and demos. Measured
+    // on the probe with Qwen2.5-Coder-0.5B: 70% right this way, 47.5% when a value may follow
+    // on the header's line (the model then drifts into digit runs and numbered lists).
     if (i > 0) parts.push(literal(`\n\n${header(f.name)}`));
     parts.push(value.rule);
     tokens += 12 + value.tokens;
@@ -108,7 +111,7 @@ export function chatGrammar(messages: readonly Message[]): ChatGrammar | undefin
   return { prefix: header(fields[0]!.name), gbnf: rules.text(), maxTokens: tokens, fields };
 }
 
-const header = (name: string) => `[[ ## ${name} ## ]]${process.env.SEP ?? "\n"}`;
+const header = (name: string) => `[[ ## ${name} ## ]]\n`;
 
 interface Value {
   rule: string;
@@ -223,8 +226,7 @@ function literal(text: string): string {
   return JSON.stringify(text);
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === "object" && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /**
  * The values in a Literal's annotation name, as ChatAdapter writes them in a reply: strings
