@@ -151,8 +151,8 @@ function primitiveRule(rules: Rules, typeName: string): Value | undefined {
     case "float":
       return { rule: rules.add("float", `"-"? [0-9] [0-9]{0,11} ("." [0-9]{1,8})?`), tokens: 12 };
     case "bool":
-      // DSPy reads bools with pydantic's rules, so Yes/No parse too; small models answer a
-      // yes/no question far more accurately in those words than as True/False.
+      // DSPy reads bools with pydantic's rules, so Yes/No parse too: a model that would rather
+      // answer a yes/no question in those words may.
       return { rule: rules.add("bool", `"True" | "False" | "Yes" | "No"`), tokens: 3 };
   }
   const m = /^Literal\[(.*)\]$/s.exec(typeName);
