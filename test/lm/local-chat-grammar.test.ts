@@ -85,7 +85,7 @@ describe("ChatAdapter requests as the local provider reads them", () => {
     assert.match(g.gbnf, /^bool ::= "True" \| "False" \| "Yes" \| "No"$/m);
     assert.ok(root.includes(`("pos" | "it's")`));
     assert.ok(root.includes(`(jint | "None")`), "Optional[int] takes an int or None");
-    assert.ok(root.includes(`("[]" | "[" jstring ("," " "? jstring){0,23} "]")`));
+    assert.ok(root.includes(`("[]" | "[" jstring ("," " "? jstring){0,15} "]")`));
     // Text cannot open with "{" (a placeholder) and is bounded; reasoning gets the larger bound.
     assert.match(g.gbnf, new RegExp(`^text${TEXT_CHARS} ::= \\[\\^\\\\\\[\\{`, "m"));
     assert.ok(g.gbnf.includes(`text${REASONING_CHARS} ::=`));
@@ -99,6 +99,19 @@ describe("ChatAdapter requests as the local provider reads them", () => {
     assert.ok(small && small.maxTokens <= 64, `int + bool: ${small?.maxTokens}`);
     const cot = chatGrammar(chat.format(Signature.parse("q -> reasoning, answer"), [], { q: "x" }));
     assert.ok(cot && cot.maxTokens > 300 && cot.maxTokens < 1024, `reasoning + answer: ${cot?.maxTokens}`);
+  });
+
+  test("a request's token cap shrinks the text bounds so the reply still reaches its last field", () => {
+    const messages = chat.format(Signature.parse("q -> reasoning, answer"), [], { q: "x" });
+    const free = chatGrammar(messages)!;
+    const capped = chatGrammar(messages, { maxTokens: 96 })!;
+    assert.ok(capped.maxTokens <= 96, `budget ${capped.maxTokens}`);
+    const bounds = (g: string) => [...g.matchAll(/^text(\d+) ::=/gm)].map((m) => Number(m[1]));
+    assert.deepEqual(bounds(free.gbnf), [REASONING_CHARS, TEXT_CHARS]);
+    const small = bounds(capped.gbnf);
+    assert.ok(small.every((b, i) => b < bounds(free.gbnf)[i]! && b >= 16), String(small));
+    // A cap above the grammar's own budget changes nothing.
+    assert.equal(chatGrammar(messages, { maxTokens: 4096 })!.gbnf, free.gbnf);
   });
 
   test("Literal annotations read as the values a reply writes", () => {

@@ -42,8 +42,9 @@ export interface ChatGrammar {
 export const TEXT_CHARS = 400;
 export const REASONING_CHARS = 900;
 const REASONING_NAMES = new Set(["reasoning", "rationale", "thought", "thoughts", "reflection"]);
-const LIST_ITEMS = 24;
-const ITEM_CHARS = 80;
+const MIN_TEXT_CHARS = 16;
+const LIST_ITEMS = 16;
+const ITEM_CHARS = 60;
 
 const OUTPUTS_START = "Your output fields are:\n";
 const STRUCTURE_LINE = "All interactions will be structured in the following way";
@@ -89,26 +90,43 @@ export function chatOutputFields(messages: readonly Message[]): ChatOutputField[
   return fields;
 }
 
-/** The grammar for a ChatAdapter request, or undefined when `messages` is not one. */
-export function chatGrammar(messages: readonly Message[]): ChatGrammar | undefined {
+/**
+ * The grammar for a ChatAdapter request, or undefined when `messages` is not one. With a
+ * `maxTokens` smaller than the grammar's own budget, the text fields' bounds shrink to fit it,
+ * so that the reply still reaches its last field and the completed marker.
+ */
+export function chatGrammar(
+  messages: readonly Message[],
+  options: { maxTokens?: number } = {},
+): ChatGrammar | undefined {
   const fields = chatOutputFields(messages);
   if (fields === undefined) return undefined;
+  const full = build(fields, 1);
+  const limit = options.maxTokens;
+  if (limit === undefined || full.maxTokens <= limit || full.textTokens === 0) return full;
+  const fixed = full.maxTokens - full.textTokens;
+  return build(fields, Math.max(0, limit - fixed) / full.textTokens);
+}
+
+function build(fields: ChatOutputField[], textScale: number): ChatGrammar & { textTokens: number } {
   const rules = new Rules();
   const parts: string[] = [];
   let tokens = 0;
+  let textTokens = 0;
   fields.forEach((f, i) => {
-    const value = valueRule(rules, f);
+    const value = valueRule(rules, f, textScale);
     // Values start on the line after their header, as in DSPy's own layout and demos. Measured
     // on the probe with Qwen2.5-Coder-0.5B: 70% right this way, 47.5% when a value may follow
     // on the header's line (the model then drifts into digit runs and numbered lists).
     if (i > 0) parts.push(literal(`\n\n${header(f.name)}`));
     parts.push(value.rule);
     tokens += 12 + value.tokens;
+    if (value.text) textTokens += value.tokens;
   });
   parts.push(literal("\n\n[[ ## completed ## ]]"));
   tokens += 12;
   rules.add("root", parts.join(" "));
-  return { prefix: header(fields[0]!.name), gbnf: rules.text(), maxTokens: tokens, fields };
+  return { prefix: header(fields[0]!.name), gbnf: rules.text(), maxTokens: tokens, fields, textTokens };
 }
 
 const header = (name: string) => `[[ ## ${name} ## ]]\n`;
@@ -117,6 +135,8 @@ interface Value {
   rule: string;
   /** A token budget that covers the value (roughly two characters per token for text). */
   tokens: number;
+  /** Free text, whose bound scales with the request's token cap. */
+  text?: boolean;
 }
 
 class Rules {
@@ -130,17 +150,18 @@ class Rules {
   }
 }
 
-function valueRule(rules: Rules, field: ChatOutputField): Value {
+function valueRule(rules: Rules, field: ChatOutputField, textScale: number): Value {
   const primitive = primitiveRule(rules, field.typeName);
   if (primitive !== undefined) return primitive;
+  const chars = (base: number) => Math.max(MIN_TEXT_CHARS, Math.floor(base * Math.min(1, textScale)));
   if (field.typeName === "str") {
-    return textRule(rules, REASONING_NAMES.has(field.name.toLowerCase()) ? REASONING_CHARS : TEXT_CHARS);
+    return textRule(rules, chars(REASONING_NAMES.has(field.name.toLowerCase()) ? REASONING_CHARS : TEXT_CHARS));
   }
   if (field.schema !== undefined) {
     const fromSchema = schemaRule(rules, field.schema);
     if (fromSchema !== undefined) return fromSchema;
   }
-  return anyTextRule(rules);
+  return anyTextRule(rules, chars(TEXT_CHARS * 2));
 }
 
 /** int, float, bool and Literal annotations. */
@@ -165,17 +186,25 @@ function primitiveRule(rules: Rules, typeName: string): Value | undefined {
   };
 }
 
-/** Free text: not starting with `{` or whitespace, no field marker, at most `chars` characters. */
+/**
+ * Free text: not starting with `{` or whitespace, no field marker, no line opening with `[` or
+ * `{` (Qwen2.5-Coder-1.5B otherwise ends an answer with a made-up `{{ ## completed ## }}`), at
+ * most `chars` characters.
+ */
 function textRule(rules: Rules, chars: number): Value {
-  rules.add("tchar", `[^\\[\\n] | "[" [^\\[\\n] | "\\n" [^\\n\\[]`);
+  rules.add("tchar", `[^\\[\\n] | "[" [^\\[\\n] | "\\n" [^\\n\\[{]`);
   const name = rules.add(`text${chars}`, `[^\\[{\\n \\t] tchar{0,${chars - 1}}`);
-  return { rule: name, tokens: Math.ceil(chars / 2) };
+  return { rule: name, tokens: Math.ceil(chars / 2), text: true };
 }
 
 /** Free text for types we do not model (dicts, models): may start with `{`, still bounded. */
-function anyTextRule(rules: Rules): Value {
+function anyTextRule(rules: Rules, chars: number): Value {
   rules.add("achar", `[^\\[] | "[" [^\\[]`);
-  return { rule: rules.add("anytext", `[^\\[\\n \\t] achar{0,${TEXT_CHARS * 2 - 1}}`), tokens: TEXT_CHARS };
+  return {
+    rule: rules.add(`anytext${chars}`, `[^\\[\\n \\t] achar{0,${chars - 1}}`),
+    tokens: Math.ceil(chars / 2),
+    text: true,
+  };
 }
 
 /** A value under the field's JSON schema: arrays, enums, scalars and Optional; else undefined. */
@@ -209,7 +238,7 @@ function jsonItemRule(rules: Rules, schema: Record<string, unknown>): Value | un
   switch (schema.type) {
     case "string":
       rules.add("jchar", `[^"\\\\\\n] | "\\\\" ["\\\\/bfnrt]`);
-      return { rule: rules.add("jstring", `"\\"" jchar{0,${ITEM_CHARS}} "\\""`), tokens: 1 + ITEM_CHARS / 2 };
+      return { rule: rules.add("jstring", `"\\"" jchar{0,${ITEM_CHARS}} "\\""`), tokens: 2 + ITEM_CHARS / 4 };
     case "integer":
       return { rule: rules.add("jint", `"-"? [0-9] [0-9]{0,11}`), tokens: 6 };
     case "number":

@@ -21,7 +21,10 @@ export interface LocalOptions {
   contextSize?: number;
   /** CPU threads for evaluation; default: one fewer than the cores (at least one). */
   threads?: number;
-  /** Requests evaluated at once (batched together); more wait in a queue. Default 2. */
+  /**
+   * Requests evaluated at once, as parallel sequences of one context that llama.cpp decodes in
+   * one batch; more wait in a queue. Default 4 (Evaluate's and Parallel's usual width).
+   */
   maxConcurrency?: number;
   defaults?: LM["defaults"];
   /**
@@ -85,7 +88,7 @@ export class LocalLM implements LM {
     this.#options = {
       contextSize: options.contextSize ?? 4096,
       threads: options.threads,
-      maxConcurrency: Math.max(1, options.maxConcurrency ?? 2),
+      maxConcurrency: Math.max(1, options.maxConcurrency ?? 4),
     };
   }
 
@@ -184,7 +187,7 @@ export class LocalLM implements LM {
       const layout =
         (req.responseFormat === undefined || req.responseFormat.type === "text") &&
         req.providerOptions?.chatGrammar !== false
-          ? chatGrammar(req.messages)
+          ? chatGrammar(req.messages, req.maxTokens === undefined ? {} : { maxTokens: req.maxTokens })
           : undefined;
       const history = toChatHistory(req.messages, layout?.prefix);
       const prompt = chat.chatWrapper.generateContextState({ chatHistory: history }).contextText;
