@@ -109,7 +109,10 @@ describe("ChatAdapter requests as the local provider reads them", () => {
     const bounds = (g: string) => [...g.matchAll(/^text(\d+) ::=/gm)].map((m) => Number(m[1]));
     assert.deepEqual(bounds(free.gbnf), [REASONING_CHARS, TEXT_CHARS]);
     const small = bounds(capped.gbnf);
-    assert.ok(small.every((b, i) => b < bounds(free.gbnf)[i]! && b >= 16), String(small));
+    assert.ok(
+      small.every((b, i) => b < bounds(free.gbnf)[i]! && b >= 16),
+      String(small),
+    );
     // A cap above the grammar's own budget changes nothing.
     assert.equal(chatGrammar(messages, { maxTokens: 4096 })!.gbnf, free.gbnf);
   });
