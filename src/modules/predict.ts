@@ -92,7 +92,10 @@ export class Predict extends Module implements Parameter {
 
     const adapter = settings.adapter ?? chatAdapter;
     // DSPy retries once with JSONAdapter when ChatAdapter's output cannot be parsed.
-    const fallback = adapter.name === "chat" && settings.useJSONFallback !== false ? jsonAdapter : undefined;
+    const fallback =
+      (adapter.name === "chat" || adapter.name === "xml") && settings.useJSONFallback !== false
+        ? jsonAdapter
+        : undefined;
     const call: GenerateCall = { lm, signature, demos, inputs: callInputs, config, settings, options };
     let completions: Fields[];
     let response: LMResponse;

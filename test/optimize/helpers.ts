@@ -14,6 +14,7 @@ import { Example, type Fields } from "../../src/modules/example.js";
 import { Module } from "../../src/modules/module.js";
 import { Predict } from "../../src/modules/predict.js";
 import type { Prediction } from "../../src/modules/prediction.js";
+import { contentText } from "../../src/lm/compat.js";
 
 export const CAPITALS: Record<string, string> = {
   France: "Paris",
@@ -113,8 +114,8 @@ export class RuleLM implements LM {
   }
 
   private answer(messages: readonly Message[]): string {
-    const system = messages[0]?.role === "system" ? messages[0].content : "";
-    const last = messages.at(-1)?.content ?? "";
+    const system = messages[0]?.role === "system" ? contentText(messages[0].content) : "";
+    const last = contentText(messages.at(-1)?.content ?? "");
     const fields = outputFields(system);
     if (fields.length === 0) return `${this.options.proposal ?? `You are a ${MAGIC}.`}`;
     const country = /What is the capital of (\w+)\?/.exec(last)?.[1];

@@ -58,9 +58,9 @@ export function chatOutputFields(messages: readonly Message[]): ChatOutputField[
   const system = messages[0];
   const last = messages.at(-1);
   if (system?.role !== "system" || last?.role !== "user") return undefined;
-  if (typeof system.content !== "string" || typeof last.content !== "string") return undefined;
-  if (!last.content.includes(RESPOND)) return undefined;
   const text = system.content;
+  const reminder = last.content;
+  if (typeof text !== "string" || typeof reminder !== "string" || !reminder.includes(RESPOND)) return undefined;
   const start = text.indexOf(OUTPUTS_START);
   const end = text.indexOf(STRUCTURE_LINE, start);
   if (start < 0 || end < 0) return undefined;
@@ -86,7 +86,7 @@ export function chatOutputFields(messages: readonly Message[]): ChatOutputField[
     }
   }
   // Every declared field must be asked for in the closing reminder, or this is not DSPy's layout.
-  if (!fields.every((f) => last.content.includes(`\`[[ ## ${f.name} ## ]]\``))) return undefined;
+  if (!fields.every((f) => reminder.includes(`\`[[ ## ${f.name} ## ]]\``))) return undefined;
   return fields;
 }
 
