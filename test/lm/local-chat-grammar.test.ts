@@ -69,7 +69,10 @@ describe("ChatAdapter requests as the local provider reads them", () => {
     assert.equal(chatOutputFields([...messages, { role: "assistant", content: "[[ ## reasoning ## ]]" }]), undefined);
     // The closing reminder must ask for every declared field.
     const last = messages.at(-1)!;
-    const edited = [...messages.slice(0, -1), { ...last, content: String(last.content).replace("`[[ ## answer ## ]]`", "") }];
+    const edited = [
+      ...messages.slice(0, -1),
+      { ...last, content: String(last.content).replace("`[[ ## answer ## ]]`", "") },
+    ];
     assert.equal(chatOutputFields(edited), undefined);
   });
 
