@@ -139,6 +139,8 @@ export async function startWorker(options: ProgramWorkerOptions): Promise<Progra
     connection,
     prefix,
     concurrency,
+    // Recorded on each job it takes (processedBy), for monitoring and the fault tests.
+    name: me,
     lockDuration: lockMs,
     stalledInterval: options.stalledIntervalMs ?? Math.max(500, Math.floor(lockMs / 2)),
     maxStalledCount: options.maxStalled ?? 5,
