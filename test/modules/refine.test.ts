@@ -99,10 +99,10 @@ describe("Refine", () => {
   });
 
   it("routes advice by predictor name and gives N/A to predictors without advice", async () => {
-    class TwoStep extends Module {
+    class TwoStep extends Module<{ question: string }> {
       readonly draft = new Predict("question -> draft");
       readonly polish = new ChainOfThought("draft -> answer");
-      async forward(inputs: Fields): Promise<Prediction> {
+      async forward(inputs: { question: string }): Promise<Prediction> {
         const d = await this.draft.call(inputs);
         return this.polish.call({ draft: d.draft });
       }

@@ -10,7 +10,6 @@ import { ScriptedLM } from "../../../src/lm/providers/scripted.js";
 import { UsageTracker } from "../../../src/lm/usage.js";
 import { Module } from "../../../src/modules/module.js";
 import { ChainOfThought } from "../../../src/modules/chain-of-thought.js";
-import type { Fields } from "../../../src/modules/example.js";
 import { Prediction } from "../../../src/modules/prediction.js";
 import { context, type TraceEntry } from "../../../src/runtime/settings.js";
 import { MultiChainComparison } from "../../../src/modules/python/multi-chain-comparison.js";
@@ -127,13 +126,13 @@ describe("Python-backed modules", () => {
   });
 
   it("ReAct works inside a TypeScript program, next to a native module, and its state saves in DSPy's format", async () => {
-    class Program extends Module {
+    class Program extends Module<{ question: string }> {
       readonly agent = new ReAct("question -> answer", {
         pool,
         tools: [{ name: "echo", description: "Echo", fn: (a: Record<string, unknown>) => JSON.stringify(a) }],
       });
       readonly polish = new ChainOfThought("answer -> final");
-      async forward(inputs: Fields): Promise<Prediction> {
+      async forward(inputs: { question: string }): Promise<Prediction> {
         const first = await this.agent.call(inputs);
         return this.polish.call({ answer: first.answer });
       }
