@@ -22,6 +22,8 @@ export interface InputCheckOptions {
   strict?: boolean;
   /** Where warnings go (default console.warn). */
   warn?: (message: string) => void;
+  /** Keys the module takes besides the signature's inputs. */
+  allow?: readonly string[];
 }
 
 // One warning per signature and set of unknown keys, not one per call: a loop over a dataset
@@ -44,7 +46,7 @@ export function validateInputs(signature: Signature, inputs: unknown, options: I
   }
   let unknown: string[] | undefined;
   for (const key of Object.keys(given)) {
-    if (signature.field(key)?.kind === "input") continue;
+    if (signature.field(key)?.kind === "input" || options.allow?.includes(key)) continue;
     unknown ??= [];
     unknown.push(key);
   }
