@@ -26,6 +26,11 @@ export interface CacheOptions {
    * that died or hangs is given up on after it). Default on, 30,000 ms; `false` turns it off.
    */
   singleFlight?: boolean | { lockMs?: number };
+  /**
+   * With a `store` function: after the shared tier failed, open a fresh one this long after the
+   * failure instead of staying memory-only for good (a Redis restart, say). Default: never.
+   */
+  reopenAfterMs?: number;
 }
 
 export interface CacheStats {
@@ -44,7 +49,7 @@ type StoreState =
   | { kind: "none" }
   | { kind: "pending"; name: string; open: () => CacheStore }
   | { kind: "open"; store: CacheStore }
-  | { kind: "failed"; name: string };
+  | { kind: "failed"; name: string; reopen?: { open: () => CacheStore; at: number } };
 
 const DEFAULT_MEMORY: MemoryLRUOptions<LMResponse> = { maxEntries: 100_000, maxBytes: 256 * 1024 * 1024 };
 
@@ -65,6 +70,9 @@ export class Cache {
   private readonly pending = new Set<Promise<void>>();
   private counts = { hits: 0, misses: 0, errors: 0, memoryHits: 0, storeHits: 0, writes: 0 };
   private readonly lockMs: number | undefined;
+  private readonly reopenAfterMs: number | undefined;
+  /** The function that opens the shared tier, when one was given (what a reopen calls). */
+  private readonly opener: (() => CacheStore) | undefined;
   /** Computations in flight in this process, by key: concurrent identical misses share one. */
   private readonly inflight = new Map<string, Promise<LMResponse>>();
 
@@ -81,6 +89,8 @@ export class Cache {
         : new MemoryLRU<LMResponse>({ ...DEFAULT_MEMORY, ...ttl, ...(memory === true ? {} : memory) });
 
     const store = options.store;
+    this.reopenAfterMs = options.reopenAfterMs;
+    this.opener = typeof store === "function" ? store : undefined;
     const disk = options.disk ?? true;
     if (store !== undefined) {
       this.state =
@@ -276,24 +286,33 @@ export class Cache {
   private shared(): CacheStore | undefined {
     const state = this.state;
     if (state.kind === "open") return state.store;
+    if (state.kind === "failed" && state.reopen && Date.now() >= state.reopen.at) {
+      this.state = { kind: "pending", name: state.name, open: state.reopen.open };
+      return this.shared();
+    }
     if (state.kind !== "pending") return undefined;
     try {
       const store = state.open();
       this.state = { kind: "open", store };
       return store;
     } catch (error) {
-      this.state = { kind: "failed", name: state.name };
+      this.state = this.failed(state.name);
       this.warnOnce(state.name, error);
       this.counts.errors++;
       return undefined;
     }
   }
 
+  private failed(name: string): StoreState {
+    if (this.reopenAfterMs === undefined || this.opener === undefined) return { kind: "failed", name };
+    return { kind: "failed", name, reopen: { open: this.opener, at: Date.now() + this.reopenAfterMs } };
+  }
+
   private fail(store: CacheStore, error: unknown): void {
     this.counts.errors++;
     // Only the first failure switches tiers; a late one from a store already dropped is noise.
     if (this.state.kind !== "open" || this.state.store !== store) return;
-    this.state = { kind: "failed", name: store.name };
+    this.state = this.failed(store.name);
     this.warnOnce(store.name, error);
     try {
       const closing = store.close();

@@ -189,7 +189,8 @@ async function workerCommand(options: CommandOptions): Promise<number> {
   // The workers' LM cache is shared through the same Redis unless told otherwise.
   const cache =
     cacheMode === "redis"
-      ? new Cache({ store: () => new RedisStore({ url }) })
+      ? // After a Redis outage the shared tier comes back (a fresh connection) 5 s after the failure.
+        new Cache({ store: () => new RedisStore({ url }), reopenAfterMs: 5000 })
       : cacheMode === "off"
         ? false
         : undefined;

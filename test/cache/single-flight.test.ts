@@ -93,6 +93,44 @@ describe("Cache single flight over Redis", { skip: available ? false : "redis-se
     assert.deepEqual(got.outputs, ["from b"]);
   });
 
+  it("comes back to Redis after an outage when told to reopen (reopenAfterMs)", async () => {
+    const own = await startRedis();
+    const port = own.port;
+    const url = own.url;
+    const warnings: string[] = [];
+    const cache = new Cache({
+      disk: false,
+      store: () => new RedisStore({ url, keyPrefix: "re:", commandTimeoutMs: 300 }),
+      reopenAfterMs: 300,
+      logger: { warn: (m) => warnings.push(m) },
+    });
+    caches.push(cache);
+    try {
+      await cache.set("k1", response("one"));
+      await cache.flush();
+      assert.equal(cache.stats().mode, "memory+redis");
+      await own.stop();
+      assert.equal(await cache.get("missing"), undefined);
+      assert.equal(cache.stats().mode, "memory");
+      assert.equal(warnings.length, 1);
+      const back = await startRedis({ port });
+      try {
+        await new Promise((r) => setTimeout(r, 400));
+        // Another machine wrote this while the cache was memory-only; after the reopen it is found.
+        const other = new RedisStore({ url, keyPrefix: "re:" });
+        await other.set("k2", response("from another machine"));
+        await other.close();
+        assert.deepEqual((await cache.get("k2"))?.outputs, ["from another machine"]);
+        assert.equal(cache.stats().mode, "memory+redis");
+      } finally {
+        await cache.close();
+        await back.stop();
+      }
+    } finally {
+      await own.stop();
+    }
+  });
+
   it("gives up on a holder that hangs once the lock times out", async () => {
     const [a, b] = [machine("sf4:", 400), machine("sf4:", 400)];
     const hung = a.getOrCompute("k", () => new Promise(() => undefined));
