@@ -15,7 +15,8 @@ import { Signature, type SignatureMap, type SignatureState } from "../signature/
 import { defaultCache } from "../runtime/default-cache.js";
 import { embeddedDefaultLM } from "../runtime/default-lm.js";
 import { recordCall } from "../runtime/record-call.js";
-import { InputError, NoLMError } from "./errors.js";
+import { NoLMError } from "./errors.js";
+import { checkInputs } from "./inputs.js";
 import type { Fields } from "./example.js";
 import { Module, PARAMETER, type Parameter, ProgramStateError } from "./module.js";
 import { Prediction } from "./prediction.js";
@@ -83,7 +84,7 @@ export class Predict extends Module implements Parameter {
     const demos = options.demos ?? this.demos;
     let config = options.config ? { ...this.config, ...options.config } : this.config;
     if (settings.predictConfig !== undefined) config = { ...settings.predictConfig, ...config };
-    let callInputs = checkInputs(signature, inputs);
+    let callInputs = checkInputs(signature, inputs, settings);
     if (settings.hint !== undefined) {
       // DSPy's Refine adds the hint inside the adapter call, so its trace shows `hint_` too.
       callInputs = { ...callInputs, hint_: settings.hint(this) ?? "N/A" };
@@ -208,26 +209,4 @@ function withHintField(signature: Signature): Signature {
     HINT_SIGNATURES.set(signature, extended);
   }
   return extended;
-}
-
-function checkInputs(signature: Signature, inputs: Fields): Fields {
-  if (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) {
-    throw new InputError(`Predict(${signature.spec}) takes an object of inputs`, {
-      fix: `call it as .call({ ${signature.inputFields.map((f) => `${f.name}: ...`).join(", ")} })`,
-    });
-  }
-  // A plain loop: this runs on every call, and the array is only needed when something is missing.
-  let missing: string[] | undefined;
-  for (const f of signature.inputFields) {
-    if (f.name in inputs || allowsNone(f.type)) continue;
-    missing ??= [];
-    missing.push(f.name);
-  }
-  if (missing !== undefined) {
-    throw new InputError(`Missing input field${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`, {
-      context: { signature: signature.spec, given: Object.keys(inputs) },
-      fix: `pass { ${missing.map((m) => `${m}: ...`).join(", ")} }`,
-    });
-  }
-  return inputs;
 }

@@ -44,6 +44,13 @@ export interface Settings {
   history?: History;
   /** Aggregates token usage of the calls made in this scope, when set. */
   usage?: UsageTracker;
+  /**
+   * A missing input field is a warning by default and the call proceeds, as in DSPy (e.g. no
+   * `history` on a first turn); `true` makes it an InputError instead.
+   */
+  strictInputs?: boolean;
+  /** Where DSPy-style warnings go (missing inputs); default: console.warn. */
+  warn?: (message: string) => void;
   /** Whether ChatAdapter parse failures retry once with JSONAdapter (DSPy's default: yes). */
   useJSONFallback?: boolean;
   /**

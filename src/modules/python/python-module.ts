@@ -15,6 +15,7 @@ import type { LM } from "../../lm/types.js";
 import { sharedPool } from "../../router/pools.js";
 import { parseTypeString } from "../../signature/parse.js";
 import { type FieldSpec, Signature } from "../../signature/signature.js";
+import { checkInputs } from "../inputs.js";
 import { Example, type Fields } from "../example.js";
 import { Module, type Parameter, type ProgramState } from "../module.js";
 import { Predict } from "../predict.js";
@@ -125,6 +126,9 @@ export abstract class PythonModule extends Module {
 
   async forward(inputs: Fields): Promise<Prediction> {
     const settings = currentSettings();
+    // The same missing-input rule as Predict, before anything reaches Python (where DSPy warns too).
+    const signature = (this as { signature?: unknown }).signature;
+    if (signature instanceof Signature) checkInputs(signature, inputs, settings, this.constructor.name);
     const lm = contextLM(settings, this.constructor.name, this.lm);
     const pool = await this.pool();
     const scoped = this.registerCallScoped(pool);
