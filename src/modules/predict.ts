@@ -9,7 +9,6 @@ import { JSONAdapter } from "../adapters/json.js";
 import type { Adapter } from "../adapters/types.js";
 import { cachedGenerate } from "../cache/cached-lm.js";
 import type { LM, LMRequest, LMResponse } from "../lm/types.js";
-import { allowsNone } from "../signature/types.js";
 import { streamGenerate } from "../stream/stream-generate.js";
 import { Signature, type SignatureMap, type SignatureState } from "../signature/signature.js";
 import { defaultCache } from "../runtime/default-cache.js";

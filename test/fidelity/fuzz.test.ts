@@ -29,7 +29,7 @@ const MIN_MATCHES: Record<string, number> = {
   "parse/chat": 1488,
   "parse/json": 727,
   "parse/xml": 726,
-  "signature": 1500,
+  signature: 1500,
   "state/load": 222,
   "state/save": 216,
 };
