@@ -14,26 +14,33 @@ import { PyFloat, PyTuple, pyJsonDumps, pyStr, setOwn } from "../py/builtins.js"
  * Sets/tuples become lists. Scalars are returned as they are.
  */
 export function serializeForJson(value: unknown): unknown {
+  if (typeof value === "number") return value;
+  return serializeNested(value);
+}
+
+/** Inside a container pydantic's JSON mode writes NaN and infinities as null (at the top, a float stays itself). */
+function serializeNested(value: unknown): unknown {
   if (value === null || value === undefined) return null;
   const t = typeof value;
-  if (t === "string" || t === "number" || t === "boolean") return value;
+  if (t === "number") return Number.isFinite(value) ? value : null;
+  if (t === "string" || t === "boolean") return value;
   if (t === "bigint") return value;
   if (t !== "object") return String(value);
   if (value instanceof PyFloat) return value;
-  if (Array.isArray(value)) return value.map(serializeForJson);
-  if (value instanceof PyTuple) return value.items.map(serializeForJson);
-  if (value instanceof History) return { messages: value.messages.map(serializeForJson) };
-  if (value instanceof Set) return [...value].map(serializeForJson);
+  if (Array.isArray(value)) return value.map(serializeNested);
+  if (value instanceof PyTuple) return value.items.map(serializeNested);
+  if (value instanceof History) return { messages: value.messages.map(serializeNested) };
+  if (value instanceof Set) return [...value].map(serializeNested);
   if (value instanceof Map) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of value) setOwn(out, String(k), serializeForJson(v));
+    for (const [k, v] of value) setOwn(out, String(k), serializeNested(v));
     return out;
   }
   const obj = value as { toDict?: () => unknown; toJSON?: () => unknown };
-  if (typeof obj.toDict === "function") return serializeForJson(obj.toDict());
-  if (typeof obj.toJSON === "function") return serializeForJson(obj.toJSON());
+  if (typeof obj.toDict === "function") return serializeNested(obj.toDict());
+  if (typeof obj.toJSON === "function") return serializeNested(obj.toJSON());
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) setOwn(out, k, serializeForJson(v));
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) setOwn(out, k, serializeNested(v));
   return out;
 }
 
