@@ -25,6 +25,8 @@ export interface CommandOptions {
   queue?: string;
   cache?: string;
   "lock-ms"?: string;
+  rpm?: string;
+  tpm?: string;
 }
 
 export async function runCommand(command: string, args: string[], options: CommandOptions): Promise<number> {
@@ -197,6 +199,7 @@ async function workerCommand(options: CommandOptions): Promise<number> {
     ...(options.queue ? { queue: options.queue } : {}),
     ...(lockMs ? { lockMs } : {}),
     load: (file) => loadProgram(file.path, file.export),
+    ...rateLimitOption(options),
     settings: cache === undefined ? {} : { cache },
   });
   console.error(
@@ -209,6 +212,15 @@ async function workerCommand(options: CommandOptions): Promise<number> {
   await worker.close();
   if (cache) await cache.close();
   return 0;
+}
+
+/** `--rpm` / `--tpm`: budgets per provider shared by every worker on the Redis. */
+function rateLimitOption(options: CommandOptions): { rateLimit?: { rpm?: number; tpm?: number } } {
+  if (options.rpm === undefined && options.tpm === undefined) return {};
+  const rateLimit: { rpm?: number; tpm?: number } = {};
+  if (options.rpm !== undefined) rateLimit.rpm = positiveInt(options.rpm, "--rpm");
+  if (options.tpm !== undefined) rateLimit.tpm = positiveInt(options.tpm, "--tpm");
+  return { rateLimit };
 }
 
 function positiveInt(text: string, flag: string): number {

@@ -27,6 +27,7 @@ options:
   --queue NAME         queue name shared by eval and its workers (default dspex)
   --cache MODE         worker: redis (shared with the other workers, default), local or off
   --lock-ms N          worker: job lock; a dead worker's jobs go to others after about this long (default 10000)
+  --rpm N, --tpm N     worker: requests/tokens per minute per provider, shared by all workers on the Redis
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -68,6 +69,8 @@ function parse(argv: string[]) {
       queue: { type: "string" },
       cache: { type: "string" },
       "lock-ms": { type: "string" },
+      rpm: { type: "string" },
+      tpm: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });

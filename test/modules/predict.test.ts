@@ -8,7 +8,6 @@ import {
   configure,
   context,
   Example,
-  type Fields,
   InputError,
   JSONAdapter,
   XMLAdapter,
@@ -107,7 +106,10 @@ describe("Predict", () => {
     const warnings: string[] = [];
     const lm = new ScriptedLM([{ answer: "Paris" }]);
     const sig = Signature.parse("question, context -> answer");
-    const pred = await context({ lm, warn: (m) => warnings.push(m) }, () => new Predict(sig).call({ question: "?" }));
+    const pred = await context({ lm, warn: (m) => warnings.push(m) }, () =>
+      // @ts-expect-error: a missing input is a compile error for typed signatures; at run time DSPy's warning.
+      new Predict(sig).call({ question: "?" }),
+    );
     assert.equal(pred.answer, "Paris");
     assert.deepEqual(warnings, [
       "Not all input fields were provided to module. Present: ['question']. Missing: ['context'].",
@@ -116,6 +118,7 @@ describe("Predict", () => {
     assert.deepEqual(lm.requests[0]!.messages, new ChatAdapter().format(sig, [], { question: "?" }));
     await assert.rejects(
       context({ lm: new ScriptedLM([]), strictInputs: true }, () =>
+        // @ts-expect-error: the compiler knows `context` is missing; the runtime must say so too.
         new Predict("question, context -> answer").call({ question: "?" }),
       ),
       (e: unknown) => e instanceof InputError && /context/.test(e.message) && /context: \.\.\./.test(e.fix ?? ""),
@@ -157,10 +160,10 @@ describe("ChainOfThought", () => {
   });
 });
 
-class TwoStep extends Module {
+class TwoStep extends Module<{ question: string }> {
   readonly draft = new Predict("question -> draft");
   readonly refine = new ChainOfThought("question, draft -> answer");
-  async forward(inputs: Fields): Promise<Prediction> {
+  async forward(inputs: { question: string }): Promise<Prediction> {
     const d = await this.draft.call(inputs);
     return this.refine.call({ question: inputs.question, draft: d.draft });
   }

@@ -44,7 +44,7 @@ export function openai(options: OpenAIOptions): LM {
 }
 
 export class OpenAIChatLM implements LM {
-  readonly specificationVersion = "v1" as const;
+  readonly specificationVersion = "v2" as const;
   readonly provider: string;
   readonly model: string;
   readonly defaults: LM["defaults"];
@@ -106,6 +106,7 @@ export class OpenAIChatLM implements LM {
   private body(request: LMRequest): Record<string, unknown> {
     const body: Record<string, unknown> = {
       model: this.model,
+      // Content parts are already in the chat-completions shape (text, image_url, input_audio, file).
       messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
     };
     if (request.temperature !== undefined) body.temperature = request.temperature;

@@ -62,7 +62,8 @@ interface ForwardResult {
 
 export const MODULES_PYTHON = "dspex_worker.modules_python";
 
-export abstract class PythonModule extends Module {
+/** `I` and `O` type the call as for any module; subclasses infer them from their signature. */
+export abstract class PythonModule<I extends Fields = Fields, O extends Fields = Fields> extends Module<I, O> {
   lm: LM | undefined;
   readonly #options: PythonModuleOptions;
   #mirrors: [string, Predict][] | undefined;
@@ -124,7 +125,7 @@ export abstract class PythonModule extends Module {
     return this;
   }
 
-  async forward(inputs: Fields): Promise<Prediction> {
+  async forward(inputs: I): Promise<Prediction<O>> {
     const settings = currentSettings();
     // The same missing-input rule as Predict, before anything reaches Python (where DSPy warns too).
     const signature = (this as { signature?: unknown }).signature;
@@ -151,7 +152,8 @@ export abstract class PythonModule extends Module {
       scoped?.release();
     }
     if (result.predictors && !this.#mirrors) this.adopt(result.predictors);
-    const prediction = new Prediction(result.outputs, result.completions);
+    // DSPy parsed the outputs against the same signature the types come from.
+    const prediction = new Prediction(result.outputs as O, result.completions as O[]);
     this.recordTrace(result.trace);
     return prediction;
   }

@@ -3,7 +3,8 @@
  * Python only by name, only during a call of this module (see scoped-callbacks.ts).
  */
 import type { PythonPool } from "../../bridge/pool.js";
-import { Signature, type SignatureMap } from "../../signature/signature.js";
+import type { InputsOf, OutputsOf, SignatureInput, Simplify } from "../../signature/infer.js";
+import { Signature } from "../../signature/signature.js";
 import { PythonModule, type PythonModuleOptions, signatureToWire } from "./python-module.js";
 import { type Registration, registerScoped } from "./scoped-callbacks.js";
 import { type PreparedTool, prepareTools, type ToolDefinition } from "./tools.js";
@@ -17,13 +18,19 @@ export interface ReActOptions extends PythonModuleOptions {
 
 export const TOOLS_CALLBACK = "dspex.tools";
 
-export class ReAct extends PythonModule {
+/** DSPy's ReAct prediction: the extract step's (a ChainOfThought) fields plus the trajectory. */
+export type ReActOutputs<O> = Simplify<{ trajectory: Record<string, unknown>; reasoning: string } & O>;
+
+export class ReAct<const S extends SignatureInput = string> extends PythonModule<
+  InputsOf<S>,
+  ReActOutputs<OutputsOf<S>>
+> {
   protected readonly kind = "react";
   readonly signature: Signature;
   readonly maxIters: number;
   readonly #tools: Map<string, PreparedTool>;
 
-  constructor(signature: string | Signature | SignatureMap, options: ReActOptions) {
+  constructor(signature: S, options: ReActOptions) {
     super(options);
     this.signature = Signature.from(signature);
     this.maxIters = options.maxIters ?? 20;
