@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The dspex CLI: run, eval, optimize, doctor. Every failure ends in one line with a hint and a
+ * The dspex CLI: setup, run, eval, optimize, doctor. Every failure ends in one line with a hint and a
  * meaningful exit code: 0 ok, 1 the work failed, 2 bad usage or input.
  */
 import { parseArgs } from "node:util";
@@ -11,6 +11,7 @@ import { INPUT_ERRORS } from "./errors.js";
 const USAGE = `usage: dspex <command> [options]
 
 commands:
+  setup                                          install the Python venv and the embedded models into the DSPex home
   run <program> --input '{"question": "..."}'    run a program once (or --input key=value ...)
   eval <program> <dataset>                       evaluate on a .jsonl or .csv dataset
   optimize <program> <trainset> --optimizer NAME optimize and save the program (--out file.json)
@@ -22,6 +23,9 @@ options:
   --inputs a,b         input fields of the dataset (default: the program's exported inputKeys, else its first predictor's)
   --concurrency N      examples in flight during eval (default 8)
   --out PATH           where optimize saves the program (DSPy's JSON format)
+  --python PATH        setup: the interpreter to make the venv from (default python3)
+  --no-models          setup: only the Python venv
+  --models-only        setup: only the embedded models and their runtimes
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -59,6 +63,10 @@ function parse(argv: string[]) {
       optimizer: { type: "string" },
       out: { type: "string" },
       concurrency: { type: "string" },
+      python: { type: "string" },
+      "no-models": { type: "boolean" },
+      "models-only": { type: "boolean" },
+      dev: { type: "boolean" },
       help: { type: "boolean", short: "h", default: false },
     },
   });

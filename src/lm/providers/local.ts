@@ -6,6 +6,7 @@
  */
 import { basename } from "node:path";
 import type { ChatHistoryItem, LlamaContextSequence, Token } from "node-llama-cpp";
+import { importOptional } from "../../optional.js";
 import { LMAbortedError, LMContextWindowError, LMError } from "../errors.js";
 import { mergeRequest } from "../request.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk, Message, Usage } from "../types.js";
@@ -14,7 +15,7 @@ import { type LocalRuntime, localRuntime } from "./local-runtime.js";
 import { AsyncQueue } from "./local-queue.js";
 
 export interface LocalOptions {
-  /** A GGUF file; default: $DSPEX_MODEL, else the model `npm run setup` installed. */
+  /** A GGUF file; default: $DSPEX_MODEL, else the model `dspex setup` installed in the DSPex home. */
   modelPath?: string;
   /** Tokens per request (prompt + completion); capped at the model's training context. Default 4096. */
   contextSize?: number;
@@ -163,7 +164,7 @@ export class LocalLM implements LM {
     req: LMRequest,
     onText?: (text: string) => void,
   ): Promise<{ completion: Completion; promptTokens: number }> {
-    const { LlamaChat } = await import("node-llama-cpp");
+    const { LlamaChat } = await importOptional<typeof import("node-llama-cpp")>("node-llama-cpp");
     const chat = new LlamaChat({
       contextSequence: sequence,
       chatWrapper: runtime.chatWrapper,
@@ -225,7 +226,10 @@ export function local(options: LocalOptions = {}): LocalLM {
   return new LocalLM(options);
 }
 
-/** DSPy messages to node-llama-cpp's chat history, ending on the model turn to generate. */
+/**
+ * DSPy messages to node-llama-cpp's chat history, ending on the model turn to generate.
+ * @internal kept out of the published types, which must not need the optional node-llama-cpp.
+ */
 export function toChatHistory(messages: readonly Message[]): ChatHistoryItem[] {
   const history: ChatHistoryItem[] = messages.map((m) =>
     m.role === "system"
