@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { PythonPool } from "../src/bridge/pool.js";
 import { ScriptedLM } from "../src/lm/providers/scripted.js";
 import { Predict } from "../src/modules/predict.js";
-import { configure, resetSettings } from "../src/modules/settings.js";
+import { configure, resetSettings } from "../src/runtime/settings.js";
 import { report, type Row } from "./row.js";
 
 const MB = 1024 * 1024;

@@ -11,7 +11,7 @@ import { Cache } from "../src/cache/cache.js";
 import type { LM, LMRequest, LMResponse } from "../src/lm/types.js";
 import { ScriptedLM } from "../src/lm/providers/scripted.js";
 import { Predict } from "../src/modules/predict.js";
-import { configure, resetSettings, type Settings } from "../src/modules/settings.js";
+import { configure, resetSettings, type Settings } from "../src/runtime/settings.js";
 import { median, percentile, report, type Row, summarize } from "./row.js";
 
 const SIG = "question: str, context: list[str] -> answer: str, confidence: float";

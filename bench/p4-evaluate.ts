@@ -21,7 +21,7 @@ import { answerExactMatch, Evaluate } from "../src/evaluate/index.js";
 import { openai } from "../src/lm/providers/openai.js";
 import { Example } from "../src/modules/example.js";
 import { Predict } from "../src/modules/predict.js";
-import { context } from "../src/modules/settings.js";
+import { context } from "../src/runtime/settings.js";
 import { type RecordedRequest, type Reply, start } from "../test/helpers/loopback-openai.js";
 import { median, type Row, report } from "./row.js";
 

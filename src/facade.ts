@@ -11,8 +11,8 @@ import { ChainOfThought, type ChainOfThoughtOptions } from "./modules/chain-of-t
 import { Predict, type PredictConfig } from "./modules/predict.js";
 import { ProgramOfThought, type ProgramOfThoughtOptions } from "./modules/python/program-of-thought.js";
 import { ReAct, type ReActOptions } from "./modules/python/react.js";
-import { defaultHistory } from "./modules/record-call.js";
-import { currentSettings } from "./modules/settings.js";
+import { defaultHistory } from "./runtime/record-call.js";
+import { currentSettings } from "./runtime/settings.js";
 import { Signature, type SignatureMap } from "./signature/signature.js";
 
 export function signature(spec: string | SignatureMap | Signature, instructions?: string): Signature {

@@ -33,7 +33,7 @@ export const OPTIONAL_PARTS = {
   },
   deno: { version: "2.9.6", feature: "ProgramOfThought's sandbox", setupInstalls: false },
   ioredis: { version: "6.0.0", feature: "the Redis cache", setupInstalls: false },
-  bullmq: { version: "^6.7.0", feature: "the distributed queue (dspex/scale)", setupInstalls: false },
+  bullmq: { version: "6.7.0", feature: "the distributed queue (dspex/scale)", setupInstalls: false },
 } as const satisfies Record<string, OptionalPart>;
 
 export type OptionalPartName = keyof typeof OPTIONAL_PARTS;

@@ -74,3 +74,18 @@ def test_writer_writes_whole_large_frames_to_a_pipe() -> None:
     finally:
         os.close(read_fd)
         os.close(write_fd)
+
+
+def test_lone_surrogates_round_trip_as_the_same_str() -> None:
+    value = {"k": "result", "id": 1, "value": ["a\ud83d", {"\udc00key": "x" * 100 + "\ud800"}, "plain", "\U0001f600"]}
+    frame = encode(value)
+    [msg] = FrameReader().feed(frame)
+    assert msg == value
+    # Ordinary strings are not escaped: the ext form appears only where UTF-8 cannot go.
+    assert msgpack.unpackb(encode({"k": "x", "v": "plain \U0001f600"})[4:]) == {"k": "x", "v": "plain \U0001f600"}
+
+
+def test_wtf8_bytes_from_another_writer_do_not_end_the_reader() -> None:
+    body = msgpack.packb({"k": "call", "args": "a\ud83d"}, use_bin_type=True, unicode_errors="surrogatepass")
+    [msg] = FrameReader().feed(struct.pack(">I", len(body)) + body)
+    assert msg["args"] == "a\ud83d"

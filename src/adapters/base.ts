@@ -10,7 +10,7 @@ import type { Field, Signature } from "../signature/signature.js";
 import { formatFieldValue } from "./format-value.js";
 import { History } from "./history.js";
 import { marker } from "./prompt-parts.js";
-import { pyStrip } from "./py.js";
+import { pyStrip } from "../py/builtins.js";
 import { has, toValues, type Values } from "./records.js";
 import type { Adapter, FieldValues } from "./types.js";
 
@@ -40,7 +40,7 @@ const slots = (fields: readonly Field[]): FieldSlot[] =>
   fields.map((field) => ({ field, name: field.name, header: `${marker(field.name)}\n` }));
 
 export abstract class BaseAdapter implements Adapter {
-  abstract readonly name: "chat" | "json";
+  abstract readonly name: "chat" | "json" | "xml";
   protected abstract readonly plans: WeakMap<Signature, FormatPlan>;
   private readonly withoutHistory = new WeakMap<Signature, Signature>();
 
@@ -89,10 +89,15 @@ export abstract class BaseAdapter implements Adapter {
     let out = prefix;
     for (const slot of plan.inputs) {
       if (!has(values, slot.name)) continue;
-      out += `\n\n${slot.header}${formatFieldValue(slot.field, values[slot.name])}`;
+      out += `\n\n${this.inputSection(slot, values[slot.name])}`;
     }
     if (mainRequest) out += `\n\n${plan.requirements}`;
     return pyStrip(`${out}\n\n`);
+  }
+
+  /** One input's section of a user message. */
+  protected inputSection(slot: FieldSlot, value: unknown): string {
+    return slot.header + formatFieldValue(slot.field, value);
   }
 
   /** Complete demos have every field set (not None); incomplete ones need an input and an output. */

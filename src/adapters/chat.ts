@@ -17,7 +17,7 @@ import {
   pythonTypeReminder,
   taskDescription,
 } from "./prompt-parts.js";
-import { isPySpace, LINE_BREAK, pyStrip, setOwn, toPlain } from "./py.js";
+import { isPySpace, LINE_BREAK, pyStrip, setOwn, toPlain } from "../py/builtins.js";
 import type { Values } from "./records.js";
 
 const PLANS = new WeakMap<Signature, FormatPlan>();

@@ -6,7 +6,7 @@
 import type { Field } from "../signature/signature.js";
 import type { TypeNode } from "../signature/types.js";
 import { History } from "./history.js";
-import { PyFloat, PyTuple, pyJsonDumps, pyStr, setOwn } from "./py.js";
+import { PyFloat, PyTuple, pyJsonDumps, pyStr, setOwn } from "../py/builtins.js";
 
 /**
  * pydantic's `dump_python(mode="json")` for the values a TS caller can hand us: objects with

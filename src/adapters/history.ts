@@ -3,7 +3,7 @@
  * field names. Adapters expand it into user/assistant messages before the current input.
  */
 import { ConfigurationError } from "../errors.js";
-import { pyStrip } from "./py.js";
+import { pyStrip } from "../py/builtins.js";
 
 export class History {
   readonly messages: readonly Readonly<Record<string, unknown>>[];

@@ -4,7 +4,7 @@
  * task description with its indented instructions.
  */
 import type { Field } from "../signature/signature.js";
-import { dedent, pyJsonDumps, pySplitlines, pyStr, pyStrip } from "./py.js";
+import { dedent, pyJsonDumps, pySplitlines, pyStr, pyStrip } from "../py/builtins.js";
 
 /** "1. `question` (str): The question" lines, with DSPy's trailing space when there is no description. */
 export function fieldDescriptions(fields: readonly Field[]): string {

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { homePaths, packageRoot } from "../home.js";
 import { PoolFailedError } from "./errors.js";
+import { workerBaseEnv } from "./worker-env.js";
 
 export { packageRoot };
 
@@ -57,7 +58,7 @@ export function probePython(env: PythonEnv): PythonVersions | undefined {
   ].join("\n");
   const r = spawnSync(env.python, ["-c", script], {
     encoding: "utf8",
-    env: { ...process.env, PYTHONPATH: joinPythonPath(env.workerPath, process.env.PYTHONPATH) },
+    env: { ...workerBaseEnv(), PYTHONPATH: joinPythonPath(env.workerPath, process.env.PYTHONPATH) },
     timeout: 60_000,
   });
   if (r.status !== 0 || !r.stdout) return undefined;
@@ -142,7 +143,7 @@ function runCheck(
   const specs = [...wanted.map((r) => `${r.name}:${r.name.replace(/-/g, "_")}`), "dspex_worker:dspex_worker"];
   return new Promise((resolve, reject) => {
     const child = spawn(env.python, ["-c", CHECK_SCRIPT, ...specs], {
-      env: { ...process.env, PYTHONPATH: pythonPath ?? "" },
+      env: { ...workerBaseEnv(), PYTHONPATH: pythonPath ?? "" },
       stdio: ["ignore", "pipe", "ignore"],
     });
     let out = "";

@@ -169,6 +169,11 @@ function canonical(value: unknown, depth: number): string {
  * the text, and the hash then reads the prompt as it is.
  */
 function str(value: string): string {
+  // The hash reads the text as UTF-8, where every lone surrogate becomes U+FFFD, so "a\uD800"
+  // and "a\uFFFD" would share a key (and one would get the other's answer). Such strings are
+  // written JSON-escaped instead ("\ud800" stays six ASCII characters); the leading quote
+  // cannot be mistaken for a length-prefixed string, so well-formed strings keep their keys.
+  if (!(value as unknown as { isWellFormed(): boolean }).isWellFormed()) return JSON.stringify(value);
   return "'" + value.length + ":" + value;
 }
 

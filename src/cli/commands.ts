@@ -7,7 +7,7 @@ import type { Metric } from "../evaluate/types.js";
 import type { Example, Fields } from "../modules/example.js";
 import type { Module } from "../modules/module.js";
 import { CAPABILITIES } from "../router/capabilities.js";
-import { configure } from "../modules/settings.js";
+import { configure } from "../runtime/settings.js";
 import { setup } from "../setup/index.js";
 import { loadDataset } from "./dataset.js";
 import { UsageError } from "./errors.js";
@@ -22,6 +22,10 @@ export interface CommandOptions {
   optimizer?: string;
   out?: string;
   concurrency?: string;
+  redis?: string;
+  queue?: string;
+  cache?: string;
+  "lock-ms"?: string;
   python?: string;
   "no-models"?: boolean;
   "models-only"?: boolean;
@@ -40,8 +44,12 @@ export async function runCommand(command: string, args: string[], options: Comma
       return evalCommand(need(args, 2, "eval <program> <dataset>"), options);
     case "optimize":
       return optimize(need(args, 2, "optimize <program> <trainset> --optimizer NAME"), options);
+    case "worker":
+      return workerCommand(options);
     default:
-      throw new UsageError(`unknown command "${command}"`, { fix: "commands are: setup, run, eval, optimize, doctor" });
+      throw new UsageError(`unknown command "${command}"`, {
+        fix: "commands are: setup, run, eval, optimize, worker, doctor",
+      });
   }
 }
 
@@ -137,7 +145,7 @@ function metricFor(loaded: LoadedProgram, options: CommandOptions): Metric {
 async function evalCommand([file, data]: string[], options: CommandOptions): Promise<number> {
   const loaded = await prepare(file!);
   const devset = await loadDataset(data!, inputKeysFor(loaded, options));
-  const result = await evaluateWithBar(loaded.program, devset, metricFor(loaded, options), options);
+  const result = await evaluateWithBar(loaded.program, devset, metricFor(loaded, options), options, loaded.path);
   if (options.json) {
     console.log(JSON.stringify({ score: result.score, errors: result.errors, n: devset.length }));
   } else {
@@ -147,7 +155,13 @@ async function evalCommand([file, data]: string[], options: CommandOptions): Pro
   return 0;
 }
 
-export async function evaluateWithBar(program: Module, devset: Example[], metric: Metric, options: CommandOptions) {
+export async function evaluateWithBar(
+  program: Module,
+  devset: Example[],
+  metric: Metric,
+  options: CommandOptions,
+  programFile?: string,
+) {
   const concurrency = options.concurrency ? Number(options.concurrency) : 8;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new UsageError(`bad --concurrency "${options.concurrency}"`, { fix: "use a positive integer" });
@@ -157,12 +171,71 @@ export async function evaluateWithBar(program: Module, devset: Example[], metric
       ? undefined
       : new SingleBar({ format: "eval [{bar}] {value}/{total} score {score}%", stream: process.stderr });
   bar?.start(devset.length, 0, { score: "0.0" });
-  const evaluate = new Evaluate({ devset, metric, concurrency });
+  // With --redis the examples go to `dspex worker` processes; the program file travels by path.
+  const queue = options.redis
+    ? (await import("../scale/queue.js")).redisQueue({
+        url: options.redis,
+        ...(options.queue ? { name: options.queue } : {}),
+      })
+    : undefined;
+  const evaluate = new Evaluate({ devset, metric, concurrency, ...(queue ? { queue } : {}) });
   try {
-    return await evaluate.run(program, { onProgress: (e) => bar?.update(e.done, { score: e.score.toFixed(1) }) });
+    return await evaluate.run(program, {
+      onProgress: (e) => bar?.update(e.done, { score: e.score.toFixed(1) }),
+      ...(programFile ? { programFile } : {}),
+    });
   } finally {
     bar?.stop();
+    await queue?.close();
   }
+}
+
+/** `dspex worker --redis URL`: runs program jobs from the queue until SIGTERM/SIGINT. */
+async function workerCommand(options: CommandOptions): Promise<number> {
+  const url = options.redis;
+  if (!url) throw new UsageError("dspex worker needs --redis URL", { fix: "dspex worker --redis redis://host:6379" });
+  const concurrency = positiveInt(options.concurrency ?? "8", "--concurrency");
+  const lockMs = options["lock-ms"] === undefined ? undefined : positiveInt(options["lock-ms"], "--lock-ms");
+  const cacheMode = options.cache ?? "redis";
+  if (!["redis", "local", "off"].includes(cacheMode)) {
+    throw new UsageError(`bad --cache "${cacheMode}"`, { fix: "use redis (shared, default), local or off" });
+  }
+  const [{ startWorker }, { Cache }, { RedisStore }] = await Promise.all([
+    import("../scale/worker.js"),
+    import("../cache/cache.js"),
+    import("../cache/redis.js"),
+  ]);
+  // The workers' LM cache is shared through the same Redis unless told otherwise.
+  const cache =
+    cacheMode === "redis"
+      ? new Cache({ store: () => new RedisStore({ url }) })
+      : cacheMode === "off"
+        ? false
+        : undefined;
+  const worker = await startWorker({
+    url,
+    concurrency,
+    ...(options.queue ? { queue: options.queue } : {}),
+    ...(lockMs ? { lockMs } : {}),
+    load: (file) => loadProgram(file.path, file.export),
+    settings: cache === undefined ? {} : { cache },
+  });
+  console.error(
+    `dspex worker ${worker.name}: taking jobs from queue "${options.queue ?? "dspex"}" (concurrency ${concurrency}, cache ${cacheMode})`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGTERM", () => resolve());
+    process.once("SIGINT", () => resolve());
+  });
+  await worker.close();
+  if (cache) await cache.close();
+  return 0;
+}
+
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`bad ${flag} "${text}"`, { fix: "use a positive integer" });
+  return n;
 }
 
 /** The optimizers, as the router's capability table lists them (those run in the optimizers pool). */

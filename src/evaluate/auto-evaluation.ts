@@ -8,7 +8,7 @@ import { ChainOfThought } from "../modules/chain-of-thought.js";
 import type { Example, Fields } from "../modules/example.js";
 import { Module } from "../modules/module.js";
 import { Prediction } from "../modules/prediction.js";
-import type { TraceEntry } from "../modules/settings.js";
+import type { TraceEntry } from "../runtime/settings.js";
 import { Signature } from "../signature/signature.js";
 import type { MetricModule } from "./types.js";
 

@@ -8,17 +8,19 @@ import { EventEmitter, setMaxListeners } from "node:events";
 import { ConfigurationError } from "../errors.js";
 import { Example } from "../modules/example.js";
 import { Prediction } from "../modules/prediction.js";
-import { context, currentSettings } from "../modules/settings.js";
+import { context, currentSettings } from "../runtime/settings.js";
 import { EvaluateError, type EvaluationFailure, MetricError } from "./errors.js";
-import { pyRound } from "./py-round.js";
+import { pyRound } from "../py/round.js";
 import { formatTable, saveCSV, saveJSON } from "./results.js";
 import type {
+  EvaluationQueue,
   EvaluationResult,
   EvaluationRow,
   Metric,
   MetricLike,
   MetricValue,
   Program,
+  ProgramFileRef,
   ProgressEvent,
 } from "./types.js";
 
@@ -44,6 +46,12 @@ export interface EvaluateOptions {
   saveAsJSON?: string;
   /** Where progress and the table go (default: process.stdout). */
   output?: Output;
+  /**
+   * Send the examples to workers on other processes or machines (`redisQueue({ url })` from
+   * dspex/scale) instead of running them here. Scores, rows, their order and the progress events
+   * are those of a local run. `run()` then needs `programFile`, the file the workers load.
+   */
+  queue?: EvaluationQueue;
 }
 
 export interface RunOptions {
@@ -52,6 +60,12 @@ export interface RunOptions {
   devset?: readonly Example[];
   metric?: MetricLike;
   concurrency?: number;
+  /**
+   * With a queue: the file workers load the program from (its saved state travels with each
+   * job, so an optimized or loaded program is evaluated as it is here). A string is the path,
+   * with the program as its default export (or `program`).
+   */
+  programFile?: string | ProgramFileRef;
 }
 
 export interface EvaluateEvents {
@@ -71,6 +85,7 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
   readonly saveAsCSV: string | undefined;
   readonly saveAsJSON: string | undefined;
   readonly output: Output;
+  readonly queue: EvaluationQueue | undefined;
 
   constructor(options: EvaluateOptions) {
     super();
@@ -84,6 +99,7 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
     this.saveAsCSV = options.saveAsCSV;
     this.saveAsJSON = options.saveAsJSON;
     this.output = options.output ?? process.stdout;
+    this.queue = options.queue;
   }
 
   async run(program: Program, options: RunOptions = {}): Promise<EvaluationResult> {
@@ -94,6 +110,7 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
     const metric = toMetric(metricLike);
     const metricName = nameOf(metricLike);
     const total = devset.length;
+    const programFile = this.queue ? checkProgramFile(options.programFile) : undefined;
 
     const controller = new AbortController();
     // Every in-flight LM call listens on this signal (and stops listening when it ends); with a
@@ -162,9 +179,28 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
       }
     };
 
+    const remote = (queue: EvaluationQueue, file: ProgramFileRef): Promise<void> =>
+      queue.evaluate({
+        program,
+        programFile: file,
+        devset,
+        metric: metricLike,
+        failureScore: this.failureScore,
+        signal: controller.signal,
+        score: (index, prediction) => this.scoreOne(metric, devset[index]!, index, prediction),
+        onRow: (row) => {
+          // As in a local run: each example counts once, and nothing counts after the stop.
+          if (controller.signal.aborted || rows[row.index] !== undefined) return;
+          finish(row);
+        },
+      });
+
     try {
-      const workers = Array.from({ length: Math.min(concurrency, total) }, () => worker());
-      await Promise.race([Promise.all(workers), stopped]);
+      const running =
+        this.queue && programFile
+          ? [remote(this.queue, programFile)]
+          : Array.from({ length: Math.min(concurrency, total) }, () => worker());
+      await Promise.race([Promise.all(running), stopped]);
     } catch (error) {
       if (this.displayProgress) this.output.write("\n");
       throw error;
@@ -202,21 +238,35 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
       return await context({ signal: outer ? AbortSignal.any([outer, signal]) : signal }, async () => {
         // A function has a `call` too (Function.prototype.call), so functions are checked first.
         const prediction = await (typeof program === "function" ? program(inputs) : program.call(inputs));
-        const value = await metric(example, prediction, undefined);
-        const [score, metricOutput] = toScore(value);
-        return metricOutput
-          ? { index, example, prediction, score, metricOutput }
-          : { index, example, prediction, score };
+        return await scoreRow(metric, example, index, prediction);
       });
     } catch (cause) {
-      return {
-        index,
-        example,
-        prediction: new Prediction(),
-        score: this.failureScore,
-        error: { message: messageOf(cause), cause },
-      };
+      return this.failedRow(example, index, cause);
     }
+  }
+
+  /** A prediction made elsewhere (a queue's worker), scored here as `runOne` scores. */
+  private async scoreOne(
+    metric: Metric,
+    example: Example,
+    index: number,
+    prediction: Prediction,
+  ): Promise<EvaluationRow> {
+    try {
+      return await scoreRow(metric, example, index, prediction);
+    } catch (cause) {
+      return this.failedRow(example, index, cause);
+    }
+  }
+
+  private failedRow(example: Example, index: number, cause: unknown): EvaluationRow {
+    return {
+      index,
+      example,
+      prediction: new Prediction(),
+      score: this.failureScore,
+      error: { message: messageOf(cause), cause },
+    };
   }
 
   private tooManyErrors(
@@ -275,8 +325,27 @@ export function evaluate(
   return new Evaluate({ ...rest, devset, metric }).run(program, run);
 }
 
-/** Booleans count 0/1; a Prediction or record contributes its `score`. */
-function toScore(value: MetricValue): [number, Prediction | undefined] {
+async function scoreRow(
+  metric: Metric,
+  example: Example,
+  index: number,
+  prediction: Prediction,
+): Promise<EvaluationRow> {
+  const value = await metric(example, prediction, undefined);
+  const [score, metricOutput] = toScore(value);
+  return metricOutput ? { index, example, prediction, score, metricOutput } : { index, example, prediction, score };
+}
+
+function checkProgramFile(file: string | ProgramFileRef | undefined): ProgramFileRef {
+  if (typeof file === "string" && file.length > 0) return { path: file };
+  if (typeof file === "object" && file !== null && typeof file.path === "string" && file.path.length > 0) return file;
+  throw new ConfigurationError("Evaluate with a queue needs the program's file, which the workers load", {
+    fix: 'pass evaluate.run(program, { programFile: "./program.ts" }) (the program\'s state travels with each job)',
+  });
+}
+
+/** Booleans count 0/1; a Prediction or record contributes its `score`. The one rule, for local and remote runs. */
+export function toScore(value: MetricValue): [number, Prediction | undefined] {
   if (typeof value === "number") return [value, undefined];
   if (typeof value === "boolean") return [value ? 1 : 0, undefined];
   if (typeof value === "object" && value !== null && "score" in value) {

@@ -35,7 +35,7 @@ export {
   type Output,
   type RunOptions,
 } from "./evaluate.js";
-export { pyRound } from "./py-round.js";
+export { pyRound } from "../py/round.js";
 export {
   formatTable,
   resultRecord,
@@ -48,6 +48,7 @@ export {
   truncateCell,
 } from "./results.js";
 export type {
+  EvaluationQueue,
   EvaluationResult,
   EvaluationRow,
   Metric,
@@ -55,6 +56,8 @@ export type {
   MetricModule,
   MetricValue,
   Program,
+  ProgramFileRef,
   ProgramObject,
   ProgressEvent,
+  RemoteEvaluation,
 } from "./types.js";

@@ -4,7 +4,7 @@
  * Golden cases from DSPy 3.4.1 live in test/fixtures/metrics.json.
  */
 import type { Fields } from "../modules/example.js";
-import type { TraceEntry } from "../modules/settings.js";
+import type { TraceEntry } from "../runtime/settings.js";
 import { MetricError } from "./errors.js";
 import { dprNormalize, hasAnswer, normalizeText } from "./normalize.js";
 

@@ -4,7 +4,7 @@
  * table like DSPy's pandas printout, and CSV / JSON exports of the same records.
  */
 import { writeFile } from "node:fs/promises";
-import { pyStr } from "../lm/pyformat.js";
+import { pyStr } from "../py/builtins.js";
 import type { Fields } from "../modules/example.js";
 import type { EvaluationResult, EvaluationRow } from "./types.js";
 

@@ -1,7 +1,7 @@
 /** The shapes Evaluate works with: metrics, programs, per-example rows and progress events. */
 import type { Example, Fields } from "../modules/example.js";
 import type { Prediction } from "../modules/prediction.js";
-import type { TraceEntry } from "../modules/settings.js";
+import type { TraceEntry } from "../runtime/settings.js";
 
 /** What a metric may return: a number, a boolean (counted 0/1), or a Prediction (or record) with a `score`. */
 export type MetricValue = number | boolean | Prediction | { readonly score: number | boolean };
@@ -67,4 +67,34 @@ export interface ProgressEvent {
   score: number;
   /** The row that just finished. */
   row: EvaluationRow;
+}
+
+/** A program as a file workers can load: the module path and the export that holds the program. */
+export interface ProgramFileRef {
+  /** Path of the program file as the workers see it (a relative path resolves against each worker's cwd). */
+  path: string;
+  /** The export holding the program; default: `default`, then `program` (as the CLI loads them). */
+  export?: string;
+}
+
+/** One evaluation handed to a queue (scale/redisQueue): the rows come back through `onRow`. */
+export interface RemoteEvaluation {
+  program: Program;
+  programFile: ProgramFileRef;
+  devset: readonly Example[];
+  /** The metric Evaluate was given; a queue may run the program file's own `metric` on its workers instead when it is the same function. */
+  metric: MetricLike;
+  /** Scores a prediction here, exactly as a local run does (a metric that throws gives a failed row). */
+  score(index: number, prediction: Prediction): Promise<EvaluationRow>;
+  failureScore: number;
+  /** Aborted when the run stops (the caller's signal, or maxErrors): outstanding work is cancelled. */
+  signal: AbortSignal;
+  /** Called once per example, in completion order. */
+  onRow(row: EvaluationRow): void;
+}
+
+/** Where Evaluate can send its examples instead of running them in this process. */
+export interface EvaluationQueue {
+  /** Resolves when every example has a row, or the signal stopped the run. */
+  evaluate(evaluation: RemoteEvaluation): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { pyCapitalize, pyLstrip, pyStrip } from "./pyformat.js";
+import { pyCapitalize, pyLstrip, pyStrip } from "../py/builtins.js";
 import type { Message, Usage } from "./types.js";
 
 export interface HistoryEntry {

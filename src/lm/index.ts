@@ -10,7 +10,7 @@ export {
   transportErrorCode,
   withRetry,
 } from "./retry.js";
-export { REDACTED, safeURL, scrubSecrets, scrubValue } from "./scrub.js";
+export { headerSecrets, REDACTED, safeURL, scrubSecrets, scrubValue } from "./scrub.js";
 export { type SSEEvent, SSEParser } from "./sse.js";
 export * from "./types.js";
 export { OpenAIChatLM, type OpenAIOptions, openai } from "./providers/openai.js";
@@ -23,7 +23,6 @@ export {
   printHistory,
   pythonTimestamp,
 } from "./history.js";
-export { pyJSONDumps, pyNumber, pyStr, pyStrip, wordCount } from "./pyformat.js";
 export {
   followExample,
   type RecordedLMRequest,

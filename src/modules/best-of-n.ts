@@ -11,7 +11,7 @@ import type { Fields } from "./example.js";
 import { Module } from "./module.js";
 import { Predict } from "./predict.js";
 import type { Prediction } from "./prediction.js";
-import { context, currentSettings, type Settings, type TraceEntry } from "./settings.js";
+import { context, currentSettings, type Settings, type TraceEntry } from "../runtime/settings.js";
 
 /** Scores a prediction for the given inputs; higher is better (DSPy's `reward_fn(args, pred)`). */
 export type RewardFn = (inputs: Fields, prediction: Prediction) => number | Promise<number>;

@@ -29,4 +29,4 @@ export {
   resetSettings,
   type Settings,
   type TraceEntry,
-} from "./settings.js";
+} from "../runtime/settings.js";

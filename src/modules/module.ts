@@ -8,7 +8,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { DSPexError } from "../errors.js";
 import type { Fields } from "./example.js";
 import type { Prediction } from "./prediction.js";
-import { currentSettings } from "./settings.js";
+import { currentSettings } from "../runtime/settings.js";
 
 /** Marks objects whose state DSPy saves (its `Parameter`): in practice, Predict. */
 export const PARAMETER: unique symbol = Symbol.for("dspex.parameter");

@@ -9,7 +9,7 @@
 import { ConfigurationError, DSPexError } from "../errors.js";
 import { Example, type Fields } from "./example.js";
 import { Module } from "./module.js";
-import { context, currentSettings } from "./settings.js";
+import { context, currentSettings } from "../runtime/settings.js";
 
 /** What can run an item: a module, a nested Parallel (for a list of pairs) or a function. */
 export type ParallelTarget = Module | Parallel | ((input: Fields) => unknown);

@@ -12,14 +12,14 @@ import type { LM, LMRequest, LMResponse } from "../lm/types.js";
 import { allowsNone } from "../signature/types.js";
 import { streamGenerate } from "../stream/stream-generate.js";
 import { Signature, type SignatureMap, type SignatureState } from "../signature/signature.js";
-import { defaultCache } from "./default-cache.js";
-import { embeddedDefaultLM } from "./default-lm.js";
-import { recordCall } from "./record-call.js";
+import { defaultCache } from "../runtime/default-cache.js";
+import { embeddedDefaultLM } from "../runtime/default-lm.js";
+import { recordCall } from "../runtime/record-call.js";
 import { InputError, NoLMError } from "./errors.js";
 import type { Fields } from "./example.js";
 import { Module, PARAMETER, type Parameter, ProgramStateError } from "./module.js";
 import { Prediction } from "./prediction.js";
-import { currentSettings, type Settings } from "./settings.js";
+import { currentSettings, type Settings } from "../runtime/settings.js";
 
 /** Per-module and per-call LM settings (DSPy's `**config`). */
 export interface PredictConfig {
@@ -92,7 +92,10 @@ export class Predict extends Module implements Parameter {
 
     const adapter = settings.adapter ?? chatAdapter;
     // DSPy retries once with JSONAdapter when ChatAdapter's output cannot be parsed.
-    const fallback = adapter.name === "chat" && settings.useJSONFallback !== false ? jsonAdapter : undefined;
+    const fallback =
+      (adapter.name === "chat" || adapter.name === "xml") && settings.useJSONFallback !== false
+        ? jsonAdapter
+        : undefined;
     const call: GenerateCall = { lm, signature, demos, inputs: callInputs, config, settings, options };
     let completions: Fields[];
     let response: LMResponse;

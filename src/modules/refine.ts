@@ -4,7 +4,7 @@
  * and the reward, and returns advice per predictor; the next attempt gives each predictor its
  * advice as an extra `hint_` input (DSPy's WrapperAdapter; here the `hint` setting in context).
  */
-import { dedent, pySplitlines } from "../adapters/py.js";
+import { dedent, pySplitlines } from "../py/builtins.js";
 import { fieldDescriptions } from "../adapters/prompt-parts.js";
 import { Signature } from "../signature/signature.js";
 import {
@@ -22,7 +22,7 @@ import type { Fields } from "./example.js";
 import { Module } from "./module.js";
 import { Predict } from "./predict.js";
 import type { Prediction } from "./prediction.js";
-import { context, currentSettings, type Settings, type TraceEntry } from "./settings.js";
+import { context, currentSettings, type Settings, type TraceEntry } from "../runtime/settings.js";
 
 export type RefineOptions = BestOfNOptions;
 

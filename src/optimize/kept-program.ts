@@ -9,7 +9,7 @@ import { UsageTracker } from "../lm/usage.js";
 import type { Fields } from "../modules/example.js";
 import { Module, type Parameter } from "../modules/module.js";
 import { Prediction } from "../modules/prediction.js";
-import { currentSettings } from "../modules/settings.js";
+import { currentSettings } from "../runtime/settings.js";
 import { hostFor } from "./host.js";
 import type { RunOutcome } from "./run.js";
 

@@ -10,7 +10,7 @@ import type { Metric } from "../evaluate/types.js";
 import type { LM } from "../lm/types.js";
 import { UsageTracker } from "../lm/usage.js";
 import type { Module, ProgramState } from "../modules/module.js";
-import { currentSettings } from "../modules/settings.js";
+import { currentSettings } from "../runtime/settings.js";
 import { sharedPool } from "../router/pools.js";
 import { applyState, cloneProgram } from "./clone.js";
 import { hostFor, type RunSpec, type TextEmbedder } from "./host.js";

@@ -6,7 +6,7 @@ import type { LM } from "../lm/types.js";
 import type { Example, Fields } from "../modules/example.js";
 import type { Module, ProgramState } from "../modules/module.js";
 import type { Prediction } from "../modules/prediction.js";
-import type { TraceEntry } from "../modules/settings.js";
+import type { TraceEntry } from "../runtime/settings.js";
 
 /** DSPy's own metrics, run natively in Python (dspy.evaluate). */
 export type BuiltinMetric = "answerExactMatch" | "answerPassageMatch";

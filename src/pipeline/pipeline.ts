@@ -4,7 +4,7 @@
  * caller's, so per-step figures add up to the run's.
  */
 import type { Fields } from "../modules/example.js";
-import { context, currentSettings } from "../modules/settings.js";
+import { context, currentSettings } from "../runtime/settings.js";
 import { UsageTracker } from "../lm/usage.js";
 import type { Usage, LMResponse } from "../lm/types.js";
 import { type Step, type StepContext, type StepLike, toStep } from "./step.js";

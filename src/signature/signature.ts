@@ -48,7 +48,9 @@ export interface SignatureState {
 }
 
 export function makeField(name: string, kind: FieldKind, spec: FieldSpec = {}, typeUndefined = false): Field {
-  const type = spec.type === undefined ? STR : typeof spec.type === "string" ? parseTypeString(spec.type) : spec.type;
+  const given = spec.type === undefined ? STR : typeof spec.type === "string" ? parseTypeString(spec.type) : spec.type;
+  // pydantic unwraps a field's own Annotated[T, ...] into T plus metadata.
+  const { annotated: _meta, ...type } = given;
   return {
     name,
     kind,
@@ -80,7 +82,11 @@ export class Signature {
     }
     this.inputFields = Object.freeze([...inputFields]);
     this.outputFields = Object.freeze([...outputFields]);
-    this.instructions = cleandoc(instructions ?? defaultInstructions(inputFields, outputFields));
+    // DSPy falls back to its default text only when no instructions or "" are given; whitespace-only
+    // instructions clean to "", which the next derived signature (ChainOfThought's) turns into its default.
+    this.instructions = cleandoc(
+      instructions === undefined || instructions === "" ? defaultInstructions(inputFields, outputFields) : instructions,
+    );
     this.byName = new Map([...inputFields, ...outputFields].map((f) => [f.name, f]));
     Object.freeze(this);
   }
@@ -167,10 +173,25 @@ export class Signature {
         fix: `use an index between 0 and ${list.length}`,
       });
     }
+    const other = (kind === "input" ? this.outputFields : this.inputFields).find((f) => f.name === name);
+    if (other) {
+      // DSPy would silently turn the existing field into the new kind; that is never what a caller means.
+      throw new SignatureError(`Field "${name}" already exists as an ${other.kind} field`, {
+        fix: `choose another name, or delete("${name}") first`,
+      });
+    }
     list.splice(at, 0, makeField(name, kind, spec));
-    return kind === "input"
-      ? new Signature(list, this.outputFields, this.instructions)
-      : new Signature(this.inputFields, list, this.instructions);
+    const all = kind === "input" ? [...list, ...this.outputFields] : [...this.inputFields, ...list];
+    // DSPy rebuilds the fields as a dict: a name already present keeps its first position and takes
+    // the last definition, so ChainOfThought("q -> reasoning, answer") keeps the user's `reasoning`.
+    const byName = new Map<string, Field>();
+    for (const f of all) byName.set(f.name, f);
+    const order = [...new Set(all.map((f) => f.name))].map((n) => byName.get(n)!);
+    return new Signature(
+      order.filter((f) => f.kind === "input"),
+      order.filter((f) => f.kind === "output"),
+      this.instructions,
+    );
   }
 
   delete(name: string): Signature {

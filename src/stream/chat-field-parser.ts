@@ -6,7 +6,7 @@
  * become a header is held back until it is decided; trailing whitespace is held until more
  * text follows, so header boilerplate never leaks into chunks.
  */
-import { isPySpace, pyLstrip } from "../adapters/py.js";
+import { isPySpace, pyLstrip } from "../py/builtins.js";
 import type { FieldParser, FieldPiece } from "./types.js";
 
 const HEADER = /^\[\[ ## ([\p{L}\p{N}_]+) ## \]\]/u;

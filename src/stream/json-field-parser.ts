@@ -5,7 +5,7 @@
  * ```json fence) and after it is ignored. The final Prediction still comes from JSONAdapter.parse,
  * with its repairs; this scanner only has to be right for well-formed output.
  */
-import { isPySpace } from "../adapters/py.js";
+import { isPySpace } from "../py/builtins.js";
 import type { FieldParser, FieldPiece } from "./types.js";
 
 type State = "before" | "key" | "inKey" | "colon" | "valueStart" | "inString" | "inRaw" | "after" | "done";

@@ -6,7 +6,7 @@
  */
 import type { Fields } from "../modules/example.js";
 import type { Prediction } from "../modules/prediction.js";
-import type { ModuleCallback } from "../modules/settings.js";
+import type { ModuleCallback } from "../runtime/settings.js";
 import type { StreamSink } from "./types.js";
 
 export interface StatusMessageProvider {

@@ -7,7 +7,7 @@
 import type { Fields } from "../modules/example.js";
 import type { Module } from "../modules/module.js";
 import { Predict } from "../modules/predict.js";
-import { context, currentSettings, type Settings } from "../modules/settings.js";
+import { context, currentSettings, type Settings } from "../runtime/settings.js";
 import { bindListeners, type StreamListener } from "./listener.js";
 import { RunSink } from "./run-sink.js";
 import { type StatusMessageProvider, statusCallback } from "./status.js";

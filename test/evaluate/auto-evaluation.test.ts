@@ -21,7 +21,7 @@ import { ChainOfThought } from "../../src/modules/chain-of-thought.js";
 import { Example } from "../../src/modules/example.js";
 import { Module } from "../../src/modules/module.js";
 import { Prediction } from "../../src/modules/prediction.js";
-import { context } from "../../src/modules/settings.js";
+import { context } from "../../src/runtime/settings.js";
 import type { Signature } from "../../src/signature/signature.js";
 
 interface Case {

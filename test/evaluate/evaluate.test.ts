@@ -17,7 +17,7 @@ import { Example, type Fields } from "../../src/modules/example.js";
 import { Module } from "../../src/modules/module.js";
 import { Predict } from "../../src/modules/predict.js";
 import { Prediction } from "../../src/modules/prediction.js";
-import { context } from "../../src/modules/settings.js";
+import { context } from "../../src/runtime/settings.js";
 
 const qa = (n: number): Example[] =>
   Array.from({ length: n }, (_, i) => new Example({ question: `q${i}`, answer: `a${i}` }).withInputs("question"));

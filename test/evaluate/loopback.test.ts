@@ -8,7 +8,7 @@ import { answerExactMatch, Evaluate, EvaluateError } from "../../src/evaluate/in
 import { openai } from "../../src/lm/providers/openai.js";
 import { Example } from "../../src/modules/example.js";
 import { Predict } from "../../src/modules/predict.js";
-import { context } from "../../src/modules/settings.js";
+import { context } from "../../src/runtime/settings.js";
 import { type Loopback, type RecordedRequest, type Reply, start } from "../helpers/loopback-openai.js";
 
 const qa = (n: number): Example[] =>

@@ -9,7 +9,7 @@ import type { Fields } from "../../src/modules/example.js";
 import { Module } from "../../src/modules/module.js";
 import { Predict } from "../../src/modules/predict.js";
 import { Prediction } from "../../src/modules/prediction.js";
-import { context, type TraceEntry } from "../../src/modules/settings.js";
+import { context, type TraceEntry } from "../../src/runtime/settings.js";
 
 const quiet = { onAttemptError: () => undefined };
 const isGood = (_inputs: Fields, pred: Prediction) => (pred.answer === "good" ? 1 : 0);

@@ -8,7 +8,7 @@ import { Module } from "../../src/modules/module.js";
 import { type ExecPair, Parallel, ParallelCancelledError } from "../../src/modules/parallel.js";
 import { Predict } from "../../src/modules/predict.js";
 import { Prediction } from "../../src/modules/prediction.js";
-import { context, currentSettings } from "../../src/modules/settings.js";
+import { context, currentSettings } from "../../src/runtime/settings.js";
 import { type Loopback, start } from "../helpers/loopback-openai.js";
 
 const quiet = { onError: () => undefined };

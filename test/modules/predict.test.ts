@@ -11,6 +11,7 @@ import {
   type Fields,
   InputError,
   JSONAdapter,
+  XMLAdapter,
   Module,
   NoLMError,
   Predict,
@@ -70,6 +71,19 @@ describe("Predict", () => {
     assert.equal(lm.requests.length, 2);
     const sig = Signature.parse("question -> answer");
     assert.deepEqual(lm.requests[1]!.messages, new JSONAdapter().format(sig, [], { question: "Capital?" }));
+  });
+
+  it("formats with XMLAdapter and falls back to JSONAdapter once on malformed XML, as DSPy's ChatAdapter subclasses do", async () => {
+    const xml = new XMLAdapter();
+    const sig = Signature.parse("question -> answer, n: int");
+    const ok = new ScriptedLM(["<answer>\nParis &amp; Lyon\n</answer>\n<n>2</n>"]);
+    const pred = await context({ lm: ok, adapter: xml }, () => new Predict(sig).call({ question: "Cities?" }));
+    assert.deepEqual([pred.answer, pred.n], ["Paris & Lyon", 2]);
+    assert.deepEqual(ok.requests[0]!.messages, xml.format(sig, [], { question: "Cities?" }));
+    const bad = new ScriptedLM(["<answer>Paris & Lyon</answer><n>2</n>", '{"answer": "Paris", "n": 1}']);
+    const fallback = await context({ lm: bad, adapter: xml }, () => new Predict(sig).call({ question: "Cities?" }));
+    assert.deepEqual([fallback.answer, fallback.n], ["Paris", 1]);
+    assert.deepEqual(bad.requests[1]!.messages, new JSONAdapter().format(sig, [], { question: "Cities?" }));
   });
 
   it("throws AdapterParseError with the raw completion when both adapters fail", async () => {

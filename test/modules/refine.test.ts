@@ -9,7 +9,7 @@ import { Module } from "../../src/modules/module.js";
 import { Predict } from "../../src/modules/predict.js";
 import type { Prediction } from "../../src/modules/prediction.js";
 import { dumpJSON, inspectModules, offerFeedbackSignature, Refine } from "../../src/modules/refine.js";
-import { context, type TraceEntry } from "../../src/modules/settings.js";
+import { context, type TraceEntry } from "../../src/runtime/settings.js";
 import { Signature } from "../../src/signature/signature.js";
 
 /**

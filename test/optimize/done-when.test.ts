@@ -10,7 +10,7 @@ import type { PythonPool } from "../../src/bridge/pool.js";
 import { History } from "../../src/lm/history.js";
 import { UsageTracker } from "../../src/lm/usage.js";
 import { Predict } from "../../src/modules/predict.js";
-import { context } from "../../src/modules/settings.js";
+import { context } from "../../src/runtime/settings.js";
 import { bootstrapFewShot, miproV2, type OptimizeProgress } from "../../src/optimize/index.js";
 import { CapitalQA, capitalExamples, heldOutScore, MAGIC, RuleLM, startOptimizerPool, metric } from "./helpers.js";
 

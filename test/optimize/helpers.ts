@@ -151,7 +151,7 @@ export function startOptimizerPool(options: { size?: number } = {}): Promise<Pyt
 
 /** Percentage of held-out examples answered right, run in Node. */
 export async function heldOutScore(program: Module, lm: LM, data: Example[]): Promise<number> {
-  const { context } = await import("../../src/modules/settings.js");
+  const { context } = await import("../../src/runtime/settings.js");
   let right = 0;
   for (const ex of data) {
     const pred = await context({ lm, cache: false }, () => program.call(ex.inputs().toDict()));

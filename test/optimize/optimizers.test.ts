@@ -6,7 +6,7 @@ import { UnsupportedError } from "../../src/errors.js";
 import { ScriptedLM } from "../../src/lm/providers/scripted.js";
 import { Example } from "../../src/modules/example.js";
 import { Predict } from "../../src/modules/predict.js";
-import { context } from "../../src/modules/settings.js";
+import { context } from "../../src/runtime/settings.js";
 import {
   bootstrapFewShotWithRandomSearch,
   bootstrapFinetune,

@@ -6,7 +6,7 @@ import { ChainOfThought } from "../../src/modules/chain-of-thought.js";
 import { Predict } from "../../src/modules/predict.js";
 import { PythonChainOfThought, PythonPredict } from "../../src/modules/python/predict.js";
 import { ReAct } from "../../src/modules/python/react.js";
-import { context } from "../../src/modules/settings.js";
+import { context } from "../../src/runtime/settings.js";
 import { EmbeddingsRetriever } from "../../src/retrieve/native.js";
 import { ColBERTv2Retriever, PythonEmbeddingsRetriever } from "../../src/retrieve/python-retrievers.js";
 import {

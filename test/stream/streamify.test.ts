@@ -11,7 +11,7 @@ import type { Fields } from "../../src/modules/example.js";
 import { Module } from "../../src/modules/module.js";
 import { Predict } from "../../src/modules/predict.js";
 import { Prediction } from "../../src/modules/prediction.js";
-import { context } from "../../src/modules/settings.js";
+import { context } from "../../src/runtime/settings.js";
 import { StreamListener, StreamListenerError } from "../../src/stream/listener.js";
 import { streamify } from "../../src/stream/streamify.js";
 import type { ChunkEvent, StreamEvent } from "../../src/stream/types.js";

@@ -13,6 +13,7 @@ import {
 import { addUsage, isRecord, joinURL, mergeRequest, tokenCount } from "../request.js";
 import type { RetryOptions } from "../retry.js";
 import { SSEParser } from "../sse.js";
+import { headerSecrets } from "../scrub.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk, Message, Usage } from "../types.js";
 
 export interface AnthropicOptions {
@@ -133,7 +134,7 @@ export class AnthropicMessagesLM implements LM {
       provider: this.provider,
       model: this.model,
       url: /\/v1\/?$/.test(this.baseURL) ? joinURL(this.baseURL, "messages") : joinURL(this.baseURL, "v1/messages"),
-      secrets: [this.#apiKey],
+      secrets: [this.#apiKey, ...headerSecrets(this.#options.headers)],
       timeoutMs: this.#options.timeoutMs ?? 120_000,
     };
   }

@@ -13,6 +13,7 @@ import {
 import { isRecord, joinURL, mergeRequest, tokenCount } from "../request.js";
 import type { RetryOptions } from "../retry.js";
 import { SSEParser } from "../sse.js";
+import { headerSecrets } from "../scrub.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk, ResponseFormat, Usage } from "../types.js";
 
 export interface OpenAIOptions {
@@ -87,7 +88,7 @@ export class OpenAIChatLM implements LM {
       provider: this.provider,
       model: this.model,
       url: joinURL(this.baseURL, "chat/completions"),
-      secrets: [this.#apiKey],
+      secrets: [this.#apiKey, ...headerSecrets(this.#options.headers)],
       timeoutMs: this.#options.timeoutMs ?? 120_000,
     };
   }

@@ -1,5 +1,5 @@
 import { LMAbortedError, ScriptedLMExhaustedError } from "../errors.js";
-import { pyJSONDumps, pyStr, pyStrip, wordCount } from "../pyformat.js";
+import { pyJsonDumps, pyStr, pyStrip, wordCount } from "../../py/builtins.js";
 import { mergeRequest } from "../request.js";
 import { sleep } from "../retry.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk, Message } from "../types.js";
@@ -103,8 +103,8 @@ export class ScriptedLM implements LM {
   /** Renders an answer record exactly as the configured adapter's assistant turn. */
   format(answer: ScriptedAnswer): string {
     if (typeof answer === "string") return answer;
-    if (this.#options.format === "json") return pyJSONDumps(answer, 2);
-    const sections = Object.entries(answer).map(([name, value]) => `[[ ## ${name} ## ]]\n${pyStr(value)}`);
+    if (this.#options.format === "json") return pyJsonDumps(answer, undefined, 2);
+    const sections = Object.entries(answer).map(([name, value]) => `[[ ## ${name} ## ]]\n${fieldText(value)}`);
     const body = pyStrip(sections.join("\n\n"));
     return this.#options.completedMarker === false ? body : `${body}\n\n[[ ## completed ## ]]`;
   }
@@ -173,4 +173,10 @@ function split(text: string, parts: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(""));
   return out;
+}
+
+/** DSPy's `format_field_value` for an answer value: containers as `json.dumps`, the rest as `str()`. */
+function fieldText(value: unknown): string {
+  const plain = value instanceof Date ? value.toISOString() : value;
+  return typeof plain === "object" && plain !== null ? pyJsonDumps(plain) : pyStr(plain);
 }

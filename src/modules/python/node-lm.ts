@@ -6,10 +6,10 @@
  */
 import { cachedGenerate } from "../../cache/cached-lm.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk } from "../../lm/types.js";
-import { defaultCache } from "../default-cache.js";
+import { defaultCache } from "../../runtime/default-cache.js";
 import { NoLMError } from "../errors.js";
-import { recordCall } from "../record-call.js";
-import type { Settings } from "../settings.js";
+import { recordCall } from "../../runtime/record-call.js";
+import type { Settings } from "../../runtime/settings.js";
 
 export function contextLM(settings: Settings, module: string, override?: LM): LM {
   const lm = override ?? settings.lm;

@@ -19,7 +19,7 @@ import { Example, type Fields } from "../example.js";
 import { Module, type Parameter, type ProgramState } from "../module.js";
 import { Predict } from "../predict.js";
 import { Prediction } from "../prediction.js";
-import { currentSettings } from "../settings.js";
+import { currentSettings } from "../../runtime/settings.js";
 import { contextLM } from "./node-lm.js";
 import type { Registration } from "./scoped-callbacks.js";
 

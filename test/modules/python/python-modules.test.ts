@@ -12,7 +12,7 @@ import { Module } from "../../../src/modules/module.js";
 import { ChainOfThought } from "../../../src/modules/chain-of-thought.js";
 import type { Fields } from "../../../src/modules/example.js";
 import { Prediction } from "../../../src/modules/prediction.js";
-import { context, type TraceEntry } from "../../../src/modules/settings.js";
+import { context, type TraceEntry } from "../../../src/runtime/settings.js";
 import { MultiChainComparison } from "../../../src/modules/python/multi-chain-comparison.js";
 import { ProgramOfThought } from "../../../src/modules/python/program-of-thought.js";
 import { PythonChainOfThought, PythonPredict } from "../../../src/modules/python/predict.js";

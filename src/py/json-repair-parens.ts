@@ -2,7 +2,7 @@
  * json_repair's rules for parentheses: when a '(' at the top level starts a value (a tuple on
  * its own line) rather than prose, and when its content is a tuple rather than a grouped value.
  */
-import { isPySpace } from "./py.js";
+import { isPySpace } from "./builtins.js";
 
 export const QUOTES = new Set(['"', "'", "“", "”"]);
 

@@ -1,6 +1,8 @@
 /**
- * The bits of Python's text and value semantics that DSPy's prompts depend on: `str.strip`,
- * `str.splitlines`, `textwrap.dedent`, `repr`/`str` of values and `json.dumps`. JavaScript has
+ * The bits of Python's text and value semantics that DSPy's prompts, parses, history printouts and
+ * result tables depend on: `str.strip`, `str.splitlines`, `str.capitalize`, `textwrap.dedent`,
+ * `repr`/`str` of values and `json.dumps`. One copy for the whole package: every floor above
+ * uses these. JavaScript has
  * one number type, so a float that happens to be integral (Python's `3.0`) is carried as a
  * `PyFloat` while values are being parsed, and type hints decide it while values are formatted.
  */
@@ -38,6 +40,43 @@ export function pyLstrip(s: string): string {
   let start = 0;
   while (start < s.length && WS_SET.has(s[start]!)) start++;
   return start === 0 ? s : s.slice(start);
+}
+
+/** Python's `str.capitalize()`: first character upper, the rest lower. */
+export function pyCapitalize(text: string): string {
+  const first = text.codePointAt(0);
+  if (first === undefined) return text;
+  const head = String.fromCodePoint(first);
+  return head.toUpperCase() + text.slice(head.length).toLowerCase();
+}
+
+/** `len(text.split())`: the whitespace-separated word count DSPy-style estimates use. */
+export function wordCount(text: string): number {
+  let count = 0;
+  let inWord = false;
+  // Char codes, not the Set: ScriptedLM counts every prompt with this.
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const space =
+      c === 32 ||
+      (c >= 9 && c <= 13) ||
+      (c >= 0x1c && c <= 0x1f) ||
+      c === 0x85 ||
+      c === 0xa0 ||
+      (c >= 0x2000 && c <= 0x200a) ||
+      c === 0x1680 ||
+      c === 0x2028 ||
+      c === 0x2029 ||
+      c === 0x202f ||
+      c === 0x205f ||
+      c === 0x3000;
+    if (space) inWord = false;
+    else if (!inWord) {
+      inWord = true;
+      count++;
+    }
+  }
+  return count;
 }
 
 /** Python's line boundaries for `str.splitlines()`. */
@@ -92,9 +131,12 @@ export function floatRepr(x: number): string {
   return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
 }
 
-/** Python's `repr(int)`; integers beyond 2^53 are printed in full rather than in JS exponent form. */
+/**
+ * Python's `repr(int)` of the number's exact value: past 2^53 `String()` rounds the digits
+ * (12345678901234567000 for the double 12345678901234567168) and from 1e21 uses exponent form.
+ */
 export function intRepr(x: number): string {
-  return Math.abs(x) < 1e21 ? String(x) : BigInt(x).toString();
+  return Math.abs(x) <= Number.MAX_SAFE_INTEGER ? String(x) : BigInt(x).toString();
 }
 
 /** Whether a type position asks for floats, so integral numbers there print as `3.0`. */
@@ -171,7 +213,9 @@ export function pyRepr(value: unknown, hint?: TypeNode): string {
   if (Array.isArray(value)) {
     if (hint?.kind === "tuple") return pyRepr(new PyTuple(value), hint);
     if (hint?.kind === "set") {
-      return value.length === 0 ? "set()" : `{${value.map((v) => pyRepr(v, hint.item)).join(", ")}}`;
+      const items = value.map((v) => pyRepr(v, hint.item)).join(", ");
+      if (hint.frozen) return value.length === 0 ? "frozenset()" : `frozenset({${items}})`;
+      return value.length === 0 ? "set()" : `{${items}}`;
     }
     return `[${value.map((v, i) => pyRepr(v, itemHint(hint, i))).join(", ")}]`;
   }

@@ -11,13 +11,13 @@ import type { History } from "../lm/history.js";
 import type { LM } from "../lm/types.js";
 import type { UsageTracker } from "../lm/usage.js";
 import type { StreamSink } from "../stream/types.js";
-import type { Fields } from "./example.js";
-import type { PredictConfig } from "./predict.js";
-import type { Prediction } from "./prediction.js";
+import type { Fields } from "../modules/example.js";
+import type { PredictConfig } from "../modules/predict.js";
+import type { Prediction } from "../modules/prediction.js";
 
 /** One predictor call as seen by optimizers: which predictor, its inputs, its prediction. */
 export interface TraceEntry {
-  predictor: import("./predict.js").Predict;
+  predictor: import("../modules/predict.js").Predict;
   inputs: Fields;
   prediction: Prediction;
 }
@@ -55,7 +55,7 @@ export interface Settings {
    * When set, each predictor gets an extra `hint_` input with this text (Refine's advice,
    * DSPy's WrapperAdapter); undefined for a predictor means "N/A".
    */
-  hint?: (predictor: import("./predict.js").Predict) => string | undefined;
+  hint?: (predictor: import("../modules/predict.js").Predict) => string | undefined;
   /** Cancels every LM call made in this scope (streamify on early exit, Parallel on too many errors). */
   signal?: AbortSignal;
   /** Where streaming predictors send their output (set by streamify). */
