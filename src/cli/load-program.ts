@@ -4,6 +4,7 @@
  * also export `metric`, `inputKeys` and `lm`.
  */
 import { existsSync } from "node:fs";
+import { register as registerHooks } from "node:module";
 import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DSPexError } from "../errors.js";
@@ -90,10 +91,21 @@ async function importProgram(path: string): Promise<Record<string, unknown>> {
   if (TYPESCRIPT.has(extname(path)) && !tsxRegistered) {
     const { register } = await import("tsx/esm/api");
     register();
+    // Registered after tsx, so it runs first: a user's .ts/.tsx outside node_modules is an ES
+    // module even in a "type": "commonjs" project (npm init's default). As CommonJS, its
+    // import of dspex would be a require() of our ES modules from inside a cycle, which Node refuses.
+    registerHooks(`data:text/javascript,${encodeURIComponent(ESM_TYPESCRIPT_HOOK)}`);
     tsxRegistered = true;
   }
   return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
 }
+
+const ESM_TYPESCRIPT_HOOK = `export async function load(url, context, next) {
+  if (url.startsWith("file:") && /\\.tsx?$/.test(new URL(url).pathname) && !url.includes("/node_modules/")) {
+    return next(url, { ...context, format: "module" });
+  }
+  return next(url, context);
+}`;
 
 async function instantiate(value: unknown): Promise<Module | undefined> {
   if (isModule(value)) return value;

@@ -7,7 +7,7 @@
  * a missing optional part. Slow (minutes): marked so in scripts/test-node.mjs.
  */
 import assert from "node:assert/strict";
-import { type SpawnSyncReturns, spawnSync } from "node:child_process";
+import { type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +28,24 @@ for (const k of ["DSPEX_PYTHON", "DSPEX_MODEL", "DSPEX_EMBEDDER", "PYTHONPATH", 
 
 function run(cmd: string, args: string[], cwd: string, timeoutMin = 15): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { cwd, env, encoding: "utf8", timeout: timeoutMin * 60_000, maxBuffer: 64 << 20 });
+}
+
+/** For children that talk to the loopback server in this process: spawnSync would block its replies. */
+function runAsync(cmd: string, args: string[], cwd: string, timeoutMin = 15): Promise<SpawnSyncReturns<string>> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, env, timeout: timeoutMin * 60_000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    child.on("close", (status, signal) =>
+      resolve({ pid: child.pid ?? 0, output: [null, stdout, stderr], stdout, stderr, status, signal }),
+    );
+  });
 }
 
 function ok(r: SpawnSyncReturns<string>, what: string): string {
@@ -91,7 +109,11 @@ describe("package consumer", { timeout: 40 * 60_000 }, () => {
   });
 
   it("installs into a fresh project from the registry, with no optional native part", () => {
-    writeFileSync(join(app, "package.json"), '{"name": "app", "version": "1.0.0", "private": true}\n');
+    // As `npm init -y` writes it: a CommonJS project.
+    writeFileSync(
+      join(app, "package.json"),
+      '{"name": "app", "version": "1.0.0", "private": true, "type": "commonjs"}\n',
+    );
     timed("npm install", () => ok(run("npm", ["install", "--no-audit", "--no-fund", tarball], app), "npm install"));
     const nm = join(app, "node_modules");
     figures["node_modules"] = mb(du(nm));
@@ -102,8 +124,10 @@ describe("package consumer", { timeout: 40 * 60_000 }, () => {
   });
 
   it("`npx dspex setup` fills the DSPex home; a second run only checks stamps", () => {
-    const cold = timed("setup cold", () => ok(run("npx", ["dspex", "setup"], app, 30), "npx dspex setup"));
-    assert.match(cold, /./s);
+    const cold = timed("setup cold", () => run("npx", ["dspex", "setup"], app, 30));
+    ok(cold, "npx dspex setup");
+    assert.match(cold.stderr, /python venv: ready: Python [\d.]+, dspy 3\.4\.1/);
+    assert.match(cold.stderr, /model runtimes: installed node-llama-cpp/);
     const warm = timed("setup warm", () => run("npx", ["dspex", "setup"], app));
     ok(warm, "second setup");
     assert.match(warm.stderr, /python venv: up to date/);
@@ -116,7 +140,7 @@ describe("package consumer", { timeout: 40 * 60_000 }, () => {
     assert.equal(doctor.status, 0, doctor.stdout + doctor.stderr);
   });
 
-  it("from another directory: Predict on a loopback OpenAI server", () => {
+  it("from another directory: Predict on a loopback OpenAI server", async () => {
     writeFileSync(
       join(app, "openai.mjs"),
       `import { Predict, configure, openai } from "dspex";
@@ -125,11 +149,11 @@ const pred = await new Predict("question -> answer").call({ question: "Capital o
 console.log(JSON.stringify(pred.toDict()));
 `,
     );
-    const out = ok(run(process.execPath, [join(app, "openai.mjs")], elsewhere), "openai.mjs");
+    const out = ok(await runAsync(process.execPath, [join(app, "openai.mjs")], elsewhere), "openai.mjs");
     assert.deepEqual(JSON.parse(out.trim().split("\n").pop()!), { answer: "Paris" });
   });
 
-  it("from another directory: a DSPy optimizer in the Python pool, its LM calls served by Node", () => {
+  it("from another directory: a DSPy optimizer in the Python pool, its LM calls served by Node", async () => {
     writeFileSync(
       join(app, "optimize.mjs"),
       `import { Example, Predict, answerExactMatch, bootstrapFewShot, closeSharedPools, configure, openai } from "dspex";
@@ -144,7 +168,7 @@ await closeSharedPools();
 `,
     );
     const before = server.requests.length;
-    const out = ok(run(process.execPath, [join(app, "optimize.mjs")], elsewhere), "optimize.mjs");
+    const out = ok(await runAsync(process.execPath, [join(app, "optimize.mjs")], elsewhere), "optimize.mjs");
     const result = JSON.parse(out.trim().split("\n").pop()!) as { demos: number; lmCalls: number };
     assert.ok(result.demos >= 2, `demos: ${result.demos}`);
     assert.ok(result.lmCalls > 0);
