@@ -21,6 +21,7 @@ const only = args.filter((a) => !a.startsWith("--"));
 // Node 20 has no --test-skip-pattern, so slowness is marked per file.
 const SLOW = [
   "test/lm/local.test.ts",
+  "test/lm/local-chat-model.test.ts",
   "test/optimize/",
   "test/retrieve/embedder.test.ts",
   "test/modules/python/",

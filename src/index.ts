@@ -28,11 +28,33 @@ export {
   LMRateLimitError,
   LMServerError,
   LMTimeoutError,
+  LMUnsupportedContentError,
 } from "./lm/errors.js";
+export { contentText, fromV1 } from "./lm/compat.js";
+export { Audio, File, Image, MediaError } from "./media/index.js";
+export {
+  type McpClientLike,
+  mcpTool,
+  mcpTools,
+  Tool,
+  ToolArgumentsError,
+  ToolDefinitionError,
+  ToolExecutionError,
+} from "./tools/index.js";
 export { anthropic } from "./lm/providers/anthropic.js";
 export { openai } from "./lm/providers/openai.js";
 export { ScriptedLM } from "./lm/providers/scripted.js";
-export type { LM, LMRequest, LMResponse, LMStreamChunk, Message, Usage } from "./lm/types.js";
+export type {
+  ContentPart,
+  LM,
+  LMRequest,
+  LMResponse,
+  LMStreamChunk,
+  LMV1,
+  Message,
+  MessageContent,
+  Usage,
+} from "./lm/types.js";
 export * from "./modules/index.js";
 export { Signature, SignatureError, type SignatureMap } from "./signature/index.js";
 export * from "./pipeline/index.js";

@@ -37,12 +37,44 @@ class FrameTooLarge(ValueError):
     """An encoded message would exceed MAX_FRAME."""
 
 
+# MessagePack extension codes for DSPy's custom types (src/bridge/media-codec.ts has the same).
+EXT_IMAGE, EXT_AUDIO, EXT_FILE = 64, 65, 66
+
+
+def _pack_custom(value: Any) -> Any:
+    """dspy.Image / dspy.Audio / dspy.File as extension types holding their fields."""
+    import dspy  # imported here: the protocol itself does not need DSPy
+
+    if isinstance(value, dspy.Image):
+        return msgpack.ExtType(EXT_IMAGE, msgpack.packb({"url": value.url}, use_bin_type=True))
+    if isinstance(value, dspy.Audio):
+        fields = {"data": value.data, "audio_format": value.audio_format}
+        return msgpack.ExtType(EXT_AUDIO, msgpack.packb(fields, use_bin_type=True))
+    if isinstance(value, dspy.File):
+        fields = {"file_data": value.file_data, "file_id": value.file_id, "filename": value.filename}
+        return msgpack.ExtType(EXT_FILE, msgpack.packb(fields, use_bin_type=True))
+    raise TypeError(f"can not serialize {type(value).__name__!r} object")
+
+
+def _unpack_custom(code: int, data: bytes) -> Any:
+    if code not in (EXT_IMAGE, EXT_AUDIO, EXT_FILE):
+        return msgpack.ExtType(code, data)
+    import dspy
+
+    fields = msgpack.unpackb(data, raw=False)
+    if code == EXT_IMAGE:
+        return dspy.Image(url=fields["url"])
+    if code == EXT_AUDIO:
+        return dspy.Audio(data=fields["data"], audio_format=fields["audio_format"])
+    return dspy.File(**{k: v for k, v in fields.items() if v is not None})
+
+
 def encode(message: Message, max_frame: int = MAX_FRAME) -> bytes:
     """Encode one message as a frame. Raises TypeError for values MessagePack cannot carry."""
     try:
-        body = msgpack.packb(message, use_bin_type=True)
+        body = msgpack.packb(message, use_bin_type=True, default=_pack_custom)
     except UnicodeEncodeError:
-        body = msgpack.packb(_escape_surrogates(message, 0), use_bin_type=True)
+        body = msgpack.packb(_escape_surrogates(message, 0), use_bin_type=True, default=_pack_custom)
     if len(body) > max_frame:
         raise FrameTooLarge(f"frame of {len(body)} bytes exceeds the limit of {max_frame} bytes")
     return _HEADER.pack(len(body)) + body
@@ -68,7 +100,7 @@ def _escape_surrogates(value: Any, depth: int) -> Any:
 def _ext_hook(code: int, data: bytes) -> Any:
     if code == SURROGATE_EXT:
         return data.decode("utf-16-le", _UNICODE_ERRORS)
-    return msgpack.ExtType(code, data)
+    return _unpack_custom(code, data)
 
 
 class FrameReader:

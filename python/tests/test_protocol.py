@@ -76,6 +76,31 @@ def test_writer_writes_whole_large_frames_to_a_pipe() -> None:
         os.close(write_fd)
 
 
+def test_dspy_custom_types_round_trip_as_extension_types() -> None:
+    import dspy
+
+    values = [
+        dspy.Image("https://example.com/cat.png"),
+        dspy.Audio(data="UklGRg==", audio_format="wav"),
+        dspy.File(file_data="data:application/pdf;base64,JVBERg==", filename="p.pdf"),
+        dspy.File(file_id="file-1"),
+    ]
+    [message] = FrameReader().feed(encode({"k": "result", "id": 1, "value": values}))
+    got = message["value"]
+    assert [type(v) for v in got] == [dspy.Image, dspy.Audio, dspy.File, dspy.File]
+    assert got[0].url == "https://example.com/cat.png"
+    assert (got[1].data, got[1].audio_format) == ("UklGRg==", "wav")
+    assert (got[2].file_data, got[2].filename, got[3].file_id) == (values[2].file_data, "p.pdf", "file-1")
+    # Other extension codes are left alone, not guessed at.
+    [other] = FrameReader().feed(encode({"k": "result", "id": 2, "value": msgpack.ExtType(5, b"x")}))
+    assert other["value"] == msgpack.ExtType(5, b"x")
+
+
+def test_unserialisable_values_still_raise_type_error() -> None:
+    with pytest.raises(TypeError):
+        encode({"k": "result", "id": 1, "value": object()})
+
+
 def test_lone_surrogates_round_trip_as_the_same_str() -> None:
     value = {"k": "result", "id": 1, "value": ["a\ud83d", {"\udc00key": "x" * 100 + "\ud800"}, "plain", "\U0001f600"]}
     frame = encode(value)

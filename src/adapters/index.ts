@@ -1,6 +1,7 @@
 export type { FormatPlan } from "./base.js";
 export { BaseAdapter } from "./base.js";
 export { ChatAdapter } from "./chat.js";
+export { MediaSink, splitCustomTypes } from "./custom-types.js";
 export { AdapterParseError } from "./errors.js";
 export { NestingTooDeepError } from "../py/errors.js";
 export { formatFieldValue, serializeForJson } from "./format-value.js";

@@ -41,6 +41,8 @@ export function validate(value: unknown, type: TypeNode, strict = false): unknow
   switch (type.kind) {
     case "any":
     case "image":
+    case "audio":
+    case "file":
     case "history":
       return value;
     case "str":

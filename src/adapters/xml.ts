@@ -11,6 +11,7 @@ import { quoteAttr, type XmlElement, XmlParseError, xmlFromString, xmlToString }
 import { BaseAdapter, type FieldSlot, type FormatPlan, outputValue } from "./base.js";
 import { applyOutputDefaults } from "./chat.js";
 import { AdapterParseError } from "./errors.js";
+import type { MediaSink } from "./custom-types.js";
 import { formatFieldValue, serializeForJson } from "./format-value.js";
 import { parseValue, ValidationFailure } from "./parse-value.js";
 import { fieldDescriptionBlock, fieldPlaceholder, taskDescription } from "./prompt-parts.js";
@@ -46,8 +47,8 @@ export class XMLAdapter extends BaseAdapter {
     );
   }
 
-  protected override inputSection(slot: FieldSlot, value: unknown): string {
-    return `<${slot.name}>\n${formatFieldValue(slot.field, value)}\n</${slot.name}>`;
+  protected override inputSection(slot: FieldSlot, value: unknown, media?: MediaSink): string {
+    return `<${slot.name}>\n${formatFieldValue(slot.field, value, media)}\n</${slot.name}>`;
   }
 
   protected assistantContent(plan: FormatPlan, outputs: Values, missing: string | undefined): string {

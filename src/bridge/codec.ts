@@ -5,11 +5,13 @@
  */
 import { Packr, Unpackr } from "msgpackr";
 import { ProtocolError } from "./errors.js";
+import { installMediaCodec } from "./media-codec.js";
 import type { FromPython, ToPython } from "./messages.js";
 import { prepareValue } from "./values.js";
 
 export const MAX_FRAME = 64 * 1024 * 1024;
 
+installMediaCodec();
 const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 

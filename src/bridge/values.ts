@@ -12,6 +12,7 @@
  * - Symbols, and BigInts outside MessagePack's 64-bit integers, cannot be carried at all.
  */
 import { addExtension } from "msgpackr";
+import { MediaValue } from "../media/base.js";
 import { BridgeValueError } from "./errors.js";
 
 export const SURROGATE_EXT = 0x55;
@@ -100,6 +101,8 @@ function prepare(value: unknown, depth: number): unknown {
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof Error) {
     return value;
   }
+  // Image/Audio/File pack as their own extension types (media-codec.ts).
+  if (value instanceof MediaValue) return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {

@@ -77,6 +77,10 @@ export function canonicalRequest(request: LMRequest, context: CacheKeyContext): 
   out += ',"rolloutId":' + canonical(pick(request.rolloutId, d?.rolloutId), 0);
   out += ',"stop":' + canonical(pick(request.stop, d?.stop), 0);
   out += ',"temperature":' + canonical(pick(request.temperature, d?.temperature), 0);
+  // Written only when set, so that keys of requests without tools are what they always were.
+  if (request.tools !== undefined) out += ',"tools":' + canonical(request.tools, 0);
+  if (request.toolChoice !== undefined) out += ',"toolChoice":' + canonical(request.toolChoice, 0);
+  if (request.parallelToolCalls !== undefined) out += ',"parallelToolCalls":' + canonical(request.parallelToolCalls, 0);
   out += ',"v":' + KEY_VERSION + "}";
   return out;
 }
@@ -150,6 +154,7 @@ function canonical(value: unknown, depth: number): string {
       return '{"content":' + str(content) + ',"role":' + str(role) + "}";
     }
   }
+  if (typeof obj["type"] === "string" && MEDIA_PARTS.has(obj["type"])) return mediaDigest(obj, depth);
   keys.sort();
   let out = "{";
   let first = true;
@@ -175,6 +180,32 @@ function str(value: string): string {
   // cannot be mistaken for a length-prefixed string, so well-formed strings keep their keys.
   if (!(value as unknown as { isWellFormed(): boolean }).isWellFormed()) return JSON.stringify(value);
   return "'" + value.length + ":" + value;
+}
+
+const MEDIA_PARTS = new Set(["image_url", "input_audio", "file"]);
+const MEDIA_DIGESTS = new WeakMap<object, string>();
+
+/**
+ * A media part (image_url, input_audio, file) stands in the key as a digest of its canonical
+ * text, so the hashed text stays short however large the data URI. Frozen parts (an Image's,
+ * Audio's or File's own: see media/base.ts) keep their digest, so a megabyte image is hashed
+ * once, not on every call that sends it; a part the caller could still change is read afresh.
+ * "@" cannot start any other canonical value.
+ */
+function mediaDigest(part: Record<string, unknown>, depth: number): string {
+  const frozen = Object.isFrozen(part);
+  let digest = frozen ? MEDIA_DIGESTS.get(part) : undefined;
+  if (digest === undefined) {
+    const keys = Object.keys(part).sort();
+    let text = "{";
+    for (const k of keys) {
+      if (part[k] === undefined) continue;
+      text += (text === "{" ? "" : ",") + JSON.stringify(k) + ":" + canonical(part[k], depth + 1);
+    }
+    digest = "@" + sha256Hex(text + "}");
+    if (frozen) MEDIA_DIGESTS.set(part, digest);
+  }
+  return digest;
 }
 
 function isMessageKeys(keys: string[]): boolean {

@@ -26,6 +26,8 @@ export interface CommandOptions {
   queue?: string;
   cache?: string;
   "lock-ms"?: string;
+  rpm?: string;
+  tpm?: string;
   python?: string;
   "no-models"?: boolean;
   "models-only"?: boolean;
@@ -218,6 +220,7 @@ async function workerCommand(options: CommandOptions): Promise<number> {
     ...(options.queue ? { queue: options.queue } : {}),
     ...(lockMs ? { lockMs } : {}),
     load: (file) => loadProgram(file.path, file.export),
+    ...rateLimitOption(options),
     settings: cache === undefined ? {} : { cache },
   });
   console.error(
@@ -230,6 +233,15 @@ async function workerCommand(options: CommandOptions): Promise<number> {
   await worker.close();
   if (cache) await cache.close();
   return 0;
+}
+
+/** `--rpm` / `--tpm`: budgets per provider shared by every worker on the Redis. */
+function rateLimitOption(options: CommandOptions): { rateLimit?: { rpm?: number; tpm?: number } } {
+  if (options.rpm === undefined && options.tpm === undefined) return {};
+  const rateLimit: { rpm?: number; tpm?: number } = {};
+  if (options.rpm !== undefined) rateLimit.rpm = positiveInt(options.rpm, "--rpm");
+  if (options.tpm !== undefined) rateLimit.tpm = positiveInt(options.tpm, "--tpm");
+  return { rateLimit };
 }
 
 function positiveInt(text: string, flag: string): number {

@@ -28,6 +28,7 @@ options:
   --queue NAME         queue name shared by eval and its workers (default dspex)
   --cache MODE         worker: redis (shared with the other workers, default), local or off
   --lock-ms N          worker: job lock; a dead worker's jobs go to others after about this long (default 10000)
+  --rpm N, --tpm N     worker: requests/tokens per minute per provider, shared by all workers on the Redis
   --python PATH        setup: the interpreter to make the venv from (default python3)
   --no-models          setup: only the Python venv
   --models-only        setup: only the embedded models and their runtimes
@@ -72,6 +73,8 @@ function parse(argv: string[]) {
       queue: { type: "string" },
       cache: { type: "string" },
       "lock-ms": { type: "string" },
+      rpm: { type: "string" },
+      tpm: { type: "string" },
       python: { type: "string" },
       "no-models": { type: "boolean" },
       "models-only": { type: "boolean" },

@@ -6,7 +6,7 @@
  */
 import { EventEmitter, setMaxListeners } from "node:events";
 import { ConfigurationError } from "../errors.js";
-import { Example } from "../modules/example.js";
+import { Example, type Fields } from "../modules/example.js";
 import { Prediction } from "../modules/prediction.js";
 import { context, currentSettings } from "../runtime/settings.js";
 import { EvaluateError, type EvaluationFailure, MetricError } from "./errors.js";
@@ -54,11 +54,11 @@ export interface EvaluateOptions {
   queue?: EvaluationQueue;
 }
 
-export interface RunOptions {
+export interface RunOptions<O extends Fields = Fields> {
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
   devset?: readonly Example[];
-  metric?: MetricLike;
+  metric?: MetricLike<O>;
   concurrency?: number;
   /**
    * With a queue: the file workers load the program from (its saved state travels with each
@@ -102,7 +102,12 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
     this.queue = options.queue;
   }
 
-  async run(program: Program, options: RunOptions = {}): Promise<EvaluationResult> {
+  /** The rows and the metric are typed by the program's predictions (`Module<I, O>` gives `O`). */
+  async run<O extends Fields = Fields>(program: Program<O>, options: RunOptions<O> = {}): Promise<EvaluationResult<O>> {
+    return (await this.runUntyped(program as Program, options as RunOptions)) as EvaluationResult<O>;
+  }
+
+  private async runUntyped(program: Program, options: RunOptions): Promise<EvaluationResult> {
     const devset = options.devset ?? this.devset;
     const metricLike = options.metric ?? this.metric;
     const concurrency = checkConcurrency(options.concurrency ?? this.concurrency);
@@ -312,17 +317,17 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
 }
 
 /** The facade: `await evaluate(program, devset, metric, { concurrency, signal, ... })`. */
-export function evaluate(
-  program: Program,
+export function evaluate<O extends Fields = Fields>(
+  program: Program<O>,
   devset: readonly Example[],
-  metric: MetricLike,
+  metric: MetricLike<O>,
   options: Omit<EvaluateOptions, "devset" | "metric"> & Pick<RunOptions, "signal" | "onProgress"> = {},
-): Promise<EvaluationResult> {
+): Promise<EvaluationResult<O>> {
   const { signal, onProgress, ...rest } = options;
-  const run: RunOptions = {};
+  const run: RunOptions<O> = {};
   if (signal) run.signal = signal;
   if (onProgress) run.onProgress = onProgress;
-  return new Evaluate({ ...rest, devset, metric }).run(program, run);
+  return new Evaluate({ ...rest, devset, metric: metric as MetricLike }).run(program, run);
 }
 
 async function scoreRow(

@@ -11,13 +11,14 @@ import { cachedGenerate } from "../cache/cached-lm.js";
 import type { LM, LMRequest, LMResponse } from "../lm/types.js";
 import { allowsNone } from "../signature/types.js";
 import { streamGenerate } from "../stream/stream-generate.js";
-import { Signature, type SignatureMap, type SignatureState } from "../signature/signature.js";
+import type { InputsOf, OutputsOf, SignatureInput } from "../signature/infer.js";
+import { Signature, type SignatureState } from "../signature/signature.js";
 import { defaultCache } from "../runtime/default-cache.js";
 import { embeddedDefaultLM } from "../runtime/default-lm.js";
 import { recordCall } from "../runtime/record-call.js";
 import { InputError, NoLMError } from "./errors.js";
 import type { Fields } from "./example.js";
-import { Module, PARAMETER, type Parameter, ProgramStateError } from "./module.js";
+import { Module, type ModuleInputs, PARAMETER, type Parameter, ProgramStateError } from "./module.js";
 import { Prediction } from "./prediction.js";
 import { currentSettings, type Settings } from "../runtime/settings.js";
 
@@ -55,7 +56,15 @@ interface GenerateCall {
 const chatAdapter = new ChatAdapter();
 const jsonAdapter = new JSONAdapter();
 
-export class Predict extends Module implements Parameter {
+/**
+ * `S` is the signature as given, which types the call: `new Predict("question -> answer: int")`
+ * takes `{ question: string }` and resolves to a `Prediction<{ answer: number }>`. `Predict`
+ * alone (a signature only known at run time) is untyped.
+ */
+export class Predict<const S extends SignatureInput = string>
+  extends Module<InputsOf<S>, OutputsOf<S>>
+  implements Parameter
+{
   readonly [PARAMETER] = true as const;
   signature: Signature;
   demos: Fields[] = [];
@@ -64,17 +73,18 @@ export class Predict extends Module implements Parameter {
   traces: unknown[] = [];
   train: unknown[] = [];
 
-  constructor(signature: string | Signature | SignatureMap, config: PredictConfig = {}) {
+  constructor(signature: S, config: PredictConfig = {}) {
     super();
     this.signature = Signature.from(signature);
     this.config = config;
   }
 
-  override call(inputs: Fields, options?: PredictCallOptions): Promise<Prediction> {
-    return options ? this.forward(inputs, options) : super.call(inputs);
+  override call(inputs: ModuleInputs<InputsOf<S>>, options?: PredictCallOptions): Promise<Prediction<OutputsOf<S>>> {
+    // An Example stands for the typed inputs; checkInputs validates them at run time.
+    return options ? this.forward(inputs as InputsOf<S>, options) : super.call(inputs);
   }
 
-  async forward(inputs: Fields, options: PredictCallOptions = {}): Promise<Prediction> {
+  async forward(inputs: InputsOf<S>, options: PredictCallOptions = {}): Promise<Prediction<OutputsOf<S>>> {
     const settings = currentSettings();
     const lm =
       options.lm ?? this.lm ?? settings.lm ?? (settings.embeddedDefault === false ? undefined : embeddedDefaultLM());
@@ -106,7 +116,8 @@ export class Predict extends Module implements Parameter {
       [completions, response] = await this.generate(fallback, call);
     }
 
-    const prediction = Prediction.fromCompletions(completions);
+    // The adapter parsed and validated every output field against the signature's types.
+    const prediction = Prediction.fromCompletions(completions as OutputsOf<S>[]);
     prediction.lmUsage = response.usage;
     const trace = settings.trace;
     if (trace) {
@@ -210,7 +221,8 @@ function withHintField(signature: Signature): Signature {
   return extended;
 }
 
-function checkInputs(signature: Signature, inputs: Fields): Fields {
+/** The one rule for a predictor's inputs (native Predict and the Python-backed modules alike). */
+export function checkInputs(signature: Signature, inputs: Fields): Fields {
   if (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) {
     throw new InputError(`Predict(${signature.spec}) takes an object of inputs`, {
       fix: `call it as .call({ ${signature.inputFields.map((f) => `${f.name}: ...`).join(", ")} })`,

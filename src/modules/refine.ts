@@ -24,7 +24,7 @@ import { Predict } from "./predict.js";
 import type { Prediction } from "./prediction.js";
 import { context, currentSettings, type Settings, type TraceEntry } from "../runtime/settings.js";
 
-export type RefineOptions = BestOfNOptions;
+export type RefineOptions<I extends Fields = Fields, O extends Fields = Fields> = BestOfNOptions<I, O>;
 
 let offerFeedback: Signature | undefined;
 
@@ -69,8 +69,9 @@ export function offerFeedbackSignature(): Signature {
   return offerFeedback;
 }
 
-export class Refine extends Module {
-  readonly module: Module;
+/** Typed as the module it wraps: same inputs, same prediction fields. */
+export class Refine<I extends Fields = Fields, O extends Fields = Fields> extends Module<I, O> {
+  readonly module: Module<I, O>;
   readonly N: number;
   readonly threshold: number;
   readonly failCount: number;
@@ -80,19 +81,19 @@ export class Refine extends Module {
   readonly #rewardFn: RewardFn;
   readonly #onAttemptError: BestOfNOptions["onAttemptError"];
 
-  constructor(module: Module, options: RefineOptions) {
+  constructor(module: Module<I, O>, options: RefineOptions<I, O>) {
     super();
     this.module = module;
     this.N = options.N;
     this.threshold = options.threshold;
     this.failCount = options.failCount || options.N;
-    this.#rewardFn = options.rewardFn;
+    this.#rewardFn = options.rewardFn as RewardFn;
     this.#onAttemptError = options.onAttemptError;
     this.moduleCode = module.constructor.toString();
     this.rewardFnCode = options.rewardFn.toString();
   }
 
-  async forward(inputs: Fields): Promise<Prediction> {
+  async forward(inputs: I): Promise<Prediction<O>> {
     const settings = currentSettings();
     const start = startRolloutId(this.module, settings);
     const named = this.module.namedPredictors();
@@ -119,7 +120,7 @@ export class Refine extends Module {
         failCount--;
       }
     }
-    return keepBest("Refine", best, settings, this.N, lastError);
+    return keepBest("Refine", best, settings, this.N, lastError) as Prediction<O>;
   }
 
   /** One OfferFeedback call; non-string inputs are sent as indented JSON, as DSPy's orjson dump. */

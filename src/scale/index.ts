@@ -24,3 +24,4 @@ export {
   redisQueue,
 } from "./queue.js";
 export { type LoadedProgramFile, type ProgramWorker, type ProgramWorkerOptions, startWorker } from "./worker.js";
+export { RateLimitedLM, SharedRateLimit, type SharedRateLimitOptions, sharedRateLimit } from "./rate-limit.js";

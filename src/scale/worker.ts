@@ -18,6 +18,7 @@ import { Predict } from "../modules/predict.js";
 import { context, type Settings, type TraceEntry } from "../runtime/settings.js";
 import { applyState, cloneProgram } from "../optimize/clone.js";
 import { loadBullMQ, loadIORedis } from "./bullmq.js";
+import { RateLimitedLM, SharedRateLimit } from "./rate-limit.js";
 import {
   type EvaluateJob,
   type EvaluateResult,
@@ -58,6 +59,11 @@ export interface ProgramWorkerOptions {
   load: (file: ProgramFileRef) => Promise<LoadedProgramFile>;
   /** Settings every job runs under (the shared cache, say). */
   settings?: Settings;
+  /**
+   * Budgets shared with every worker on this Redis (per provider): the program's LM is wrapped
+   * so that its calls wait for them, and a 429 on any machine makes all of them back off.
+   */
+  rateLimit?: { rpm?: number; tpm?: number };
   /** Where the worker reports failed jobs and its state. Default: stderr. */
   log?: (line: string) => void;
 }
@@ -85,6 +91,23 @@ export async function startWorker(options: ProgramWorkerOptions): Promise<Progra
   const lockMs = options.lockMs ?? 10_000;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const programs = new ProgramCache(options.load);
+  const budgets = new Map<string, SharedRateLimit>();
+  const limitedLMs = new WeakMap<LM, LM>();
+  const limited = (lm: LM): LM => {
+    const rate = options.rateLimit;
+    if (!rate) return lm;
+    let wrapped = limitedLMs.get(lm);
+    if (!wrapped) {
+      let budget = budgets.get(lm.provider);
+      if (!budget) {
+        budget = new SharedRateLimit({ url: options.url, key: lm.provider, ...rate });
+        budgets.set(lm.provider, budget);
+      }
+      wrapped = new RateLimitedLM(lm, budget);
+      limitedLMs.set(lm, wrapped);
+    }
+    return wrapped;
+  };
   const me = workerName();
   let processed = 0;
 
@@ -100,7 +123,7 @@ export async function startWorker(options: ProgramWorkerOptions): Promise<Progra
       log(`dspex worker: job ${job.id}: cannot load ${data.program.path}: ${(error as Error).message}`);
       throw error;
     }
-    const settings: Settings = { ...options.settings, ...(loaded.lm ? { lm: loaded.lm } : {}) };
+    const settings: Settings = { ...options.settings, ...(loaded.lm ? { lm: limited(loaded.lm) } : {}) };
     if (signal) settings.signal = signal;
     const result =
       data.kind === "evaluate"
@@ -151,6 +174,7 @@ export async function startWorker(options: ProgramWorkerOptions): Promise<Progra
       closing ??= (async () => {
         await worker.close();
         subscriber.disconnect();
+        await Promise.all([...budgets.values()].map((b) => b.close()));
       })();
       return closing;
     },

@@ -56,7 +56,7 @@ const TYPING = [
   "Annotated",
   "Type",
 ];
-const DSPY_TYPES = ["History", "Image"];
+const DSPY_TYPES = ["History", "Image", "Audio", "File"];
 const COLLECTIONS = ["deque", "defaultdict"];
 const KNOWN_TYPES = [...BUILTINS, ...TYPING, "None", "NoneType", ...DSPY_TYPES] as const;
 
@@ -272,6 +272,10 @@ class FieldListParser {
         return { kind: "history" };
       case "Image":
         return { kind: "image" };
+      case "Audio":
+        return { kind: "audio" };
+      case "File":
+        return { kind: "file" };
       case "list":
         return { kind: "list", alias: name };
       case "set":

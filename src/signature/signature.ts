@@ -4,6 +4,7 @@
  * prompts and saved programs match DSPy's byte for byte.
  */
 import { SignatureError } from "./errors.js";
+import type { InferSignature, InferSignatureMap, InputsOf, OutputsOf, SignatureInput, UntypedFields } from "./infer.js";
 import { parseSignatureString, parseTypeString } from "./parse.js";
 import { cleandoc, inferPrefix } from "./prefix.js";
 import { annotationName, type JSONSchema, jsonSchema, STR, type TypeNode } from "./types.js";
@@ -64,13 +65,50 @@ export function makeField(name: string, kind: FieldKind, spec: FieldSpec = {}, t
   };
 }
 
-export class Signature {
+/** Carries the compile-time field types; there is no such property at run time. */
+declare const FIELD_TYPES: unique symbol;
+
+/**
+ * `I` and `O` are the compile-time types of the input and output fields (see infer.ts); the
+ * runtime never looks at them. `Signature.parse("question -> answer: int")` is a
+ * `Signature<{ question: string }, { answer: number }>`; a plain `Signature` is untyped.
+ */
+export class Signature<I extends UntypedFields = UntypedFields, O extends UntypedFields = UntypedFields> {
+  declare readonly [FIELD_TYPES]?: { inputs: I; outputs: O };
   readonly instructions: string;
   readonly inputFields: readonly Field[];
   readonly outputFields: readonly Field[];
   private readonly byName: ReadonlyMap<string, Field>;
 
-  constructor(inputFields: readonly Field[], outputFields: readonly Field[], instructions?: string) {
+  /**
+   * From fields; a string spec is also accepted and read as `Signature.parse` reads it (use
+   * `Signature.parse` itself to get the field types at compile time).
+   */
+  constructor(spec: string, instructions?: string);
+  constructor(inputFields: readonly Field[], outputFields: readonly Field[], instructions?: string);
+  constructor(
+    inputFieldsOrSpec: readonly Field[] | string,
+    outputFieldsOrInstructions?: readonly Field[] | string,
+    instructions?: string,
+  ) {
+    let inputFields: readonly Field[];
+    let outputFields: readonly Field[];
+    if (typeof inputFieldsOrSpec === "string") {
+      const parsed = Signature.parse(
+        inputFieldsOrSpec,
+        typeof outputFieldsOrInstructions === "string" ? outputFieldsOrInstructions : undefined,
+      );
+      inputFields = parsed.inputFields;
+      outputFields = parsed.outputFields;
+      instructions = parsed.instructions;
+    } else if (Array.isArray(inputFieldsOrSpec) && Array.isArray(outputFieldsOrInstructions)) {
+      inputFields = inputFieldsOrSpec;
+      outputFields = outputFieldsOrInstructions;
+    } else {
+      throw new SignatureError("new Signature() takes a signature string or two lists of fields", {
+        fix: 'write Signature.parse("question -> answer") or Signature.from({ inputs: {...}, outputs: {...} })',
+      });
+    }
     const seen = new Set<string>();
     for (const f of [...inputFields, ...outputFields]) {
       if (seen.has(f.name)) {
@@ -92,7 +130,10 @@ export class Signature {
   }
 
   /** Reads DSPy's string syntax: `"question: str, context: list[str] -> answer"`. */
-  static parse(spec: string, instructions?: string): Signature {
+  static parse<const S extends string>(
+    spec: S,
+    instructions?: string,
+  ): Signature<InferSignature<S>["inputs"], InferSignature<S>["outputs"]> {
     const parsed = parseSignatureString(spec);
     return new Signature(
       parsed.inputs.map((f) => makeField(f.name, "input", { type: f.type }, f.typeUndefined)),
@@ -102,7 +143,9 @@ export class Signature {
   }
 
   /** The map form, with descriptions: `{ instructions, inputs: { q: { type, desc } }, outputs }`. */
-  static fromMap(map: SignatureMap): Signature {
+  static fromMap<const M extends SignatureMap>(
+    map: M,
+  ): Signature<InferSignatureMap<M>["inputs"], InferSignatureMap<M>["outputs"]> {
     const build = (kind: FieldKind, entries: Record<string, string | FieldSpec>) =>
       Object.entries(entries).map(([name, spec]) => {
         if (!/^[\p{L}_][\p{L}\p{N}_]*$/u.test(name)) {
@@ -119,7 +162,8 @@ export class Signature {
   }
 
   /** Accepts any of the forms a user may pass where a signature is expected. */
-  static from(spec: string | SignatureMap | Signature, instructions?: string): Signature {
+  static from<const S extends SignatureInput>(spec: S, instructions?: string): Signature<InputsOf<S>, OutputsOf<S>>;
+  static from(spec: SignatureInput, instructions?: string): Signature {
     if (spec instanceof Signature) return instructions === undefined ? spec : spec.withInstructions(instructions);
     if (typeof spec === "string") return Signature.parse(spec, instructions);
     if (spec && typeof spec === "object" && "inputs" in spec) {
@@ -147,11 +191,11 @@ export class Signature {
     return this.spec;
   }
 
-  withInstructions(instructions: string): Signature {
+  withInstructions(instructions: string): Signature<I, O> {
     return new Signature(this.inputFields, this.outputFields, instructions);
   }
 
-  appendInstructions(extra: string): Signature {
+  appendInstructions(extra: string): Signature<I, O> {
     return this.withInstructions(`${this.instructions}\n\n${extra}`);
   }
 
@@ -228,7 +272,7 @@ export class Signature {
   }
 
   /** DSPy's `load_state`: positional, tolerant of a shorter list (as DSPy's `zip(strict=False)`). */
-  loadState(state: SignatureState): Signature {
+  loadState(state: SignatureState): Signature<I, O> {
     const fields = this.fields.map((f, i) => {
       const saved = state.fields[i];
       return saved ? { ...f, prefix: saved.prefix, description: saved.description } : f;
@@ -240,7 +284,7 @@ export class Signature {
     );
   }
 
-  equals(other: Signature): boolean {
+  equals(other: Signature<UntypedFields, UntypedFields>): boolean {
     if (this.instructions !== other.instructions) return false;
     const a = this.fields;
     const b = other.fields;

@@ -14,7 +14,7 @@ export type TypeNode = TypeShape & {
 };
 
 type TypeShape =
-  | { kind: "str" | "int" | "float" | "bool" | "bytes" | "any" | "none" | "history" | "image" }
+  | { kind: "str" | "int" | "float" | "bool" | "bytes" | "any" | "none" | "history" | "image" | "audio" | "file" }
   /**
    * `item` absent means the bare generic (`list`); `alias` keeps the spelling DSPy prints. `origin`
    * names the typing/collections alias that validates like the builtin but prints its own name
@@ -43,6 +43,8 @@ const SCALAR_NAMES: Record<string, string> = {
   none: "NoneType",
   history: "History",
   image: "Image",
+  audio: "Audio",
+  file: "File",
 };
 
 /** Python's `get_annotation_name` as DSPy uses it in field descriptions. */
@@ -152,6 +154,7 @@ function rawSchema(t: TypeNode): JSONSchema {
         required: ["messages"],
         title: "History",
       };
+    // pydantic's schemas of dspy.Image, dspy.Audio and dspy.File (the models' docstrings are left out).
     case "image":
       return {
         type: "object",
@@ -160,6 +163,34 @@ function rawSchema(t: TypeNode): JSONSchema {
         required: ["url"],
         title: "Image",
       };
+    case "audio":
+      return {
+        type: "object",
+        additionalProperties: false,
+        properties: {
+          data: { title: "Data", type: "string" },
+          audio_format: { title: "Audio Format", type: "string" },
+        },
+        required: ["data", "audio_format"],
+        title: "Audio",
+      };
+    case "file": {
+      const optionalString = (title: string) => ({
+        anyOf: [{ type: "string" }, { type: "null" }],
+        default: null,
+        title,
+      });
+      return {
+        type: "object",
+        additionalProperties: false,
+        properties: {
+          file_data: optionalString("File Data"),
+          file_id: optionalString("File Id"),
+          filename: optionalString("Filename"),
+        },
+        title: "File",
+      };
+    }
     case "list":
       return { type: "array", items: t.item ? rawSchema(t.item) : {} };
     case "set":

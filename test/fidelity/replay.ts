@@ -16,6 +16,7 @@ import { context } from "../../src/runtime/settings.js";
 import { Signature } from "../../src/signature/signature.js";
 import type { TypeNode } from "../../src/signature/types.js";
 import { signatureFromZod } from "../../src/signature/zod.js";
+import { contentText } from "../../src/lm/compat.js";
 import { adapterFor, stateText } from "./hooks.js";
 
 export type FuzzCase = Record<string, unknown> & { id: number; area: string };
@@ -318,7 +319,7 @@ function replayModel(c: FuzzCase): Outcome[] {
     ["chat", chat],
     ["json", json],
   ] as const) {
-    const got = adapter.format(sig, [], { question: "q" })[0]!.content;
+    const got = contentText(adapter.format(sig, [], { question: "q" })[0]!.content);
     const expected = system[name]!;
     out.push({
       bucket: `model/format-${name}`,

@@ -8,7 +8,6 @@ import {
   configure,
   context,
   Example,
-  type Fields,
   InputError,
   JSONAdapter,
   XMLAdapter,
@@ -105,6 +104,7 @@ describe("Predict", () => {
 
   it("rejects missing inputs and a missing LM with typed errors", async () => {
     await assert.rejects(
+      // @ts-expect-error: the compiler knows `context` is missing; the runtime must say so too.
       context({ lm: new ScriptedLM([]) }, () => new Predict("question, context -> answer").call({ question: "?" })),
       (e: unknown) => e instanceof InputError && /context/.test(e.message) && /context: \.\.\./.test(e.fix ?? ""),
     );
@@ -142,10 +142,10 @@ describe("ChainOfThought", () => {
   });
 });
 
-class TwoStep extends Module {
+class TwoStep extends Module<{ question: string }> {
   readonly draft = new Predict("question -> draft");
   readonly refine = new ChainOfThought("question, draft -> answer");
-  async forward(inputs: Fields): Promise<Prediction> {
+  async forward(inputs: { question: string }): Promise<Prediction> {
     const d = await this.draft.call(inputs);
     return this.refine.call({ question: inputs.question, draft: d.draft });
   }

@@ -22,13 +22,17 @@ export function answerFor(request: RecordedRequest): string {
   return !withDemos && n % 3 === 0 ? "wrong" : `a${n}`;
 }
 
-export function startLM(latencyMs = 0): Promise<Loopback> {
+/** `onRequest` sees each request as it arrives (before the latency). */
+export function startLM(latencyMs = 0, onRequest?: (request: RecordedRequest) => void): Promise<Loopback> {
   return start({
     latencyMs,
-    script: (request) => ({
-      kind: "completion",
-      outputs: `[[ ## answer ## ]]\n${answerFor(request)}\n\n[[ ## completed ## ]]`,
-    }),
+    script: (request) => {
+      onRequest?.(request);
+      return {
+        kind: "completion",
+        outputs: `[[ ## answer ## ]]\n${answerFor(request)}\n\n[[ ## completed ## ]]`,
+      };
+    },
   });
 }
 
@@ -49,6 +53,8 @@ export interface WorkerArgs {
   lockMs?: number;
   cache?: "redis" | "local" | "off";
   env?: Record<string, string>;
+  /** Further CLI flags (e.g. ["--rpm", "300"]). */
+  extra?: string[];
 }
 
 /** Starts `dspex worker` (the CLI, through tsx) and waits until it takes jobs. */
@@ -67,6 +73,7 @@ export async function startWorkerProcess(args: WorkerArgs): Promise<WorkerProces
     "--cache",
     args.cache ?? "off",
     ...(args.queue ? ["--queue", args.queue] : []),
+    ...(args.extra ?? []),
   ];
   const proc = spawn(process.execPath, argv, {
     cwd: root,

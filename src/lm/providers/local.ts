@@ -7,12 +7,14 @@
 import { basename } from "node:path";
 import type { ChatHistoryItem, LlamaContextSequence, Token } from "node-llama-cpp";
 import { importOptional } from "../../optional.js";
-import { LMAbortedError, LMContextWindowError, LMError } from "../errors.js";
+import { contentText, firstMediaPart } from "../compat.js";
+import { LMAbortedError, LMContextWindowError, LMError, LMUnsupportedContentError } from "../errors.js";
 import { mergeRequest } from "../request.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk, Message, Usage } from "../types.js";
 import { defaultModelPath } from "./local-model.js";
 import { type LocalRuntime, localRuntime } from "./local-runtime.js";
 import { AsyncQueue } from "./local-queue.js";
+import { chatGrammar } from "./local-chat-grammar.js";
 
 export interface LocalOptions {
   /** A GGUF file; default: $DSPEX_MODEL, else the model `dspex setup` installed in the DSPex home. */
@@ -21,7 +23,10 @@ export interface LocalOptions {
   contextSize?: number;
   /** CPU threads for evaluation; default: one fewer than the cores (at least one). */
   threads?: number;
-  /** Requests evaluated at once (batched together); more wait in a queue. Default 2. */
+  /**
+   * Requests evaluated at once, as parallel sequences of one context that llama.cpp decodes in
+   * one batch; more wait in a queue. Default 4 (Evaluate's and Parallel's usual width).
+   */
   maxConcurrency?: number;
   defaults?: LM["defaults"];
   /**
@@ -30,7 +35,16 @@ export interface LocalOptions {
    * the later fields are never written; a cap makes the grammar close the string in time.
    */
   maxStringLength?: number;
+  /**
+   * Constrain replies to ChatAdapter requests with a grammar built from the declared output
+   * fields (see local-chat-grammar.ts): headers in order, typed values, bounded text, no
+   * placeholder echoes. Default true; also settable per request as `providerOptions.chatGrammar`.
+   */
+  chatGrammar?: boolean;
 }
+
+/** The token cap for a reply when neither the request nor a grammar sets a smaller one. */
+export const DEFAULT_MAX_TOKENS = 1024;
 
 /**
  * Sampling settings read from `providerOptions` (all optional): topK, topP, minP, seed,
@@ -54,7 +68,7 @@ interface Completion {
 const MIN_COMPLETION_TOKENS = 16;
 
 export class LocalLM implements LM {
-  readonly specificationVersion = "v1" as const;
+  readonly specificationVersion = "v2" as const;
   readonly provider = "local";
   readonly model: string;
   readonly modelPath: string;
@@ -66,17 +80,17 @@ export class LocalLM implements LM {
     this.model = basename(this.modelPath);
     // The string cap travels in the default provider options, so cache keys (which include an
     // LM's defaults) tell apart answers produced under different caps.
+    const providerOptions = {
+      ...options.defaults?.providerOptions,
+      ...(options.maxStringLength === undefined ? {} : { maxStringLength: options.maxStringLength }),
+      ...(options.chatGrammar === false ? { chatGrammar: false } : {}),
+    };
     this.defaults =
-      options.maxStringLength === undefined
-        ? options.defaults
-        : {
-            ...options.defaults,
-            providerOptions: { ...options.defaults?.providerOptions, maxStringLength: options.maxStringLength },
-          };
+      Object.keys(providerOptions).length === 0 ? options.defaults : { ...options.defaults, providerOptions };
     this.#options = {
       contextSize: options.contextSize ?? 4096,
       threads: options.threads,
-      maxConcurrency: Math.max(1, options.maxConcurrency ?? 2),
+      maxConcurrency: Math.max(1, options.maxConcurrency ?? 4),
     };
   }
 
@@ -93,6 +107,8 @@ export class LocalLM implements LM {
 
   async generate(request: LMRequest): Promise<LMResponse> {
     const req = mergeRequest(this.defaults, request);
+    // Refuse media before a model is loaded or a sequence borrowed.
+    toChatHistory(req.messages, { provider: this.provider, model: this.model });
     const { runtime, sequence } = await this.#borrow(req.signal);
     try {
       const outputs: string[] = [];
@@ -114,6 +130,7 @@ export class LocalLM implements LM {
 
   async *stream(request: LMRequest): AsyncIterable<LMStreamChunk> {
     const req = mergeRequest(this.defaults, request);
+    toChatHistory(req.messages, { provider: this.provider, model: this.model });
     // Our own controller too, so that a consumer who stops reading stops the generation.
     const stop = new AbortController();
     const signal = req.signal === undefined ? stop.signal : AbortSignal.any([req.signal, stop.signal]);
@@ -171,7 +188,13 @@ export class LocalLM implements LM {
       autoDisposeSequence: false,
     });
     try {
-      const history = toChatHistory(req.messages);
+      // A plain-text ChatAdapter request gets the layout grammar (a JSON response format wins).
+      const layout =
+        (req.responseFormat === undefined || req.responseFormat.type === "text") &&
+        req.providerOptions?.chatGrammar !== false
+          ? chatGrammar(req.messages, req.maxTokens === undefined ? {} : { maxTokens: req.maxTokens })
+          : undefined;
+      const history = toChatHistory(req.messages, { provider: this.provider, model: this.model }, layout?.prefix);
       const prompt = chat.chatWrapper.generateContextState({ chatHistory: history }).contextText;
       const promptTokens = prompt.tokenize(runtime.model.tokenizer).length;
       const room = runtime.contextSize - promptTokens;
@@ -182,11 +205,16 @@ export class LocalLM implements LM {
         );
       }
       const cap = req.providerOptions?.maxStringLength;
-      const grammar = await runtime.grammarFor(req.responseFormat, typeof cap === "number" ? cap : undefined);
+      const grammar =
+        layout === undefined
+          ? await runtime.grammarFor(req.responseFormat, typeof cap === "number" ? cap : undefined)
+          : await runtime.gbnfGrammar(layout.gbnf);
       const sampling = samplingOptions(req.providerOptions);
       let completionTokens = 0;
+      // The model's turn opens with the layout's first header (in `history`); streams see it first.
+      if (layout !== undefined) onText?.(layout.prefix);
       const result = await chat.generateResponse(history, {
-        maxTokens: Math.min(req.maxTokens ?? room, room),
+        maxTokens: Math.min(req.maxTokens ?? layout?.maxTokens ?? DEFAULT_MAX_TOKENS, room),
         temperature: req.temperature ?? 0,
         ...(grammar === undefined ? {} : { grammar }),
         ...(req.stop !== undefined && req.stop.length > 0 ? { customStopTriggers: req.stop } : {}),
@@ -199,7 +227,8 @@ export class LocalLM implements LM {
       });
       const reason = result.metadata.stopReason;
       // A grammar ends JSON with newlines that say "done"; they are not part of the answer.
-      const text = grammar === undefined ? result.response : result.response.trimEnd();
+      const response = grammar === undefined ? result.response : result.response.trimEnd();
+      const text = layout === undefined ? response : layout.prefix + response;
       return {
         completion: { text, finishReason: reason === "maxTokens" ? "length" : "stop", completionTokens },
         promptTokens,
@@ -227,19 +256,34 @@ export function local(options: LocalOptions = {}): LocalLM {
 }
 
 /**
- * DSPy messages to node-llama-cpp's chat history, ending on the model turn to generate.
+ * DSPy messages to node-llama-cpp's chat history, ending on the model turn to generate. The
+ * embedded models read text only: text parts are joined, and any other part fails with a typed
+ * error before the model is touched.
  * @internal kept out of the published types, which must not need the optional node-llama-cpp.
  */
-export function toChatHistory(messages: readonly Message[]): ChatHistoryItem[] {
-  const history: ChatHistoryItem[] = messages.map((m) =>
-    m.role === "system"
-      ? { type: "system", text: m.content }
+export function toChatHistory(
+  messages: readonly Message[],
+  who: { provider: string; model: string } = { provider: "local", model: "" },
+  /** Text that opens the model's new turn (the layout grammar's first header). */
+  prefix?: string,
+): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = messages.map((m, index) => {
+    const media = firstMediaPart(m.content);
+    if (media !== undefined) {
+      throw new LMUnsupportedContentError(
+        `The embedded model ${who.model || "(local)"} reads text only; message ${index} has a "${media.type}" part.`,
+        { ...who, partType: media.type, context: { message: index } },
+      );
+    }
+    const text = contentText(m.content);
+    return m.role === "system"
+      ? { type: "system", text }
       : m.role === "user"
-        ? { type: "user", text: m.content }
-        : { type: "model", response: [m.content] },
-  );
+        ? { type: "user", text }
+        : { type: "model", response: [text] };
+  });
   // A trailing assistant message is a prefix to continue; otherwise open a fresh model turn.
-  if (history.at(-1)?.type !== "model") history.push({ type: "model", response: [] });
+  if (history.at(-1)?.type !== "model") history.push({ type: "model", response: prefix === undefined ? [] : [prefix] });
   return history;
 }
 

@@ -5,6 +5,7 @@
  * captured here, when the call starts.
  */
 import { cachedGenerate } from "../../cache/cached-lm.js";
+import { streamWith } from "../../lm/compat.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk } from "../../lm/types.js";
 import { defaultCache } from "../../runtime/default-cache.js";
 import { NoLMError } from "../errors.js";
@@ -17,7 +18,7 @@ export function contextLM(settings: Settings, module: string, override?: LM): LM
   const cache = settings.cache === false || lm.cacheable === false ? undefined : (settings.cache ?? defaultCache());
   const signal = settings.signal;
   return {
-    specificationVersion: "v1",
+    specificationVersion: "v2",
     provider: lm.provider,
     model: lm.model,
     ...(lm.defaults ? { defaults: lm.defaults } : {}),
@@ -30,7 +31,7 @@ export function contextLM(settings: Settings, module: string, override?: LM): LM
       return response;
     },
     stream(request: LMRequest): AsyncIterable<LMStreamChunk> {
-      return lm.stream(request);
+      return streamWith(lm, request);
     },
   };
 }

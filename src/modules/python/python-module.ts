@@ -8,7 +8,8 @@
  * is sent with every call, so any worker can serve any call. DSPy's LM calls are served by the LM
  * of the caller's context; the predictor calls DSPy records come back into the caller's trace.
  */
-import { PythonError, UnknownToolError } from "../../bridge/errors.js";
+import { BridgeValueError, PythonError, UnknownToolError } from "../../bridge/errors.js";
+import { MAX_VALUE_DEPTH } from "../../bridge/values.js";
 import type { PythonPool } from "../../bridge/pool.js";
 import { ConfigurationError } from "../../errors.js";
 import type { LM } from "../../lm/types.js";
@@ -17,7 +18,7 @@ import { parseTypeString } from "../../signature/parse.js";
 import { type FieldSpec, Signature } from "../../signature/signature.js";
 import { Example, type Fields } from "../example.js";
 import { Module, type Parameter, type ProgramState } from "../module.js";
-import { Predict } from "../predict.js";
+import { checkInputs, Predict } from "../predict.js";
 import { Prediction } from "../prediction.js";
 import { currentSettings } from "../../runtime/settings.js";
 import { contextLM } from "./node-lm.js";
@@ -61,7 +62,8 @@ interface ForwardResult {
 
 export const MODULES_PYTHON = "dspex_worker.modules_python";
 
-export abstract class PythonModule extends Module {
+/** `I` and `O` type the call as for any module; subclasses infer them from their signature. */
+export abstract class PythonModule<I extends Fields = Fields, O extends Fields = Fields> extends Module<I, O> {
   lm: LM | undefined;
   readonly #options: PythonModuleOptions;
   #mirrors: [string, Predict][] | undefined;
@@ -123,7 +125,13 @@ export abstract class PythonModule extends Module {
     return this;
   }
 
-  async forward(inputs: Fields): Promise<Prediction> {
+  /** The DSPy signature whose inputs a call must carry. */
+  abstract readonly signature: Signature;
+
+  async forward(inputs: I): Promise<Prediction<O>> {
+    // Native Predict's rule, checked before anything reaches Python (which would accept a
+    // missing input and send the LM a prompt without it).
+    checkInputs(this.signature, inputs as Fields);
     const settings = currentSettings();
     const lm = contextLM(settings, this.constructor.name, this.lm);
     const pool = await this.pool();
@@ -147,7 +155,8 @@ export abstract class PythonModule extends Module {
       scoped?.release();
     }
     if (result.predictors && !this.#mirrors) this.adopt(result.predictors);
-    const prediction = new Prediction(result.outputs, result.completions);
+    // DSPy parsed the outputs against the same signature the types come from.
+    const prediction = new Prediction(result.outputs as O, result.completions as O[]);
     this.recordTrace(result.trace);
     return prediction;
   }
@@ -231,7 +240,8 @@ export function signatureToWire(signature: Signature): WireSignature {
   const field = (f: Signature["inputFields"][number]): WireField => ({
     name: f.name,
     // A zod/JSON-schema object has no Python class in the worker: DSPy sees a dict.
-    type: f.type.kind === "object" ? "dict[str, Any]" : f.typeName,
+    // DSPy prints Optional[str] as "Union[str, NoneType]" but its signature parser knows only "None".
+    type: f.type.kind === "object" ? "dict[str, Any]" : f.typeName.replace(/\bNoneType\b/g, "None"),
     desc: f.description,
     prefix: f.prefix,
   });
@@ -243,12 +253,19 @@ export function signatureToWire(signature: Signature): WireSignature {
 }
 
 /** Examples and Predictions as plain records, recursively, for the channel. */
-export function plain(value: unknown): unknown {
-  if (value instanceof Example) return plain(value.toDict());
-  if (Array.isArray(value)) return value.map(plain);
+export function plain(value: unknown, depth = 0): unknown {
+  if (depth > MAX_VALUE_DEPTH) {
+    // The bridge refuses this too; saying so here keeps a cycle from overflowing the stack first.
+    throw new BridgeValueError(`an input is nested deeper than ${MAX_VALUE_DEPTH} levels, or is circular`, {
+      context: { maxDepth: MAX_VALUE_DEPTH },
+      fix: "send plain, acyclic data; flatten deep structures or send them as a JSON string",
+    });
+  }
+  if (value instanceof Example) return plain(value.toDict(), depth + 1);
+  if (Array.isArray(value)) return value.map((v) => plain(v, depth + 1));
   if (value instanceof Float32Array || value instanceof Float64Array) return Array.from(value);
   if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v, depth + 1)]));
   }
   return value;
 }

@@ -3,27 +3,35 @@
  * Python only by name, only during a call of this module (see scoped-callbacks.ts).
  */
 import type { PythonPool } from "../../bridge/pool.js";
-import { Signature, type SignatureMap } from "../../signature/signature.js";
+import type { InputsOf, OutputsOf, SignatureInput, Simplify } from "../../signature/infer.js";
+import { Signature } from "../../signature/signature.js";
 import { PythonModule, type PythonModuleOptions, signatureToWire } from "./python-module.js";
 import { type Registration, registerScoped } from "./scoped-callbacks.js";
+import type { Tool } from "../../tools/tool.js";
 import { type PreparedTool, prepareTools, type ToolDefinition } from "./tools.js";
 
 export interface ReActOptions extends PythonModuleOptions {
   /** Each tool declares its own argument type; `never` accepts any of them without `any`. */
-  tools: readonly ToolDefinition<never>[];
+  tools: readonly (ToolDefinition<never> | Tool<never>)[];
   /** DSPy's default: 20. */
   maxIters?: number;
 }
 
 export const TOOLS_CALLBACK = "dspex.tools";
 
-export class ReAct extends PythonModule {
+/** DSPy's ReAct prediction: the extract step's (a ChainOfThought) fields plus the trajectory. */
+export type ReActOutputs<O> = Simplify<{ trajectory: Record<string, unknown>; reasoning: string } & O>;
+
+export class ReAct<const S extends SignatureInput = string> extends PythonModule<
+  InputsOf<S>,
+  ReActOutputs<OutputsOf<S>>
+> {
   protected readonly kind = "react";
   readonly signature: Signature;
   readonly maxIters: number;
   readonly #tools: Map<string, PreparedTool>;
 
-  constructor(signature: string | Signature | SignatureMap, options: ReActOptions) {
+  constructor(signature: S, options: ReActOptions) {
     super(options);
     this.signature = Signature.from(signature);
     this.maxIters = options.maxIters ?? 20;
