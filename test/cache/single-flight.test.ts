@@ -31,6 +31,20 @@ describe("Cache single flight over Redis", { skip: available ? false : "redis-se
     return cache;
   };
 
+  /** Waits until some cache holds the claim on `key` (a fixed sleep would race a slow first connection). */
+  const untilClaimed = async (prefix: string, key: string): Promise<void> => {
+    const probe = new RedisStore({ url: server.url, keyPrefix: prefix });
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!(await probe.claimed(key))) {
+        if (Date.now() > deadline) throw new Error(`nobody claimed ${key}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    } finally {
+      await probe.close();
+    }
+  };
+
   before(async () => {
     server = await startRedis();
     llm = await start({ latencyMs: 300, script: () => ({ kind: "completion", outputs: "answer" }) });
@@ -78,7 +92,7 @@ describe("Cache single flight over Redis", { skip: available ? false : "redis-se
       await holding;
       throw new Error("provider down");
     });
-    await new Promise((r) => setTimeout(r, 50));
+    await untilClaimed("sf3:", "k");
     let computedByB = false;
     const waiting = b.getOrCompute("k", async () => {
       computedByB = true;
@@ -132,14 +146,15 @@ describe("Cache single flight over Redis", { skip: available ? false : "redis-se
   });
 
   it("gives up on a holder that hangs once the lock times out", async () => {
-    const [a, b] = [machine("sf4:", 400), machine("sf4:", 400)];
+    const [a, b] = [machine("sf4:", 1000), machine("sf4:", 1000)];
     const hung = a.getOrCompute("k", () => new Promise(() => undefined));
     void hung;
-    await new Promise((r) => setTimeout(r, 50));
+    await untilClaimed("sf4:", "k");
     const started = Date.now();
     const got = await b.getOrCompute("k", async () => response("after timeout"));
     const waited = Date.now() - started;
     assert.deepEqual(got.outputs, ["after timeout"]);
-    assert.ok(waited >= 300, `b waited for the lock to lapse (${waited} ms)`);
+    // The claim lapses 1,000 ms after a took it; b started just after that (a short poll later).
+    assert.ok(waited >= 500, `b waited for the lock to lapse (${waited} ms)`);
   });
 });
