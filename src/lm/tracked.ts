@@ -47,6 +47,7 @@ export function withTracking(lm: LM, options: TrackingOptions): LM {
     provider: lm.provider,
     model: lm.model,
     ...(lm.defaults === undefined ? {} : { defaults: lm.defaults }),
+    ...(lm.supportsFunctionCalling === undefined ? {} : { supportsFunctionCalling: lm.supportsFunctionCalling }),
     async generate(request) {
       const started = now();
       const response = await generateWith(lm, request);

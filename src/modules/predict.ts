@@ -6,6 +6,7 @@
 import { AdapterParseError } from "../adapters/errors.js";
 import { ChatAdapter } from "../adapters/chat.js";
 import { JSONAdapter } from "../adapters/json.js";
+import { parseWithToolCalls, planNativeTools } from "../adapters/native-tools.js";
 import type { Adapter } from "../adapters/types.js";
 import { cachedGenerate } from "../cache/cached-lm.js";
 import type { LM, LMRequest, LMResponse } from "../lm/types.js";
@@ -132,14 +133,18 @@ export class Predict<const S extends SignatureInput = string>
     adapter: Adapter,
     { lm, signature, demos, inputs, config, settings, options }: GenerateCall,
   ): Promise<[Fields[], LMResponse]> {
+    // Native function calling: the tools leave the prompt and go to the LM as function tools.
+    const tools = planNativeTools(adapter, lm, signature, inputs);
+    const promptSignature = tools?.signature ?? signature;
     const request = buildRequest(
-      adapter.format(signature, demos, inputs),
+      adapter.format(promptSignature, demos, inputs),
       config,
       lm,
       options.signal ?? settings.signal,
     );
-    if (adapter.responseFormat) {
-      const format = adapter.responseFormat(signature);
+    if (tools !== undefined) request.tools = tools.tools;
+    if (adapter.responseFormat && promptSignature.outputFields.length > 0) {
+      const format = adapter.responseFormat(promptSignature);
       if (format) request.responseFormat = format;
     }
     const cache = settings.cache === false || lm.cacheable === false ? undefined : (settings.cache ?? defaultCache());
@@ -150,7 +155,11 @@ export class Predict<const S extends SignatureInput = string>
         ? await cachedGenerate(lm, request, cache, cacheOptions)
         : await streamGenerate(settings.stream, this, { lm, request, cache, cacheOptions, adapter, signature });
     recordCall(settings, lm, request, response, started);
-    return [response.outputs.map((text) => adapter.parse(signature, text)), response];
+    const parse =
+      tools === undefined
+        ? (text: string) => adapter.parse(signature, text)
+        : (text: string, i: number) => parseWithToolCalls(tools, adapter, text, response.toolCalls?.[i]);
+    return [response.outputs.map(parse), response];
   }
 
   /** DSPy's Predict state: `{ traces, train, demos, signature, lm }`. */

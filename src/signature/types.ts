@@ -14,7 +14,22 @@ export type TypeNode = TypeShape & {
 };
 
 type TypeShape =
-  | { kind: "str" | "int" | "float" | "bool" | "bytes" | "any" | "none" | "history" | "image" | "audio" | "file" }
+  | {
+      kind:
+        | "str"
+        | "int"
+        | "float"
+        | "bool"
+        | "bytes"
+        | "any"
+        | "none"
+        | "history"
+        | "image"
+        | "audio"
+        | "file"
+        | "tool"
+        | "toolCalls";
+    }
   /**
    * `item` absent means the bare generic (`list`); `alias` keeps the spelling DSPy prints. `origin`
    * names the typing/collections alias that validates like the builtin but prints its own name
@@ -45,6 +60,8 @@ const SCALAR_NAMES: Record<string, string> = {
   image: "Image",
   audio: "Audio",
   file: "File",
+  tool: "Tool",
+  toolCalls: "ToolCalls",
 };
 
 /** Python's `get_annotation_name` as DSPy uses it in field descriptions. */
@@ -162,6 +179,28 @@ function rawSchema(t: TypeNode): JSONSchema {
         properties: { url: { type: "string", title: "Url" } },
         required: ["url"],
         title: "Image",
+      };
+    case "tool":
+      // A Tool is never an LM's output; as an input it reads as its description (str(tool)).
+      return { type: "object", title: "Tool" };
+    case "toolCalls":
+      // pydantic's schema of dspy.ToolCalls (id and tool_call_results are left out, as DSPy does).
+      return {
+        $defs: {
+          ToolCall: {
+            properties: {
+              name: { title: "Name", type: "string" },
+              args: { additionalProperties: true, title: "Args", type: "object" },
+            },
+            required: ["name", "args"],
+            title: "ToolCall",
+            type: "object",
+          },
+        },
+        properties: { tool_calls: { items: { $ref: "#/$defs/ToolCall" }, title: "Tool Calls", type: "array" } },
+        required: ["tool_calls"],
+        title: "ToolCalls",
+        type: "object",
       };
     case "audio":
       return {

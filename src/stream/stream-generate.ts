@@ -7,7 +7,7 @@
  */
 import { cachedGenerate, requestCacheKey } from "../cache/cached-lm.js";
 import { streamWith } from "../lm/compat.js";
-import type { LMResponse, Usage } from "../lm/types.js";
+import type { LMResponse, ToolCall, Usage } from "../lm/types.js";
 import type { Predict } from "../modules/predict.js";
 import { ChatFieldParser } from "./chat-field-parser.js";
 import { JSONFieldParser } from "./json-field-parser.js";
@@ -31,10 +31,12 @@ export async function streamGenerate(sink: StreamSink, predictor: Predict, call:
       : new ChatFieldParser(outputs, route.fields);
   const texts: string[] = [];
   const finishReasons: (string | null)[] = [];
+  const toolCalls: (ToolCall[] | undefined)[] = [];
   let usage: Usage | undefined;
   for await (const chunk of streamWith(lm, request)) {
     if (chunk.usage !== undefined) usage = chunk.usage;
     if (chunk.finishReason !== undefined) finishReasons[chunk.index] = chunk.finishReason;
+    if (chunk.toolCalls !== undefined) toolCalls[chunk.index] = chunk.toolCalls;
     if (chunk.delta === "") continue;
     texts[chunk.index] = (texts[chunk.index] ?? "") + chunk.delta;
     if (sink.tokens) sink.emit({ type: "token", predictor: route.predictor, index: chunk.index, delta: chunk.delta });
@@ -53,6 +55,7 @@ export async function streamGenerate(sink: StreamSink, predictor: Predict, call:
     cached: false,
     finishReasons: Array.from({ length: n }, (_, i) => finishReasons[i] ?? null),
   };
+  if (toolCalls.length > 0) response.toolCalls = Array.from({ length: n }, (_, i) => toolCalls[i]);
   if (key !== undefined && cache !== undefined) void cache.set(key, response);
   return response;
 }
