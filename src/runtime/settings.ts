@@ -44,6 +44,8 @@ export interface Settings {
   history?: History;
   /** Aggregates token usage of the calls made in this scope, when set. */
   usage?: UsageTracker;
+  /** Where DSPy-style input warnings go (missing or unknown input fields); default: console.warn. */
+  warn?: (message: string) => void;
   /** Whether ChatAdapter parse failures retry once with JSONAdapter (DSPy's default: yes). */
   useJSONFallback?: boolean;
   /**
@@ -60,6 +62,11 @@ export interface Settings {
   signal?: AbortSignal;
   /** Where streaming predictors send their output (set by streamify). */
   stream?: StreamSink;
+  /**
+   * A missing input field and a key that is not in the signature are DSPy's warnings by default,
+   * and the call proceeds (e.g. no `history` on a first turn); `true` makes both InputErrors.
+   */
+  strictInputs?: boolean;
 }
 
 /**
@@ -93,7 +100,7 @@ export function currentSettings(): Settings {
 }
 
 /** A string or a stray object as `lm` would otherwise fail deep inside the first call. */
-function checkLM(lm: unknown): void {
+export function checkLM(lm: unknown): void {
   if (lm === undefined || (typeof lm === "object" && lm !== null && typeof (lm as LM).generate === "function")) return;
   throw new ConfigurationError(
     `\`lm\` must be an LM object, got ${typeof lm === "string" ? `the string "${lm}"` : String(lm)}`,
