@@ -23,8 +23,13 @@ const SLOW = [
   "test/lm/local.test.ts",
   "test/lm/local-chat-model.test.ts",
   "test/optimize/",
+  "test/scale/optimize.test.ts",
   "test/retrieve/embedder.test.ts",
   "test/modules/python/",
+  // pip/npm downloads and builds of the package: set-up steps, the README typecheck, the consumer flow.
+  "test/setup/",
+  "test/readme.test.ts",
+  "test/package/",
 ];
 const picked = only.length > 0 ? files.filter((f) => only.some((o) => f.includes(o))) : files;
 const selected = fast ? picked.filter((f) => !SLOW.some((s) => f.startsWith(s))) : picked;
