@@ -38,13 +38,18 @@ export interface Attempt {
   trace: TraceEntry[];
 }
 
+// Symbol-keyed, so the program walk never mistakes the reward function for part of the
+// program, yet copies of the program (optimizer runs) carry it; #private fields would not copy.
+export const REWARD_FN = Symbol("rewardFn");
+export const ON_ATTEMPT_ERROR = Symbol("onAttemptError");
+
 export class BestOfN extends Module {
   readonly module: Module;
   readonly N: number;
   readonly threshold: number;
   readonly failCount: number;
-  readonly #rewardFn: RewardFn;
-  readonly #onAttemptError: BestOfNOptions["onAttemptError"];
+  readonly [REWARD_FN]: RewardFn;
+  readonly [ON_ATTEMPT_ERROR]: BestOfNOptions["onAttemptError"];
 
   constructor(module: Module, options: BestOfNOptions) {
     super();
@@ -52,9 +57,8 @@ export class BestOfN extends Module {
     this.N = options.N;
     this.threshold = options.threshold;
     this.failCount = options.failCount || options.N;
-    // Private, so the predictor walk never mistakes the reward function for part of the program.
-    this.#rewardFn = options.rewardFn;
-    this.#onAttemptError = options.onAttemptError;
+    this[REWARD_FN] = options.rewardFn;
+    this[ON_ATTEMPT_ERROR] = options.onAttemptError;
   }
 
   async forward(inputs: Fields): Promise<Prediction> {
@@ -66,12 +70,12 @@ export class BestOfN extends Module {
     for (let idx = 0; idx < this.N; idx++) {
       const rolloutId = nthRolloutId(start, idx);
       try {
-        const attempt = await runAttempt(this.module, inputs, settings, rolloutId, this.#rewardFn);
+        const attempt = await runAttempt(this.module, inputs, settings, rolloutId, this[REWARD_FN]);
         if (attempt.reward > (best?.reward ?? Number.NEGATIVE_INFINITY)) best = attempt;
         if (attempt.reward >= this.threshold) break;
       } catch (error) {
         lastError = error;
-        reportAttemptError("BestOfN", this.#onAttemptError, error, idx, rolloutId);
+        reportAttemptError("BestOfN", this[ON_ATTEMPT_ERROR], error, idx, rolloutId);
         if (idx > failCount) throw error;
         failCount--;
       }

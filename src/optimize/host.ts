@@ -183,7 +183,9 @@ export class OptimizeHost {
       predictConfig: { ...s.settings.predictConfig, ...args.lm?.config },
       ...(s.signal ? { signal: s.signal } : {}),
     };
-    const prediction = await context(settings, () => copy.call(args.inputs));
+    const prediction = await context(settings, () => copy.call(args.inputs)).catch((error: unknown) => {
+      throw privateFieldHint(copy, error);
+    });
     const names = new Map(copy.namedPredictors().map(([name, p]) => [p as unknown, name]));
     const steps: [string, Fields, Fields][] = [];
     for (const entry of trace) {
@@ -245,6 +247,16 @@ export class OptimizeHost {
     }
     return null;
   }
+}
+
+/** A structural copy of a class with `#private` fields fails inside its methods; say why and what to do. */
+function privateFieldHint(copy: Module, error: unknown): unknown {
+  if (!(error instanceof TypeError) || !/private member/.test(error.message)) return error;
+  const name = copy.constructor.name;
+  return new ConfigurationError(`A copy of ${name} cannot reach its #private fields: ${error.message}`, {
+    cause: error,
+    fix: `give ${name} a clone() method returning a new instance, keep such members under symbol keys, or pass { factory: () => new ${name}(...) }`,
+  });
 }
 
 /** What goes back to Python: numbers and booleans as they are, `{score, feedback}` for GEPA. */

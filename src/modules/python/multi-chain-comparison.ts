@@ -16,23 +16,25 @@ export interface MultiChainComparisonOptions extends PythonModuleOptions {
   config?: Omit<PredictConfig, "cache" | "providerOptions" | "rolloutId">;
 }
 
+const CONFIG = Symbol("config");
+
 export class MultiChainComparison extends PythonModule {
   protected readonly kind = "multi_chain_comparison";
   readonly signature: Signature;
   readonly m: number;
   readonly temperature: number;
-  readonly #config: MultiChainComparisonOptions["config"];
+  readonly [CONFIG]: MultiChainComparisonOptions["config"];
 
   constructor(signature: string | Signature | SignatureMap, options: MultiChainComparisonOptions = {}) {
     super(options);
     this.signature = Signature.from(signature);
     this.m = options.m ?? 3;
     this.temperature = options.temperature ?? 0.7;
-    this.#config = options.config;
+    this[CONFIG] = options.config;
   }
 
   protected spec(): Record<string, unknown> {
-    const c = this.#config ?? {};
+    const c = this[CONFIG] ?? {};
     const config: Record<string, unknown> = {};
     if (c.maxTokens !== undefined) config.max_tokens = c.maxTokens;
     if (c.n !== undefined) config.n = c.n;

@@ -21,22 +21,24 @@ const FIX =
   "install the Deno binary with `npm i -E deno@2.9.6` (the package ships it), or set DSPEX_DENO=/path/to/deno, " +
   "or pass { deno } to ProgramOfThought; code is never run without the sandbox";
 
+const DENO = Symbol("deno");
+
 export class ProgramOfThought extends PythonModule {
   protected readonly kind = "program_of_thought";
   readonly signature: Signature;
   readonly maxIters: number;
-  readonly #deno: string | undefined;
+  readonly [DENO]: string | undefined;
 
   constructor(signature: string | Signature | SignatureMap, options: ProgramOfThoughtOptions = {}) {
     super(options);
     this.signature = Signature.from(signature);
     this.maxIters = options.maxIters ?? 3;
-    this.#deno = options.deno;
+    this[DENO] = options.deno;
   }
 
   /** The Deno binary the sandbox will use; throws SandboxUnavailableError when there is none. */
   denoPath(): string {
-    const deno = this.#deno ?? findDeno();
+    const deno = this[DENO] ?? findDeno();
     if (!deno) {
       throw new SandboxUnavailableError("ProgramOfThought needs DSPy's Deno sandbox, and no Deno binary was found", {
         fix: FIX,
@@ -58,7 +60,7 @@ export class ProgramOfThought extends PythonModule {
     if (isPythonError(error, "SandboxUnavailable", "CodeInterpreterError")) {
       return new SandboxUnavailableError(`DSPy's sandbox could not run: ${error.pythonMessage}`, {
         cause: error,
-        context: { deno: this.#deno ?? findDeno() },
+        context: { deno: this[DENO] ?? findDeno() },
         fix: FIX,
       });
     }

@@ -17,29 +17,32 @@ export interface ReActOptions extends PythonModuleOptions {
 
 export const TOOLS_CALLBACK = "dspex.tools";
 
+const TOOLS = Symbol("tools");
+
 export class ReAct extends PythonModule {
   protected readonly kind = "react";
   readonly signature: Signature;
   readonly maxIters: number;
-  readonly #tools: Map<string, PreparedTool>;
+  // Symbol-keyed: not part of the program walk, but copied with the module.
+  readonly [TOOLS]: Map<string, PreparedTool>;
 
   constructor(signature: string | Signature | SignatureMap, options: ReActOptions) {
     super(options);
     this.signature = Signature.from(signature);
     this.maxIters = options.maxIters ?? 20;
-    this.#tools = prepareTools(options.tools ?? []);
+    this[TOOLS] = prepareTools(options.tools ?? []);
   }
 
   protected spec(): Record<string, unknown> {
     return {
       signature: signatureToWire(this.signature),
-      tools: [...this.#tools.values()].map((t) => t.wire),
+      tools: [...this[TOOLS].values()].map((t) => t.wire),
       max_iters: this.maxIters,
     };
   }
 
   protected override registerCallScoped(pool: PythonPool): Registration {
-    return registerScoped(pool, TOOLS_CALLBACK, this.#tools, (tools, args) => {
+    return registerScoped(pool, TOOLS_CALLBACK, this[TOOLS], (tools, args) => {
       const tool = tools.get(String(args.name));
       if (!tool) throw new Error(`no tool named "${String(args.name)}" (tools: ${[...tools.keys()].join(", ")})`);
       return tool.run(args.args);
