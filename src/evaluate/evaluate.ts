@@ -8,6 +8,7 @@ import { EventEmitter, setMaxListeners } from "node:events";
 import { ConfigurationError } from "../errors.js";
 import { Example } from "../modules/example.js";
 import { Prediction } from "../modules/prediction.js";
+import { observe } from "../runtime/callbacks.js";
 import { context, currentSettings } from "../runtime/settings.js";
 import { EvaluateError, type EvaluationFailure, MetricError } from "./errors.js";
 import { pyRound } from "../py/round.js";
@@ -86,7 +87,17 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
     this.output = options.output ?? process.stdout;
   }
 
-  async run(program: Program, options: RunOptions = {}): Promise<EvaluationResult> {
+  /** Runs the evaluation between onEvaluateStart and onEvaluateEnd. */
+  run(program: Program, options: RunOptions = {}): Promise<EvaluationResult> {
+    return observe(
+      currentSettings().callbacks,
+      "evaluate",
+      { instance: this, name: "Evaluate", inputs: { program } },
+      () => this.runAll(program, options),
+    );
+  }
+
+  private async runAll(program: Program, options: RunOptions): Promise<EvaluationResult> {
     const devset = options.devset ?? this.devset;
     const metricLike = options.metric ?? this.metric;
     const concurrency = checkConcurrency(options.concurrency ?? this.concurrency);

@@ -3,11 +3,11 @@
  * predictor walk, state dump/load and save/load follow DSPy's `BaseModule` so that files
  * round-trip with Python `dspy`.
  */
-import { randomUUID } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { DSPexError } from "../errors.js";
 import type { Fields } from "./example.js";
 import type { Prediction } from "./prediction.js";
+import { observe } from "../runtime/callbacks.js";
 import { currentSettings } from "../runtime/settings.js";
 import { markModuleClass, namedParametersOf, type Parameter, walkProgram } from "./walk.js";
 
@@ -29,20 +29,12 @@ export abstract class Module {
   abstract forward(inputs: Fields): Promise<Prediction>;
 
   /** Runs the module with callbacks; programs call sub-modules through this too. */
-  async call(inputs: Fields): Promise<Prediction> {
+  call(inputs: Fields): Promise<Prediction> {
     const callbacks = currentSettings().callbacks;
-    if (!callbacks || callbacks.length === 0) return this.forward(inputs);
-    const callId = randomUUID();
-    const module = this.constructor.name;
-    for (const cb of callbacks) cb.onModuleStart?.({ callId, module, inputs });
-    try {
-      const outputs = await this.forward(inputs);
-      for (const cb of callbacks) cb.onModuleEnd?.({ callId, module, outputs });
-      return outputs;
-    } catch (error) {
-      for (const cb of callbacks) cb.onModuleEnd?.({ callId, module, error });
-      throw error;
-    }
+    if (callbacks === undefined || callbacks.length === 0) return this.forward(inputs);
+    return observe(callbacks, "module", { instance: this, name: this.constructor.name, inputs }, () =>
+      this.forward(inputs),
+    );
   }
 
   /** DSPy's `named_parameters`: every Predict of the program (see walk.ts for what belongs to it). */

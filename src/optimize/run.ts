@@ -10,6 +10,7 @@ import type { Metric } from "../evaluate/types.js";
 import type { LM } from "../lm/types.js";
 import { UsageTracker } from "../lm/usage.js";
 import type { Module, ProgramState } from "../modules/module.js";
+import { observe } from "../runtime/callbacks.js";
 import { currentSettings } from "../runtime/settings.js";
 import { sharedPool } from "../router/pools.js";
 import { applyState, cloneProgram } from "./clone.js";
@@ -93,7 +94,19 @@ export function taskLM(options: { lm?: LM | undefined }): LM {
   return lm;
 }
 
-export async function runOptimizer<P extends Module>(
+/** One optimizer run, between onCompileStart and onCompileEnd. */
+export function runOptimizer<P extends Module>(
+  program: P,
+  request: RunRequest,
+  options: OptimizeOptions,
+): Promise<RunOutcome<P>> {
+  const inputs = { optimizer: request.optimizer, trainset: request.trainset, valset: request.valset };
+  return observe(currentSettings().callbacks, "compile", { instance: program, name: request.optimizer, inputs }, () =>
+    run(program, request, options),
+  );
+}
+
+async function run<P extends Module>(
   program: P,
   request: RunRequest,
   options: OptimizeOptions,

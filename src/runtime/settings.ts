@@ -10,7 +10,8 @@ import { ConfigurationError } from "../errors.js";
 import type { History } from "../lm/history.js";
 import type { LM } from "../lm/types.js";
 import type { UsageTracker } from "../lm/usage.js";
-import type { StreamSink } from "../stream/types.js";
+import type { Callback } from "./callbacks.js";
+import type { StreamSink } from "./stream-sink.js";
 import type { Fields } from "../modules/example.js";
 import type { PredictConfig } from "../modules/predict.js";
 import type { Prediction } from "../modules/prediction.js";
@@ -22,12 +23,8 @@ export interface TraceEntry {
   prediction: Prediction;
 }
 
-export interface ModuleCallback {
-  onModuleStart?(event: { callId: string; module: string; inputs: Fields }): void;
-  onModuleEnd?(event: { callId: string; module: string; outputs?: Prediction; error?: unknown }): void;
-  onLMStart?(event: { callId: string; model: string; messages: readonly { role: string; content: string }[] }): void;
-  onLMEnd?(event: { callId: string; model: string; outputs?: string[]; cached?: boolean; error?: unknown }): void;
-}
+/** The callback interface (DSPy's BaseCallback); the old name stays for existing code. */
+export type ModuleCallback = Callback;
 
 export interface Settings {
   lm?: LM;
@@ -39,7 +36,8 @@ export interface Settings {
   /** When set, every predictor call is appended here (DSPy's `settings.trace`). */
   trace?: TraceEntry[];
   maxTraceSize?: number;
-  callbacks?: readonly ModuleCallback[];
+  /** DSPy's callbacks: Start/End events for modules, LM calls, adapters, tools, Evaluate and optimizer runs. */
+  callbacks?: readonly Callback[];
   /** Where LM calls are recorded for inspectHistory(); default: one process-wide history of 1,000 calls. */
   history?: History;
   /** Aggregates token usage of the calls made in this scope, when set. */

@@ -19,7 +19,7 @@ import { Example, type Fields } from "../example.js";
 import { MEMBERS, Module, type ProgramState, prepareProgram } from "../module.js";
 import { Predict } from "../predict.js";
 import { Prediction } from "../prediction.js";
-import { currentSettings } from "../../runtime/settings.js";
+import { currentSettings, type Settings } from "../../runtime/settings.js";
 import { contextLM } from "./node-lm.js";
 import type { Registration } from "./scoped-callbacks.js";
 
@@ -85,7 +85,7 @@ export abstract class PythonModule extends Module {
   protected abstract spec(): Record<string, unknown>;
 
   /** Callbacks that live for one call (ReAct's tools); the token is passed to Python. */
-  protected registerCallScoped(_pool: PythonPool): Registration | undefined {
+  protected registerCallScoped(_pool: PythonPool, _settings: Settings): Registration | undefined {
     return undefined;
   }
 
@@ -133,7 +133,7 @@ export abstract class PythonModule extends Module {
     const settings = currentSettings();
     const lm = contextLM(settings, this.constructor.name, this.lm);
     const pool = await this.pool();
-    const scoped = this.registerCallScoped(pool);
+    const scoped = this.registerCallScoped(pool, settings);
     let result: ForwardResult;
     try {
       result = await this.invoke<ForwardResult>(

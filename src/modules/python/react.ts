@@ -3,6 +3,8 @@
  * Python only by name, only during a call of this module (see scoped-callbacks.ts).
  */
 import type { PythonPool } from "../../bridge/pool.js";
+import { observe } from "../../runtime/callbacks.js";
+import { context, type Settings } from "../../runtime/settings.js";
 import { Signature, type SignatureMap } from "../../signature/signature.js";
 import { PythonModule, type PythonModuleOptions, signatureToWire } from "./python-module.js";
 import { type Registration, registerScoped } from "./scoped-callbacks.js";
@@ -41,11 +43,16 @@ export class ReAct extends PythonModule {
     };
   }
 
-  protected override registerCallScoped(pool: PythonPool): Registration {
+  /** Python calls the tools outside the caller's async context: they run in the settings captured at the call. */
+  protected override registerCallScoped(pool: PythonPool, settings: Settings): Registration {
     return registerScoped(pool, TOOLS_CALLBACK, this[TOOLS], (tools, args) => {
       const tool = tools.get(String(args.name));
       if (!tool) throw new Error(`no tool named "${String(args.name)}" (tools: ${[...tools.keys()].join(", ")})`);
-      return tool.run(args.args);
+      return context(settings, () =>
+        observe(settings.callbacks, "tool", { instance: tool, name: String(args.name), inputs: args.args }, async () =>
+          tool.run(args.args),
+        ),
+      );
     });
   }
 }
