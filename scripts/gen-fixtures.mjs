@@ -24,6 +24,7 @@ const version = execFileSync(python, ["-c", "import dspy; print(dspy.__version__
 if (version !== pin) throw new Error(`fixture venv has dspy ${version}, expected ${pin}`);
 
 const only = process.argv.slice(2);
+const COMPACT = new Set(["fuzz"]);
 const outDir = join(root, "test", "fixtures");
 mkdirSync(outDir, { recursive: true });
 for (const file of readdirSync(join(root, "scripts", "fixtures")).filter((f) => f.endsWith(".py"))) {
@@ -34,6 +35,10 @@ for (const file of readdirSync(join(root, "scripts", "fixtures")).filter((f) => 
     env: { ...process.env, PYTHONHASHSEED: "0", DSPY_CACHEDIR: join(venv, "cache") },
   }).toString();
   const doc = JSON.parse(out);
-  writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify({ dspy: version, cases: doc }, null, 2)}\n`);
+  // The fuzz harness's thousands of cases are written one per line: diffs stay readable, the file small.
+  const text = COMPACT.has(name)
+    ? `{"dspy": ${JSON.stringify(version)}, "cases": [\n${doc.map((c) => JSON.stringify(c)).join(",\n")}\n]}\n`
+    : `${JSON.stringify({ dspy: version, cases: doc }, null, 2)}\n`;
+  writeFileSync(join(outDir, `${name}.json`), text);
   console.log(`wrote test/fixtures/${name}.json (${doc.length} cases)`);
 }

@@ -13,31 +13,36 @@ import { ProgramOfThought, type ProgramOfThoughtOptions } from "./modules/python
 import { ReAct, type ReActOptions } from "./modules/python/react.js";
 import { defaultHistory } from "./runtime/record-call.js";
 import { currentSettings } from "./runtime/settings.js";
-import { Signature, type SignatureMap } from "./signature/signature.js";
+import type { InputsOf, OutputsOf, SignatureInput } from "./signature/infer.js";
+import { Signature } from "./signature/signature.js";
 
-export function signature(spec: string | SignatureMap | Signature, instructions?: string): Signature {
+/** `signature("question -> answer: int")` is a `Signature<{ question: string }, { answer: number }>`. */
+export function signature<const S extends SignatureInput>(
+  spec: S,
+  instructions?: string,
+): Signature<InputsOf<S>, OutputsOf<S>> {
   return Signature.from(spec, instructions);
 }
 
-export function predict(spec: string | SignatureMap | Signature, config?: PredictConfig): Predict {
+export function predict<const S extends SignatureInput>(spec: S, config?: PredictConfig): Predict<S> {
   return new Predict(spec, config);
 }
 
-export function chainOfThought(
-  spec: string | SignatureMap | Signature,
+export function chainOfThought<const S extends SignatureInput>(
+  spec: S,
   options?: ChainOfThoughtOptions,
-): ChainOfThought {
+): ChainOfThought<S> {
   return new ChainOfThought(spec, options);
 }
 
-export function react(spec: string | SignatureMap | Signature, options: ReActOptions): ReAct {
+export function react<const S extends SignatureInput>(spec: S, options: ReActOptions): ReAct<S> {
   return new ReAct(spec, options);
 }
 
-export function programOfThought(
-  spec: string | SignatureMap | Signature,
+export function programOfThought<const S extends SignatureInput>(
+  spec: S,
   options?: ProgramOfThoughtOptions,
-): ProgramOfThought {
+): ProgramOfThought<S> {
   return new ProgramOfThought(spec, options);
 }
 

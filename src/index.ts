@@ -2,6 +2,7 @@ export { ChatAdapter } from "./adapters/chat.js";
 export { AdapterParseError } from "./adapters/errors.js";
 export { History } from "./adapters/history.js";
 export { JSONAdapter } from "./adapters/json.js";
+export { XMLAdapter } from "./adapters/xml.js";
 export type { Adapter } from "./adapters/types.js";
 export { Cache } from "./cache/cache.js";
 export { ConfigurationError, DSPexError, UnsupportedError } from "./errors.js";
@@ -27,11 +28,24 @@ export {
   LMRateLimitError,
   LMServerError,
   LMTimeoutError,
+  LMUnsupportedContentError,
 } from "./lm/errors.js";
+export { contentText, fromV1 } from "./lm/compat.js";
+export { Audio, File, Image, MediaError } from "./media/index.js";
 export { anthropic } from "./lm/providers/anthropic.js";
 export { openai } from "./lm/providers/openai.js";
 export { ScriptedLM } from "./lm/providers/scripted.js";
-export type { LM, LMRequest, LMResponse, LMStreamChunk, Message, Usage } from "./lm/types.js";
+export type {
+  ContentPart,
+  LM,
+  LMRequest,
+  LMResponse,
+  LMStreamChunk,
+  LMV1,
+  Message,
+  MessageContent,
+  Usage,
+} from "./lm/types.js";
 export * from "./modules/index.js";
 export { Signature, SignatureError, type SignatureMap } from "./signature/index.js";
 export * from "./pipeline/index.js";

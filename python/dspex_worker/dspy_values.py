@@ -11,6 +11,8 @@ def jsonable(value: Any) -> Any:
     """DSPy values (predictions, pydantic models, numpy scalars, dotdicts) as plain data for the channel."""
     if value is None or isinstance(value, (str, int, float, bool, bytes)):
         return value
+    if isinstance(value, (dspy.Image, dspy.Audio, dspy.File)):
+        return value  # crosses as itself (protocol.py packs it as an extension type)
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
@@ -36,7 +38,11 @@ def build_signature(spec: dict[str, Any]) -> type[dspy.Signature]:
     def part(fields: list[dict[str, Any]]) -> str:
         return ", ".join(f"{f['name']}: {f.get('type') or 'str'}" for f in fields)
 
-    signature = dspy.Signature(f"{part(inputs)} -> {part(outputs)}", spec.get("instructions") or None)
+    # DSPy's parser resolves bare "Image"/"Audio"/"File"/"History" only when told about them.
+    custom = {"Image": dspy.Image, "Audio": dspy.Audio, "File": dspy.File, "History": dspy.History}
+    signature = dspy.Signature(
+        f"{part(inputs)} -> {part(outputs)}", spec.get("instructions") or None, custom_types=custom
+    )
     for field in [*inputs, *outputs]:
         updates = {key: field[key] for key in ("desc", "prefix") if field.get(key) is not None}
         if updates:

@@ -194,3 +194,10 @@ def proc_info(args: Any, ctx: CallContext) -> dict[str, Any]:
         "random": random.random(),
         "frozen": gc.get_freeze_count(),
     }
+
+
+@tool("media_echo")
+def media_echo(args: Any, ctx: CallContext) -> dict[str, Any]:
+    """The Python types of the values Node sent, and the values themselves sent back."""
+    values = _params(args).get("values") or []
+    return {"types": [type(v).__module__ + "." + type(v).__name__ for v in values], "values": values}

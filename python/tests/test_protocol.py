@@ -74,3 +74,43 @@ def test_writer_writes_whole_large_frames_to_a_pipe() -> None:
     finally:
         os.close(read_fd)
         os.close(write_fd)
+
+
+def test_dspy_custom_types_round_trip_as_extension_types() -> None:
+    import dspy
+
+    values = [
+        dspy.Image("https://example.com/cat.png"),
+        dspy.Audio(data="UklGRg==", audio_format="wav"),
+        dspy.File(file_data="data:application/pdf;base64,JVBERg==", filename="p.pdf"),
+        dspy.File(file_id="file-1"),
+    ]
+    [message] = FrameReader().feed(encode({"k": "result", "id": 1, "value": values}))
+    got = message["value"]
+    assert [type(v) for v in got] == [dspy.Image, dspy.Audio, dspy.File, dspy.File]
+    assert got[0].url == "https://example.com/cat.png"
+    assert (got[1].data, got[1].audio_format) == ("UklGRg==", "wav")
+    assert (got[2].file_data, got[2].filename, got[3].file_id) == (values[2].file_data, "p.pdf", "file-1")
+    # Other extension codes are left alone, not guessed at.
+    [other] = FrameReader().feed(encode({"k": "result", "id": 2, "value": msgpack.ExtType(5, b"x")}))
+    assert other["value"] == msgpack.ExtType(5, b"x")
+
+
+def test_unserialisable_values_still_raise_type_error() -> None:
+    with pytest.raises(TypeError):
+        encode({"k": "result", "id": 1, "value": object()})
+
+
+def test_lone_surrogates_round_trip_as_the_same_str() -> None:
+    value = {"k": "result", "id": 1, "value": ["a\ud83d", {"\udc00key": "x" * 100 + "\ud800"}, "plain", "\U0001f600"]}
+    frame = encode(value)
+    [msg] = FrameReader().feed(frame)
+    assert msg == value
+    # Ordinary strings are not escaped: the ext form appears only where UTF-8 cannot go.
+    assert msgpack.unpackb(encode({"k": "x", "v": "plain \U0001f600"})[4:]) == {"k": "x", "v": "plain \U0001f600"}
+
+
+def test_wtf8_bytes_from_another_writer_do_not_end_the_reader() -> None:
+    body = msgpack.packb({"k": "call", "args": "a\ud83d"}, use_bin_type=True, unicode_errors="surrogatepass")
+    [msg] = FrameReader().feed(struct.pack(">I", len(body)) + body)
+    assert msg["args"] == "a\ud83d"

@@ -7,6 +7,7 @@
 import { ConfigurationError } from "../errors.js";
 import type { Message } from "../lm/types.js";
 import type { Field, Signature } from "../signature/signature.js";
+import { MediaSink, splitCustomTypes } from "./custom-types.js";
 import { formatFieldValue } from "./format-value.js";
 import { History } from "./history.js";
 import { marker } from "./prompt-parts.js";
@@ -40,7 +41,7 @@ const slots = (fields: readonly Field[]): FieldSlot[] =>
   fields.map((field) => ({ field, name: field.name, header: `${marker(field.name)}\n` }));
 
 export abstract class BaseAdapter implements Adapter {
-  abstract readonly name: "chat" | "json";
+  abstract readonly name: "chat" | "json" | "xml";
   protected abstract readonly plans: WeakMap<Signature, FormatPlan>;
   private readonly withoutHistory = new WeakMap<Signature, Signature>();
 
@@ -72,31 +73,48 @@ export abstract class BaseAdapter implements Adapter {
   format(signature: Signature, demos: readonly FieldValues[], inputs: FieldValues): Message[] {
     const plan = this.plan(signature);
     const values = toValues(inputs);
+    const media = new MediaSink();
     const messages: Message[] = [{ role: "system", content: plan.system }];
-    if (demos.length > 0) this.formatDemos(plan, demos, messages);
+    if (demos.length > 0) this.formatDemos(plan, demos, messages, media);
     let current = plan;
     if (plan.historyField !== undefined) {
       current = this.plan(this.signatureWithoutHistory(signature, plan.historyField));
-      this.formatHistory(current, plan.historyField, values, messages);
+      this.formatHistory(current, plan.historyField, values, messages, media);
     }
-    const content = this.userContent(current, values, "", true);
-    if (content) messages.push({ role: "user", content });
+    const content = this.userContent(current, values, "", true, media);
+    if (content) messages.push({ role: "user", content: splitCustomTypes(content, media) });
     return messages;
   }
 
-  /** DSPy's `format_user_message_content`: the given inputs' sections, plus the reminder for the main request. */
-  protected userContent(plan: FormatPlan, values: Values, prefix: string, mainRequest: boolean): string {
+  /**
+   * DSPy's `format_user_message_content`: the given inputs' sections, plus the reminder for the
+   * main request. Media values become tokens in `media`; `splitCustomTypes` turns them into parts.
+   */
+  protected userContent(
+    plan: FormatPlan,
+    values: Values,
+    prefix: string,
+    mainRequest: boolean,
+    media?: MediaSink,
+  ): string {
     let out = prefix;
     for (const slot of plan.inputs) {
       if (!has(values, slot.name)) continue;
-      out += `\n\n${slot.header}${formatFieldValue(slot.field, values[slot.name])}`;
+      out += `
+
+${this.inputSection(slot, values[slot.name], media)}`;
     }
     if (mainRequest) out += `\n\n${plan.requirements}`;
     return pyStrip(`${out}\n\n`);
   }
 
+  /** One input's section of a user message. */
+  protected inputSection(slot: FieldSlot, value: unknown, media?: MediaSink): string {
+    return slot.header + formatFieldValue(slot.field, value, media);
+  }
+
   /** Complete demos have every field set (not None); incomplete ones need an input and an output. */
-  private formatDemos(plan: FormatPlan, demos: readonly FieldValues[], messages: Message[]): void {
+  private formatDemos(plan: FormatPlan, demos: readonly FieldValues[], messages: Message[], media: MediaSink): void {
     const complete: Values[] = [];
     const incomplete: Values[] = [];
     const fields = plan.signature.fields;
@@ -106,17 +124,18 @@ export abstract class BaseAdapter implements Adapter {
       else if (plan.inputs.some((s) => has(d, s.name)) && plan.outputs.some((s) => has(d, s.name))) incomplete.push(d);
     }
     for (const d of incomplete) {
-      messages.push({ role: "user", content: this.userContent(plan, d, INCOMPLETE_DEMO_PREFIX, false) });
+      const user = this.userContent(plan, d, INCOMPLETE_DEMO_PREFIX, false, media);
+      messages.push({ role: "user", content: splitCustomTypes(user, media) });
       messages.push({ role: "assistant", content: this.assistantContent(plan, d, MISSING_IN_INCOMPLETE_DEMO) });
     }
     for (const d of complete) {
-      messages.push({ role: "user", content: this.userContent(plan, d, "", false) });
+      messages.push({ role: "user", content: splitCustomTypes(this.userContent(plan, d, "", false, media), media) });
       messages.push({ role: "assistant", content: this.assistantContent(plan, d, MISSING_IN_COMPLETE_DEMO) });
     }
   }
 
   /** Each History message becomes a user turn (with the format reminder) and an assistant turn. */
-  private formatHistory(plan: FormatPlan, field: string, inputs: Values, messages: Message[]): void {
+  private formatHistory(plan: FormatPlan, field: string, inputs: Values, messages: Message[], media: MediaSink): void {
     if (!has(inputs, field)) return;
     const history = History.from(inputs[field]);
     if (!history) {
@@ -126,8 +145,8 @@ export abstract class BaseAdapter implements Adapter {
     }
     for (const message of history.messages) {
       const main = plan.inputs.some((s) => has(message, s.name));
-      const user = this.userContent(plan, message, "", main);
-      if (user) messages.push({ role: "user", content: user });
+      const user = this.userContent(plan, message, "", main, media);
+      if (user) messages.push({ role: "user", content: splitCustomTypes(user, media) });
       const assistant = this.assistantContent(plan, message, undefined);
       if (assistant) messages.push({ role: "assistant", content: assistant });
     }

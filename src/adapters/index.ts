@@ -1,10 +1,13 @@
 export type { FormatPlan } from "./base.js";
 export { BaseAdapter } from "./base.js";
 export { ChatAdapter } from "./chat.js";
+export { MediaSink, splitCustomTypes } from "./custom-types.js";
 export { AdapterParseError } from "./errors.js";
+export { NestingTooDeepError } from "../py/errors.js";
 export { formatFieldValue, serializeForJson } from "./format-value.js";
 export { History } from "./history.js";
 export { JSONAdapter } from "./json.js";
+export { XMLAdapter } from "./xml.js";
 export { repairJsonLoads } from "../py/json-repair.js";
 export { literalEval } from "../py/literal-eval.js";
 export { parseValue } from "./parse-value.js";

@@ -9,6 +9,7 @@ import type { Signature } from "../signature/signature.js";
 import type { FormatPlan } from "./base.js";
 import { BaseAdapter, outputValue } from "./base.js";
 import { applyOutputDefaults } from "./chat.js";
+import { NestingTooDeepError } from "../py/errors.js";
 import { AdapterParseError } from "./errors.js";
 import { serializeForJson } from "./format-value.js";
 import { repairJsonLoads } from "../py/json-repair.js";
@@ -72,13 +73,26 @@ export class JSONAdapter extends BaseAdapter {
   parse(signature: Signature, completion: string): Record<string, unknown> {
     const plan = this.plan(signature);
     let text = completion;
-    let fields = repairJsonLoads(text);
-    if (!isDict(fields)) {
-      const object = firstBalancedObject(text);
-      if (object !== undefined) {
-        text = object;
-        fields = repairJsonLoads(text);
+    let fields: unknown;
+    try {
+      fields = repairJsonLoads(text);
+      if (!isDict(fields)) {
+        const object = firstBalancedObject(text);
+        if (object !== undefined) {
+          text = object;
+          fields = repairJsonLoads(text);
+        }
       }
+    } catch (e) {
+      if (!(e instanceof NestingTooDeepError)) throw e;
+      throw new AdapterParseError({
+        adapter: "JSONAdapter",
+        completion: text,
+        expectedFields: [...plan.outputNames],
+        reason: `LM response cannot be serialized to a JSON object: ${e.message}.`,
+        fix: e.fix,
+        cause: e,
+      });
     }
     if (!isDict(fields)) {
       throw new AdapterParseError({
@@ -122,15 +136,28 @@ function isDict(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof PyFloat) && !(v instanceof PyTuple);
 }
 
-/** The `regex` module's `\{(?:[^{}]|(?R))*\}`: the first `{` that closes, with its balanced body. */
+/**
+ * The `regex` module's `\{(?:[^{}]|(?R))*\}`: the first `{` that closes, with its balanced body.
+ * One pass with a stack of open braces (trying each `{` in turn and scanning to its close was
+ * quadratic on unclosed input such as "[" + "{" * 100000). A brace's stack partner is where a
+ * depth count started at that brace returns to zero, so the leftmost matched brace is the answer;
+ * once the stack empties, no later brace can start further left.
+ */
 export function firstBalancedObject(text: string): string | undefined {
-  for (let start = text.indexOf("{"); start >= 0; start = text.indexOf("{", start + 1)) {
-    let depth = 0;
-    for (let i = start; i < text.length; i++) {
-      const c = text[i];
-      if (c === "{") depth++;
-      else if (c === "}" && --depth === 0) return text.slice(start, i + 1);
+  const open: number[] = [];
+  let bestStart = -1;
+  let bestEnd = -1;
+  for (let i = text.indexOf("{"); i >= 0 && i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b) open.push(i);
+    else if (c === 0x7d && open.length > 0) {
+      const start = open.pop()!;
+      if (bestStart < 0 || start < bestStart) {
+        bestStart = start;
+        bestEnd = i;
+      }
+      if (open.length === 0) break;
     }
   }
-  return undefined;
+  return bestStart < 0 ? undefined : text.slice(bestStart, bestEnd + 1);
 }

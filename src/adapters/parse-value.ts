@@ -4,12 +4,13 @@
  * pydantic validation against the type.
  */
 import type { TypeNode } from "../signature/types.js";
+import { PyFloat, pyStr, pyStrip } from "../py/builtins.js";
+import { NestingTooDeepError } from "../py/errors.js";
 import { repairJsonLoads } from "../py/json-repair.js";
 import { LiteralEvalError, literalEval } from "../py/literal-eval.js";
-import { PyFloat, pyStr, pyStrip } from "../py/builtins.js";
-import { validate } from "./validate.js";
+import { ValidationFailure, validate } from "./validate.js";
 
-export { ValidationFailure } from "./validate.js";
+export { ValidationFailure };
 
 /** Returns the validated value, still carrying PyFloat/PyTuple wrappers (see `toPlain`). */
 export function parseValue(value: unknown, type: TypeNode): unknown {
@@ -38,7 +39,14 @@ export function parseValue(value: unknown, type: TypeNode): unknown {
     return validate(value, type);
   }
 
-  let candidate = repairJsonLoads(value);
+  let candidate: unknown;
+  try {
+    candidate = repairJsonLoads(value);
+  } catch (e) {
+    // Python's json_repair raises RecursionError here; a validation failure names the field.
+    if (e instanceof NestingTooDeepError) throw new ValidationFailure(e.message);
+    throw e;
+  }
   if (candidate === "" && value !== "") {
     try {
       candidate = literalEval(value);

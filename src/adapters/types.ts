@@ -10,7 +10,8 @@ export type FieldValues = Readonly<Record<string, unknown>> | { toDict(): Record
 
 /** Turns a signature plus demos and inputs into LM messages, and a completion back into outputs. */
 export interface Adapter {
-  readonly name: "chat" | "json";
+  /** "chat" and "xml" fall back to JSONAdapter once on a parse failure, as DSPy's ChatAdapter subclasses do. */
+  readonly name: "chat" | "json" | "xml" | "two-step";
   format(signature: Signature, demos: readonly FieldValues[], inputs: FieldValues): Message[];
   /** Throws AdapterParseError when the completion lacks an output field or a value fails its type. */
   parse(signature: Signature, completion: string): Record<string, unknown>;

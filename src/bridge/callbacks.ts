@@ -4,7 +4,17 @@
  * credentials never reach Python: only messages and settings cross.
  */
 import { DSPexError } from "../errors.js";
-import type { LM, LMRequest, LMResponse, Message, ResponseFormat, Role } from "../lm/types.js";
+import { generateWith } from "../lm/compat.js";
+import type {
+  ContentPart,
+  LM,
+  LMRequest,
+  LMResponse,
+  Message,
+  MessageContent,
+  ResponseFormat,
+  Role,
+} from "../lm/types.js";
 
 export interface CallbackContext {
   pool: string;
@@ -29,20 +39,59 @@ export interface LMCallbackArgs {
 
 const ROLES: Record<string, Role> = { system: "system", developer: "system", user: "user", assistant: "assistant" };
 
-function text(content: unknown, index: number): string {
-  if (typeof content === "string") return content;
-  if (Array.isArray(content)) {
-    return content
-      .map((part) => {
-        const p = part as { type?: string; text?: unknown };
-        if (p?.type === "text" && typeof p.text === "string") return p.text;
-        throw new CallbackError(`message ${index}: content part of type "${String(p?.type)}" is not supported`, {
-          fix: "only text content can be sent to a Node LM from Python so far",
-        });
-      })
-      .join("");
-  }
-  throw new CallbackError(`message ${index}: content must be a string or a list of text parts`);
+/**
+ * DSPy's message content as ours: a string, or OpenAI-shaped parts (what DSPy's adapters make of
+ * dspy.Image, dspy.Audio and dspy.File). Parts are checked, not trusted: Python is another process.
+ */
+function content(value: unknown, index: number): MessageContent {
+  if (typeof value === "string") return value;
+  if (!Array.isArray(value)) throw new CallbackError(`message ${index}: content must be a string or a list of parts`);
+  return value.map((part, k): ContentPart => {
+    const p = (part ?? {}) as Record<string, unknown>;
+    const bad = (why: string): never => {
+      throw new CallbackError(`message ${index}, part ${k}: ${why}`, {
+        fix: "content parts are {type: text|image_url|input_audio|file} in OpenAI's chat shape",
+      });
+    };
+    const obj = (key: string): Record<string, unknown> => {
+      const v = p[key];
+      return v !== null && typeof v === "object" && !Array.isArray(v)
+        ? (v as Record<string, unknown>)
+        : bad(`"${key}" must be an object`);
+    };
+    const str = (o: Record<string, unknown>, key: string): string =>
+      typeof o[key] === "string" ? (o[key] as string) : bad(`"${key}" must be a string`);
+    const optional = (o: Record<string, unknown>, key: string): Record<string, string> =>
+      typeof o[key] === "string" ? { [key]: o[key] as string } : {};
+    switch (p.type) {
+      case "text":
+        return { type: "text", text: str(p, "text") };
+      case "image_url": {
+        const image = obj("image_url");
+        const detail = image.detail;
+        return {
+          type: "image_url",
+          image_url: {
+            url: str(image, "url"),
+            ...(detail === "auto" || detail === "low" || detail === "high" ? { detail } : {}),
+          },
+        };
+      }
+      case "input_audio": {
+        const audio = obj("input_audio");
+        return { type: "input_audio", input_audio: { data: str(audio, "data"), format: str(audio, "format") } };
+      }
+      case "file": {
+        const file = obj("file");
+        return {
+          type: "file",
+          file: { ...optional(file, "file_data"), ...optional(file, "file_id"), ...optional(file, "filename") },
+        };
+      }
+      default:
+        return bad(`content part of type "${String(p.type)}" is not supported`);
+    }
+  });
 }
 
 /** DSPy/LiteLLM settings -> our LMRequest. Unknown settings pass through as provider options. */
@@ -51,7 +100,7 @@ export function toLMRequest(args: LMCallbackArgs): LMRequest {
   const messages: Message[] = args.messages.map((m, i) => {
     const role = ROLES[m.role];
     if (!role) throw new CallbackError(`message ${i}: role "${m.role}" is not supported`);
-    return { role, content: text(m.content, i) };
+    return { role, content: content(m.content, i) };
   });
   const request: LMRequest = { messages };
   const providerOptions: Record<string, unknown> = {};
@@ -95,7 +144,7 @@ export interface LMCallbackReply {
 }
 
 export async function serveLM(lm: LM, args: LMCallbackArgs): Promise<LMCallbackReply> {
-  const response = await lm.generate(toLMRequest(args));
+  const response = await generateWith(lm, toLMRequest(args));
   return {
     outputs: response.outputs,
     usage: response.usage,

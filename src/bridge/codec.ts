@@ -5,15 +5,18 @@
  */
 import { Packr, Unpackr } from "msgpackr";
 import { ProtocolError } from "./errors.js";
+import { installMediaCodec } from "./media-codec.js";
 import type { FromPython, ToPython } from "./messages.js";
+import { prepareValue } from "./values.js";
 
 export const MAX_FRAME = 64 * 1024 * 1024;
 
+installMediaCodec();
 const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
 export function encodeFrame(message: ToPython, maxFrame = MAX_FRAME): Buffer {
-  const body = packr.pack(message);
+  const body = packr.pack(prepareValue(message));
   if (body.length > maxFrame) {
     throw new ProtocolError(`message of ${body.length} bytes exceeds the frame limit of ${maxFrame} bytes`, {
       fix: "send large data by reference (a file path) or raise maxFrameBytes",

@@ -69,5 +69,8 @@ export class UnserializableResultError extends PythonError {}
 /** No tool of that name is registered in the worker. */
 export class UnknownToolError extends PythonError {}
 
+/** A value given to the bridge cannot be sent to Python (too deep, circular, a Symbol...). Only its own call fails. */
+export class BridgeValueError extends BridgeError {}
+
 /** The worker broke the wire protocol (malformed or oversized frame). */
 export class ProtocolError extends BridgeError {}

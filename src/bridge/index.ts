@@ -15,6 +15,7 @@ export {
   PoolClosedError,
   PoolFailedError,
   PoolSaturatedError,
+  BridgeValueError,
   ProtocolError,
   PythonError,
   SessionLostError,

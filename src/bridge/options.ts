@@ -6,6 +6,7 @@ import { type BridgeLogger, consoleLogger } from "./logger.js";
 import { isPresetName, type PresetName, presetDefaults } from "./presets.js";
 import type { StartMode } from "./launch.js";
 import { joinPythonPath, type PythonEnv, resolvePython } from "./python-env.js";
+import { workerBaseEnv } from "./worker-env.js";
 
 export interface PoolOptions {
   /** Pool name, used in worker ids and errors. A preset's name also selects that preset. */
@@ -23,7 +24,10 @@ export interface PoolOptions {
   maxRequestsPerWorker?: number;
   /** Recycle a worker whose resident memory exceeds this (0 = never). */
   maxRssMb?: number;
-  /** Extra environment for the workers. The parent's secrets (API keys, tokens) are never inherited. */
+  /**
+   * Extra environment for the workers. Of the parent's environment they inherit only an
+   * allowlist (PATH, HOME, locale, temp dirs, PYTHON*, ...; see workerBaseEnv), never credentials.
+   */
   env?: Record<string, string>;
   /** Interpreter; default: DSPEX_PYTHON, else the project venv. */
   python?: string;
@@ -71,16 +75,7 @@ export interface ResolvedOptions
   workerEnv: NodeJS.ProcessEnv;
 }
 
-/** Names that look like credentials are not inherited by workers: keys stay in Node. */
-const SECRET = /(API_?KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|PRIVATE_KEY|AUTH)/i;
-
-export function workerBaseEnv(parent: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(parent)) {
-    if (value !== undefined && !SECRET.test(key) && !key.startsWith("DSPEX_WORKER_")) env[key] = value;
-  }
-  return env;
-}
+export { workerBaseEnv };
 
 export function resolveOptions(options: PoolOptions): ResolvedOptions {
   const presetName = options.preset ?? (isPresetName(options.name) ? options.name : undefined);

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { workerBaseEnv } from "./worker-env.js";
 
 export interface PythonEnv {
   /** The interpreter to run. */
@@ -58,7 +59,7 @@ export function probePython(env: PythonEnv): PythonVersions | undefined {
   ].join("\n");
   const r = spawnSync(env.python, ["-c", script], {
     encoding: "utf8",
-    env: { ...process.env, PYTHONPATH: joinPythonPath(env.workerPath, process.env.PYTHONPATH) },
+    env: { ...workerBaseEnv(), PYTHONPATH: joinPythonPath(env.workerPath, process.env.PYTHONPATH) },
     timeout: 60_000,
   });
   if (r.status !== 0 || !r.stdout) return undefined;

@@ -20,6 +20,12 @@ export interface CacheOptions {
   ttlMs?: number;
   /** Receives the single warning about a failed tier. Default: console. */
   logger?: CacheLogger;
+  /**
+   * With a shared tier that supports it (Redis): the same request missed by several processes at
+   * once reaches the LM once; the others wait for its result. `lockMs` bounds the wait (a holder
+   * that died or hangs is given up on after it). Default on, 30,000 ms; `false` turns it off.
+   */
+  singleFlight?: boolean | { lockMs?: number };
 }
 
 export interface CacheStats {
@@ -58,10 +64,15 @@ export class Cache {
   private warned = false;
   private readonly pending = new Set<Promise<void>>();
   private counts = { hits: 0, misses: 0, errors: 0, memoryHits: 0, storeHits: 0, writes: 0 };
+  private readonly lockMs: number | undefined;
+  /** Computations in flight in this process, by key: concurrent identical misses share one. */
+  private readonly inflight = new Map<string, Promise<LMResponse>>();
 
   constructor(options: CacheOptions = {}) {
     this.enabled = options.enabled ?? true;
     this.logger = options.logger ?? console;
+    const flight = options.singleFlight ?? true;
+    this.lockMs = flight === false ? undefined : ((flight === true ? undefined : flight.lockMs) ?? 30_000);
     const ttl = options.ttlMs === undefined ? {} : { ttlMs: options.ttlMs };
     const memory = options.memory ?? true;
     this.memory =
@@ -107,6 +118,80 @@ export class Cache {
       }
     }
     this.counts.misses++;
+    return undefined;
+  }
+
+  /**
+   * The stored response for `key`, else `compute()`'s, stored. Identical misses share one
+   * computation: in this process always, across processes through the shared tier's claim
+   * (Redis) when it has one. A shared result comes back as a hit (`cached: true`, zero usage).
+   */
+  async getOrCompute(key: string, compute: () => Promise<LMResponse>): Promise<LMResponse> {
+    const hit = await this.get(key);
+    if (hit !== undefined || !this.enabled) return hit ?? compute();
+    const running = this.inflight.get(key);
+    if (running) {
+      const shared = await running;
+      this.counts.misses--;
+      this.counts.hits++;
+      return asHit(shared);
+    }
+    const work = this.computeOnce(key, compute);
+    this.inflight.set(key, work);
+    try {
+      return await work;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  private async computeOnce(key: string, compute: () => Promise<LMResponse>): Promise<LMResponse> {
+    const store = this.shared();
+    if (this.lockMs === undefined || store?.claim === undefined || store.claimed === undefined) {
+      const response = await compute();
+      void this.set(key, response);
+      return response;
+    }
+    const deadline = Date.now() + this.lockMs;
+    let release: (() => Promise<void>) | undefined;
+    try {
+      for (;;) {
+        release = await store.claim(key, this.lockMs);
+        if (release !== undefined || Date.now() >= deadline) break;
+        // Another process computes it: wait for its result, or for its claim to lapse.
+        const value = await this.waitForOther(store, key, deadline);
+        if (value !== undefined) return value;
+      }
+    } catch (error) {
+      this.fail(store, error);
+    }
+    try {
+      const response = await compute();
+      // Written before the claim goes, so that the waiters find it.
+      await this.set(key, response);
+      return response;
+    } finally {
+      await release?.();
+    }
+  }
+
+  /** Polls the shared tier until the value appears (a hit), the claim lapses or the deadline passes. */
+  private async waitForOther(store: CacheStore, key: string, deadline: number): Promise<LMResponse | undefined> {
+    let pause = 10;
+    while (Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * 2, 200);
+      const got = await store.get(key);
+      if (got !== undefined) {
+        this.memory?.set(key, got);
+        this.counts.hits++;
+        this.counts.storeHits++;
+        // The earlier lookup counted a miss; this request cost nothing after all.
+        this.counts.misses--;
+        return asHit(got);
+      }
+      if (!(await store.claimed!(key))) return undefined;
+    }
     return undefined;
   }
 

@@ -1,3 +1,4 @@
+import { generateWith, streamWith } from "../lm/compat.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk } from "../lm/types.js";
 import type { Cache } from "./cache.js";
 import { cacheKey } from "./key.js";
@@ -23,14 +24,9 @@ export async function cachedGenerate(
   options: CachedGenerateOptions = {},
 ): Promise<LMResponse> {
   const key = requestCacheKey(lm, request, cache, options);
-  if (key === undefined || cache === undefined) return lm.generate(request);
-  const hit = await cache.get(key);
-  if (hit !== undefined) return hit;
-  const response = await lm.generate(request);
-  // Not awaited: the memory tier is written synchronously and the shared tier's write (Redis)
-  // should not delay the caller. cache.flush() waits for it where that matters.
-  void cache.set(key, response);
-  return response;
+  if (key === undefined || cache === undefined) return generateWith(lm, request);
+  // Identical concurrent misses (here, or on other machines sharing a Redis cache) reach the LM once.
+  return cache.getOrCompute(key, () => generateWith(lm, request));
 }
 
 /**
@@ -64,7 +60,7 @@ export function requestCacheKey(
  * stream is worth. Callers who want caching use `generate`.
  */
 export class CachedLM implements LM {
-  readonly specificationVersion = "v1" as const;
+  readonly specificationVersion = "v2" as const;
   readonly inner: LM;
   readonly cache: Cache;
   private readonly adapter: string | undefined;
@@ -92,7 +88,7 @@ export class CachedLM implements LM {
   }
 
   stream(request: LMRequest): AsyncIterable<LMStreamChunk> {
-    return this.inner.stream(request);
+    return streamWith(this.inner, request);
   }
 }
 

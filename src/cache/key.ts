@@ -150,6 +150,7 @@ function canonical(value: unknown, depth: number): string {
       return '{"content":' + str(content) + ',"role":' + str(role) + "}";
     }
   }
+  if (typeof obj["type"] === "string" && MEDIA_PARTS.has(obj["type"])) return mediaDigest(obj, depth);
   keys.sort();
   let out = "{";
   let first = true;
@@ -169,7 +170,38 @@ function canonical(value: unknown, depth: number): string {
  * the text, and the hash then reads the prompt as it is.
  */
 function str(value: string): string {
+  // The hash reads the text as UTF-8, where every lone surrogate becomes U+FFFD, so "a\uD800"
+  // and "a\uFFFD" would share a key (and one would get the other's answer). Such strings are
+  // written JSON-escaped instead ("\ud800" stays six ASCII characters); the leading quote
+  // cannot be mistaken for a length-prefixed string, so well-formed strings keep their keys.
+  if (!(value as unknown as { isWellFormed(): boolean }).isWellFormed()) return JSON.stringify(value);
   return "'" + value.length + ":" + value;
+}
+
+const MEDIA_PARTS = new Set(["image_url", "input_audio", "file"]);
+const MEDIA_DIGESTS = new WeakMap<object, string>();
+
+/**
+ * A media part (image_url, input_audio, file) stands in the key as a digest of its canonical
+ * text, so the hashed text stays short however large the data URI. Frozen parts (an Image's,
+ * Audio's or File's own: see media/base.ts) keep their digest, so a megabyte image is hashed
+ * once, not on every call that sends it; a part the caller could still change is read afresh.
+ * "@" cannot start any other canonical value.
+ */
+function mediaDigest(part: Record<string, unknown>, depth: number): string {
+  const frozen = Object.isFrozen(part);
+  let digest = frozen ? MEDIA_DIGESTS.get(part) : undefined;
+  if (digest === undefined) {
+    const keys = Object.keys(part).sort();
+    let text = "{";
+    for (const k of keys) {
+      if (part[k] === undefined) continue;
+      text += (text === "{" ? "" : ",") + JSON.stringify(k) + ":" + canonical(part[k], depth + 1);
+    }
+    digest = "@" + sha256Hex(text + "}");
+    if (frozen) MEDIA_DIGESTS.set(part, digest);
+  }
+  return digest;
 }
 
 function isMessageKeys(keys: string[]): boolean {

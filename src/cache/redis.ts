@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Redis, RedisOptions } from "ioredis";
 import { ConfigurationError } from "../errors.js";
 import type { LMResponse } from "../lm/types.js";
@@ -23,6 +24,10 @@ export interface RedisStoreOptions {
 }
 
 const DEFAULT_PREFIX = "dspex:cache:v1:";
+/** Locks live beside the entries (`<prefix>lock:<key>`), so clear() removes stale ones too. */
+const LOCK_INFIX = "lock:";
+/** Deletes the lock only if it still holds our token (it may have expired and been taken since). */
+const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 
 /**
  * Responses in Redis, for caches shared by many machines. Same contract as the SQLite store;
@@ -100,6 +105,36 @@ export class RedisStore implements CacheStore {
       } while (cursor !== "0");
     } catch (error) {
       throw redisError("write", error);
+    }
+  }
+
+  /** A lock `SET NX PX` with a random token; release deletes it only while it is still ours. */
+  async claim(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
+    const redis = await this.connection();
+    const lock = this.keyPrefix + LOCK_INFIX + key;
+    const token = randomUUID();
+    let got: string | null;
+    try {
+      got = await redis.set(lock, token, "PX", Math.max(1, Math.ceil(ttlMs)), "NX");
+    } catch (error) {
+      throw redisError("write", error);
+    }
+    if (got !== "OK") return undefined;
+    return async () => {
+      try {
+        await redis.eval(RELEASE, 1, lock, token);
+      } catch {
+        // The lock expires by itself (PX): a failed release only delays the waiters.
+      }
+    };
+  }
+
+  async claimed(key: string): Promise<boolean> {
+    const redis = await this.connection();
+    try {
+      return (await redis.exists(this.keyPrefix + LOCK_INFIX + key)) === 1;
+    } catch (error) {
+      throw redisError("read", error);
     }
   }
 

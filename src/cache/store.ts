@@ -15,6 +15,13 @@ export interface CacheStore {
   delete(key: string): MaybePromise<boolean>;
   clear(): MaybePromise<void>;
   close(): MaybePromise<void>;
+  /**
+   * Single flight across processes (Redis): claims the right to compute `key` for `ttlMs`.
+   * Resolves to a release function, or undefined when another process holds the claim.
+   */
+  claim?(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
+  /** Whether some process holds the claim on `key` now. */
+  claimed?(key: string): Promise<boolean>;
 }
 
 /** Where the warnings about a broken tier go. */

@@ -21,6 +21,12 @@ export interface CommandOptions {
   optimizer?: string;
   out?: string;
   concurrency?: string;
+  redis?: string;
+  queue?: string;
+  cache?: string;
+  "lock-ms"?: string;
+  rpm?: string;
+  tpm?: string;
 }
 
 export async function runCommand(command: string, args: string[], options: CommandOptions): Promise<number> {
@@ -33,8 +39,12 @@ export async function runCommand(command: string, args: string[], options: Comma
       return evalCommand(need(args, 2, "eval <program> <dataset>"), options);
     case "optimize":
       return optimize(need(args, 2, "optimize <program> <trainset> --optimizer NAME"), options);
+    case "worker":
+      return workerCommand(options);
     default:
-      throw new UsageError(`unknown command "${command}"`, { fix: "commands are: run, eval, optimize, doctor" });
+      throw new UsageError(`unknown command "${command}"`, {
+        fix: "commands are: run, eval, optimize, worker, doctor",
+      });
   }
 }
 
@@ -116,7 +126,7 @@ function metricFor(loaded: LoadedProgram, options: CommandOptions): Metric {
 async function evalCommand([file, data]: string[], options: CommandOptions): Promise<number> {
   const loaded = await prepare(file!);
   const devset = await loadDataset(data!, inputKeysFor(loaded, options));
-  const result = await evaluateWithBar(loaded.program, devset, metricFor(loaded, options), options);
+  const result = await evaluateWithBar(loaded.program, devset, metricFor(loaded, options), options, loaded.path);
   if (options.json) {
     console.log(JSON.stringify({ score: result.score, errors: result.errors, n: devset.length }));
   } else {
@@ -126,7 +136,13 @@ async function evalCommand([file, data]: string[], options: CommandOptions): Pro
   return 0;
 }
 
-export async function evaluateWithBar(program: Module, devset: Example[], metric: Metric, options: CommandOptions) {
+export async function evaluateWithBar(
+  program: Module,
+  devset: Example[],
+  metric: Metric,
+  options: CommandOptions,
+  programFile?: string,
+) {
   const concurrency = options.concurrency ? Number(options.concurrency) : 8;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new UsageError(`bad --concurrency "${options.concurrency}"`, { fix: "use a positive integer" });
@@ -136,12 +152,81 @@ export async function evaluateWithBar(program: Module, devset: Example[], metric
       ? undefined
       : new SingleBar({ format: "eval [{bar}] {value}/{total} score {score}%", stream: process.stderr });
   bar?.start(devset.length, 0, { score: "0.0" });
-  const evaluate = new Evaluate({ devset, metric, concurrency });
+  // With --redis the examples go to `dspex worker` processes; the program file travels by path.
+  const queue = options.redis
+    ? (await import("../scale/queue.js")).redisQueue({
+        url: options.redis,
+        ...(options.queue ? { name: options.queue } : {}),
+      })
+    : undefined;
+  const evaluate = new Evaluate({ devset, metric, concurrency, ...(queue ? { queue } : {}) });
   try {
-    return await evaluate.run(program, { onProgress: (e) => bar?.update(e.done, { score: e.score.toFixed(1) }) });
+    return await evaluate.run(program, {
+      onProgress: (e) => bar?.update(e.done, { score: e.score.toFixed(1) }),
+      ...(programFile ? { programFile } : {}),
+    });
   } finally {
     bar?.stop();
+    await queue?.close();
   }
+}
+
+/** `dspex worker --redis URL`: runs program jobs from the queue until SIGTERM/SIGINT. */
+async function workerCommand(options: CommandOptions): Promise<number> {
+  const url = options.redis;
+  if (!url) throw new UsageError("dspex worker needs --redis URL", { fix: "dspex worker --redis redis://host:6379" });
+  const concurrency = positiveInt(options.concurrency ?? "8", "--concurrency");
+  const lockMs = options["lock-ms"] === undefined ? undefined : positiveInt(options["lock-ms"], "--lock-ms");
+  const cacheMode = options.cache ?? "redis";
+  if (!["redis", "local", "off"].includes(cacheMode)) {
+    throw new UsageError(`bad --cache "${cacheMode}"`, { fix: "use redis (shared, default), local or off" });
+  }
+  const [{ startWorker }, { Cache }, { RedisStore }] = await Promise.all([
+    import("../scale/worker.js"),
+    import("../cache/cache.js"),
+    import("../cache/redis.js"),
+  ]);
+  // The workers' LM cache is shared through the same Redis unless told otherwise.
+  const cache =
+    cacheMode === "redis"
+      ? new Cache({ store: () => new RedisStore({ url }) })
+      : cacheMode === "off"
+        ? false
+        : undefined;
+  const worker = await startWorker({
+    url,
+    concurrency,
+    ...(options.queue ? { queue: options.queue } : {}),
+    ...(lockMs ? { lockMs } : {}),
+    load: (file) => loadProgram(file.path, file.export),
+    ...rateLimitOption(options),
+    settings: cache === undefined ? {} : { cache },
+  });
+  console.error(
+    `dspex worker ${worker.name}: taking jobs from queue "${options.queue ?? "dspex"}" (concurrency ${concurrency}, cache ${cacheMode})`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGTERM", () => resolve());
+    process.once("SIGINT", () => resolve());
+  });
+  await worker.close();
+  if (cache) await cache.close();
+  return 0;
+}
+
+/** `--rpm` / `--tpm`: budgets per provider shared by every worker on the Redis. */
+function rateLimitOption(options: CommandOptions): { rateLimit?: { rpm?: number; tpm?: number } } {
+  if (options.rpm === undefined && options.tpm === undefined) return {};
+  const rateLimit: { rpm?: number; tpm?: number } = {};
+  if (options.rpm !== undefined) rateLimit.rpm = positiveInt(options.rpm, "--rpm");
+  if (options.tpm !== undefined) rateLimit.tpm = positiveInt(options.tpm, "--tpm");
+  return { rateLimit };
+}
+
+function positiveInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`bad ${flag} "${text}"`, { fix: "use a positive integer" });
+  return n;
 }
 
 /** The optimizers, as the router's capability table lists them (those run in the optimizers pool). */

@@ -21,7 +21,8 @@ export interface LoadedProgram {
   path: string;
 }
 
-export async function loadProgram(file: string): Promise<LoadedProgram> {
+/** `exportName` picks the export holding the program (default: `default`, then `program`). */
+export async function loadProgram(file: string, exportName?: string): Promise<LoadedProgram> {
   const path = resolve(file);
   if (!existsSync(path)) throw new ProgramLoadError(`program file not found: ${file}`, { fix: "check the path" });
   let mod: Record<string, unknown>;
@@ -30,7 +31,7 @@ export async function loadProgram(file: string): Promise<LoadedProgram> {
   } catch (cause) {
     throw new ProgramLoadError(`cannot load ${file}: ${(cause as Error).message.split("\n")[0]}`, { cause });
   }
-  const candidate = mod.default ?? mod.program;
+  const candidate = exportName === undefined ? (mod.default ?? mod.program) : mod[exportName];
   const program = await instantiate(candidate);
   if (program && !(program instanceof Module)) {
     // Looks like a module but is not ours: two copies of DSPex are loaded, and the optimizers
@@ -40,6 +41,11 @@ export async function loadProgram(file: string): Promise<LoadedProgram> {
     });
   }
   if (!program) {
+    if (exportName !== undefined) {
+      throw new ProgramLoadError(`${file} has no program in its export "${exportName}"`, {
+        fix: `export ${exportName} as a Module instance, or a class or factory that makes one`,
+      });
+    }
     throw new ProgramLoadError(`${file} exports no program`, {
       fix: 'export default a Module instance (e.g. `export default new ChainOfThought("question -> answer")`)',
     });

@@ -14,14 +14,20 @@ commands:
   run <program> --input '{"question": "..."}'    run a program once (or --input key=value ...)
   eval <program> <dataset>                       evaluate on a .jsonl or .csv dataset
   optimize <program> <trainset> --optimizer NAME optimize and save the program (--out file.json)
+  worker --redis URL                             run evaluation/optimization jobs from a Redis queue
   doctor                                         check the Python environment and models
 
 options:
   --json               machine-readable output
   --metric NAME        metric for eval/optimize (exactMatch, answerExactMatch, f1, ...) unless the program exports one
   --inputs a,b         input fields of the dataset (default: the program's exported inputKeys, else its first predictor's)
-  --concurrency N      examples in flight during eval (default 8)
+  --concurrency N      eval: examples in flight; worker: jobs at once (default 8)
   --out PATH           where optimize saves the program (DSPy's JSON format)
+  --redis URL          eval: send the examples to workers on this Redis; worker: take jobs from it
+  --queue NAME         queue name shared by eval and its workers (default dspex)
+  --cache MODE         worker: redis (shared with the other workers, default), local or off
+  --lock-ms N          worker: job lock; a dead worker's jobs go to others after about this long (default 10000)
+  --rpm N, --tpm N     worker: requests/tokens per minute per provider, shared by all workers on the Redis
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -59,6 +65,12 @@ function parse(argv: string[]) {
       optimizer: { type: "string" },
       out: { type: "string" },
       concurrency: { type: "string" },
+      redis: { type: "string" },
+      queue: { type: "string" },
+      cache: { type: "string" },
+      "lock-ms": { type: "string" },
+      rpm: { type: "string" },
+      tpm: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });

@@ -6,7 +6,7 @@
  */
 import { EventEmitter, setMaxListeners } from "node:events";
 import { ConfigurationError } from "../errors.js";
-import { Example } from "../modules/example.js";
+import { Example, type Fields } from "../modules/example.js";
 import { Prediction } from "../modules/prediction.js";
 import { observe } from "../runtime/callbacks.js";
 import { context, currentSettings } from "../runtime/settings.js";
@@ -14,12 +14,14 @@ import { EvaluateError, type EvaluationFailure, MetricError } from "./errors.js"
 import { pyRound } from "../py/round.js";
 import { formatTable, saveCSV, saveJSON } from "./results.js";
 import type {
+  EvaluationQueue,
   EvaluationResult,
   EvaluationRow,
   Metric,
   MetricLike,
   MetricValue,
   Program,
+  ProgramFileRef,
   ProgressEvent,
 } from "./types.js";
 
@@ -45,14 +47,26 @@ export interface EvaluateOptions {
   saveAsJSON?: string;
   /** Where progress and the table go (default: process.stdout). */
   output?: Output;
+  /**
+   * Send the examples to workers on other processes or machines (`redisQueue({ url })` from
+   * dspex/scale) instead of running them here. Scores, rows, their order and the progress events
+   * are those of a local run. `run()` then needs `programFile`, the file the workers load.
+   */
+  queue?: EvaluationQueue;
 }
 
-export interface RunOptions {
+export interface RunOptions<O extends Fields = Fields> {
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
   devset?: readonly Example[];
-  metric?: MetricLike;
+  metric?: MetricLike<O>;
   concurrency?: number;
+  /**
+   * With a queue: the file workers load the program from (its saved state travels with each
+   * job, so an optimized or loaded program is evaluated as it is here). A string is the path,
+   * with the program as its default export (or `program`).
+   */
+  programFile?: string | ProgramFileRef;
 }
 
 export interface EvaluateEvents {
@@ -72,6 +86,7 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
   readonly saveAsCSV: string | undefined;
   readonly saveAsJSON: string | undefined;
   readonly output: Output;
+  readonly queue: EvaluationQueue | undefined;
 
   constructor(options: EvaluateOptions) {
     super();
@@ -85,19 +100,25 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
     this.saveAsCSV = options.saveAsCSV;
     this.saveAsJSON = options.saveAsJSON;
     this.output = options.output ?? process.stdout;
+    this.queue = options.queue;
   }
 
-  /** Runs the evaluation between onEvaluateStart and onEvaluateEnd. */
-  run(program: Program, options: RunOptions = {}): Promise<EvaluationResult> {
-    return observe(
+  /**
+   * The rows and the metric are typed by the program's predictions (`Module<I, O>` gives `O`).
+   * The run sits between onEvaluateStart and onEvaluateEnd.
+   */
+  async run<O extends Fields = Fields>(program: Program<O>, options: RunOptions<O> = {}): Promise<EvaluationResult<O>> {
+    const untyped = program as Program;
+    const result = await observe(
       currentSettings().callbacks,
       "evaluate",
       { instance: this, name: "Evaluate", inputs: { program } },
-      () => this.runAll(program, options),
+      () => this.runUntyped(untyped, options as RunOptions),
     );
+    return result as EvaluationResult<O>;
   }
 
-  private async runAll(program: Program, options: RunOptions): Promise<EvaluationResult> {
+  private async runUntyped(program: Program, options: RunOptions): Promise<EvaluationResult> {
     const devset = options.devset ?? this.devset;
     const metricLike = options.metric ?? this.metric;
     const concurrency = checkConcurrency(options.concurrency ?? this.concurrency);
@@ -105,6 +126,7 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
     const metric = toMetric(metricLike);
     const metricName = nameOf(metricLike);
     const total = devset.length;
+    const programFile = this.queue ? checkProgramFile(options.programFile) : undefined;
 
     const controller = new AbortController();
     // Every in-flight LM call listens on this signal (and stops listening when it ends); with a
@@ -173,9 +195,28 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
       }
     };
 
+    const remote = (queue: EvaluationQueue, file: ProgramFileRef): Promise<void> =>
+      queue.evaluate({
+        program,
+        programFile: file,
+        devset,
+        metric: metricLike,
+        failureScore: this.failureScore,
+        signal: controller.signal,
+        score: (index, prediction) => this.scoreOne(metric, devset[index]!, index, prediction),
+        onRow: (row) => {
+          // As in a local run: each example counts once, and nothing counts after the stop.
+          if (controller.signal.aborted || rows[row.index] !== undefined) return;
+          finish(row);
+        },
+      });
+
     try {
-      const workers = Array.from({ length: Math.min(concurrency, total) }, () => worker());
-      await Promise.race([Promise.all(workers), stopped]);
+      const running =
+        this.queue && programFile
+          ? [remote(this.queue, programFile)]
+          : Array.from({ length: Math.min(concurrency, total) }, () => worker());
+      await Promise.race([Promise.all(running), stopped]);
     } catch (error) {
       if (this.displayProgress) this.output.write("\n");
       throw error;
@@ -213,21 +254,35 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
       return await context({ signal: outer ? AbortSignal.any([outer, signal]) : signal }, async () => {
         // A function has a `call` too (Function.prototype.call), so functions are checked first.
         const prediction = await (typeof program === "function" ? program(inputs) : program.call(inputs));
-        const value = await metric(example, prediction, undefined);
-        const [score, metricOutput] = toScore(value);
-        return metricOutput
-          ? { index, example, prediction, score, metricOutput }
-          : { index, example, prediction, score };
+        return await scoreRow(metric, example, index, prediction);
       });
     } catch (cause) {
-      return {
-        index,
-        example,
-        prediction: new Prediction(),
-        score: this.failureScore,
-        error: { message: messageOf(cause), cause },
-      };
+      return this.failedRow(example, index, cause);
     }
+  }
+
+  /** A prediction made elsewhere (a queue's worker), scored here as `runOne` scores. */
+  private async scoreOne(
+    metric: Metric,
+    example: Example,
+    index: number,
+    prediction: Prediction,
+  ): Promise<EvaluationRow> {
+    try {
+      return await scoreRow(metric, example, index, prediction);
+    } catch (cause) {
+      return this.failedRow(example, index, cause);
+    }
+  }
+
+  private failedRow(example: Example, index: number, cause: unknown): EvaluationRow {
+    return {
+      index,
+      example,
+      prediction: new Prediction(),
+      score: this.failureScore,
+      error: { message: messageOf(cause), cause },
+    };
   }
 
   private tooManyErrors(
@@ -273,21 +328,40 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
 }
 
 /** The facade: `await evaluate(program, devset, metric, { concurrency, signal, ... })`. */
-export function evaluate(
-  program: Program,
+export function evaluate<O extends Fields = Fields>(
+  program: Program<O>,
   devset: readonly Example[],
-  metric: MetricLike,
+  metric: MetricLike<O>,
   options: Omit<EvaluateOptions, "devset" | "metric"> & Pick<RunOptions, "signal" | "onProgress"> = {},
-): Promise<EvaluationResult> {
+): Promise<EvaluationResult<O>> {
   const { signal, onProgress, ...rest } = options;
-  const run: RunOptions = {};
+  const run: RunOptions<O> = {};
   if (signal) run.signal = signal;
   if (onProgress) run.onProgress = onProgress;
-  return new Evaluate({ ...rest, devset, metric }).run(program, run);
+  return new Evaluate({ ...rest, devset, metric: metric as MetricLike }).run(program, run);
 }
 
-/** Booleans count 0/1; a Prediction or record contributes its `score`. */
-function toScore(value: MetricValue): [number, Prediction | undefined] {
+async function scoreRow(
+  metric: Metric,
+  example: Example,
+  index: number,
+  prediction: Prediction,
+): Promise<EvaluationRow> {
+  const value = await metric(example, prediction, undefined);
+  const [score, metricOutput] = toScore(value);
+  return metricOutput ? { index, example, prediction, score, metricOutput } : { index, example, prediction, score };
+}
+
+function checkProgramFile(file: string | ProgramFileRef | undefined): ProgramFileRef {
+  if (typeof file === "string" && file.length > 0) return { path: file };
+  if (typeof file === "object" && file !== null && typeof file.path === "string" && file.path.length > 0) return file;
+  throw new ConfigurationError("Evaluate with a queue needs the program's file, which the workers load", {
+    fix: 'pass evaluate.run(program, { programFile: "./program.ts" }) (the program\'s state travels with each job)',
+  });
+}
+
+/** Booleans count 0/1; a Prediction or record contributes its `score`. The one rule, for local and remote runs. */
+export function toScore(value: MetricValue): [number, Prediction | undefined] {
   if (typeof value === "number") return [value, undefined];
   if (typeof value === "boolean") return [value ? 1 : 0, undefined];
   if (typeof value === "object" && value !== null && "score" in value) {

@@ -48,6 +48,7 @@ export {
   truncateCell,
 } from "./results.js";
 export type {
+  EvaluationQueue,
   EvaluationResult,
   EvaluationRow,
   Metric,
@@ -55,6 +56,8 @@ export type {
   MetricModule,
   MetricValue,
   Program,
+  ProgramFileRef,
   ProgramObject,
   ProgressEvent,
+  RemoteEvaluation,
 } from "./types.js";

@@ -149,3 +149,21 @@ export class ScriptedLMExhaustedError extends LMError {
     });
   }
 }
+
+/**
+ * A message part the LM cannot take: an image for a text-only model, audio for Anthropic, any
+ * media for a version 1 provider. Thrown before anything is sent, so nothing is half-done.
+ */
+export class LMUnsupportedContentError extends LMError {
+  readonly partType: string;
+
+  constructor(message: string, options: LMErrorOptions & { partType: string }) {
+    super(message, {
+      fix: "Send this input to a provider whose model accepts it (openai() or anthropic() with a vision model), or leave the media field out.",
+      ...options,
+      retryable: false,
+      context: { ...(options.context ?? {}), partType: options.partType },
+    });
+    this.partType = options.partType;
+  }
+}

@@ -1,5 +1,5 @@
 import { pyCapitalize, pyLstrip, pyStrip } from "../py/builtins.js";
-import type { Message, Usage } from "./types.js";
+import type { Message, MessageContent, Usage } from "./types.js";
 
 export interface HistoryEntry {
   /** Local time in Python's datetime.isoformat() form, as DSPy records it. */
@@ -98,7 +98,7 @@ export function inspectHistory(
     out += `${paint("34", `[${entry.timestamp}]`)}\n`;
     for (const message of entry.messages) {
       out += `${paint("31", `${pyCapitalize(message.role)} message:`)}\n`;
-      out += `${pyStrip(message.content)}\n`;
+      out += contentLines(message.content, paint);
       out += "\n\n";
     }
     out += `${paint("31", "Response:")}\n`;
@@ -120,4 +120,35 @@ export function printHistory(
   const text = inspectHistory(n, history, options);
   if (options.write !== undefined) options.write(text);
   else process.stdout.write(text);
+}
+
+/** DSPy's printing of a message's content: text stripped, media as short placeholders. */
+function contentLines(content: MessageContent, paint: (code: string, text: string) => string): string {
+  if (typeof content === "string") return `${pyStrip(content)}\n`;
+  let out = "";
+  for (const part of content) {
+    if (part.type === "text") out += `${pyStrip(part.text)}\n`;
+    else if (part.type === "image_url") {
+      const url = part.image_url.url ?? "";
+      const at = url.indexOf("base64,");
+      const shown =
+        at >= 0 ? `<${url.slice(0, at)}base64,<IMAGE BASE 64 ENCODED(${base64Tail(url, at)})>` : `<image_url: ${url}>`;
+      out += `${paint("34", pyStrip(shown))}\n`;
+    } else if (part.type === "input_audio") {
+      const shown = `<audio format='${part.input_audio.format}' base64-encoded, length=${part.input_audio.data.length}>`;
+      out += `${paint("34", pyStrip(shown))}\n`;
+    } else if (part.type === "file") {
+      const f = part.file;
+      const shown = `<file: name:${f.filename ?? ""}, id:${f.file_id ?? ""}, data_length:${(f.file_data ?? "").length}>`;
+      out += `${paint("34", pyStrip(shown))}\n`;
+    }
+  }
+  return out;
+}
+
+/** Python's `len(url.split("base64,")[1])`: up to the next "base64," if there is one. */
+function base64Tail(url: string, at: number): number {
+  const start = at + 7;
+  const next = url.indexOf("base64,", start);
+  return (next < 0 ? url.length : next) - start;
 }

@@ -10,9 +10,11 @@ export {
   transportErrorCode,
   withRetry,
 } from "./retry.js";
-export { REDACTED, safeURL, scrubSecrets, scrubValue } from "./scrub.js";
+export { headerSecrets, REDACTED, safeURL, scrubSecrets, scrubValue } from "./scrub.js";
 export { type SSEEvent, SSEParser } from "./sse.js";
 export * from "./types.js";
+export { contentText, firstMediaPart, fromV1, generateWith, streamWith, toV1Request } from "./compat.js";
+export { type AnthropicBlock, parseDataURI, toAnthropicBlocks } from "./providers/anthropic-content.js";
 export { OpenAIChatLM, type OpenAIOptions, openai } from "./providers/openai.js";
 export { AnthropicMessagesLM, type AnthropicOptions, anthropic, toAnthropicMessages } from "./providers/anthropic.js";
 export {

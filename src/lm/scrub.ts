@@ -27,6 +27,35 @@ export function scrubSecrets(
   return out;
 }
 
+/** Headers that carry protocol settings, never credentials; everything else may be one. */
+const PLAIN_HEADERS = new Set([
+  "content-type",
+  "accept",
+  "accept-encoding",
+  "accept-language",
+  "user-agent",
+  "anthropic-version",
+  "anthropic-beta",
+  "openai-beta",
+]);
+
+/**
+ * The values of extra request headers, as secrets to scrub. Users pass keys this way
+ * (`X-Api-Key`, a gateway's `Authorization`), and a server that echoes the request must not get
+ * them into an error message. The credential after an auth scheme ("Bearer ...") counts alone too.
+ */
+export function headerSecrets(headers: Record<string, string> | undefined): string[] {
+  if (headers === undefined) return [];
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== "string" || PLAIN_HEADERS.has(name.toLowerCase())) continue;
+    out.push(value);
+    const scheme = /^\s*[A-Za-z][\w-]*\s+(\S{4,})\s*$/.exec(value);
+    if (scheme?.[1]) out.push(scheme[1]);
+  }
+  return out;
+}
+
 /** Replaces every maximal substring of `text` of length >= MIN_FRAGMENT that also occurs in `secret`. */
 function scrubFragments(text: string, secret: string): string {
   let result = "";

@@ -1,6 +1,7 @@
 import { type History, pythonTimestamp } from "./history.js";
 import { scrubSecrets } from "./scrub.js";
-import type { LM, LMRequest, LMResponse, LMStreamChunk, Usage } from "./types.js";
+import { generateWith, streamWith } from "./compat.js";
+import type { LM, LMRequest, LMResponse, MessageContent, Usage } from "./types.js";
 import type { UsageTracker } from "./usage.js";
 
 export interface TrackingOptions {
@@ -22,13 +23,18 @@ export function withTracking(lm: LM, options: TrackingOptions): LM {
   const clean = (text: string): string =>
     secrets.length === 0 ? text : scrubSecrets(text, secrets, { fragments: false });
 
+  const cleanContent = (content: MessageContent): MessageContent =>
+    typeof content === "string"
+      ? clean(content)
+      : content.map((part) => (part.type === "text" ? { type: "text", text: clean(part.text) } : part));
+
   const record = (request: LMRequest, response: LMResponse, started: Date): void => {
     options.usage?.record(response, lm.provider);
     options.history?.add({
       timestamp: pythonTimestamp(started),
       model: response.model,
       provider: lm.provider,
-      messages: request.messages.map((m) => ({ role: m.role, content: clean(m.content) })),
+      messages: request.messages.map((m) => ({ role: m.role, content: cleanContent(m.content) })),
       outputs: response.outputs.map(clean),
       usage: { ...response.usage },
       cached: response.cached,
@@ -37,13 +43,13 @@ export function withTracking(lm: LM, options: TrackingOptions): LM {
   };
 
   const tracked: LM = {
-    specificationVersion: "v1",
+    specificationVersion: "v2",
     provider: lm.provider,
     model: lm.model,
     ...(lm.defaults === undefined ? {} : { defaults: lm.defaults }),
     async generate(request) {
       const started = now();
-      const response = await lm.generate(request);
+      const response = await generateWith(lm, request);
       record(request, response, started);
       return response;
     },
@@ -51,7 +57,7 @@ export function withTracking(lm: LM, options: TrackingOptions): LM {
       const started = now();
       const texts: string[] = [];
       let usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
-      for await (const chunk of lm.stream(request) as AsyncIterable<LMStreamChunk>) {
+      for await (const chunk of streamWith(lm, request)) {
         texts[chunk.index] = (texts[chunk.index] ?? "") + chunk.delta;
         if (chunk.usage !== undefined) usage = chunk.usage;
         yield chunk;

@@ -1,12 +1,51 @@
 /**
- * The LM interface, version 1. Kept deliberately small (in the manner of the AI SDK's
+ * The LM interface, version 2. Kept deliberately small (in the manner of the AI SDK's
  * LanguageModelV3) so providers stay thin and everything else (cache, retries, usage,
  * history) composes around it instead of living inside each provider.
+ *
+ * Version 2 lets a message's content be a list of parts in OpenAI's chat shape (text,
+ * image_url, input_audio, file), which is what DSPy's adapters produce for Image, Audio and
+ * File values. Version 1 providers (string content only) still work: the one LM-call path
+ * (`generateWith`/`streamWith` in compat.ts) joins text-only parts into a string for them and
+ * refuses media with an LMUnsupportedContentError. See docs in README ("LM interface v2").
  */
 
 export type Role = "system" | "user" | "assistant";
 
+export interface TextPart {
+  type: "text";
+  text: string;
+}
+
+export interface ImageURLPart {
+  type: "image_url";
+  /** An http(s)/gs URL or a data URI (data:image/png;base64,...). */
+  image_url: { url: string; detail?: "auto" | "low" | "high" };
+}
+
+export interface InputAudioPart {
+  type: "input_audio";
+  /** Base64 audio bytes (no data: prefix) and their format ("wav", "mp3", ...). */
+  input_audio: { data: string; format: string };
+}
+
+export interface FilePart {
+  type: "file";
+  /** file_data is a data URI; file_id refers to a file uploaded to the provider beforehand. */
+  file: { file_data?: string; file_id?: string; filename?: string };
+}
+
+export type ContentPart = TextPart | ImageURLPart | InputAudioPart | FilePart;
+
+export type MessageContent = string | ContentPart[];
+
 export interface Message {
+  role: Role;
+  content: MessageContent;
+}
+
+/** A version 1 message: string content only. */
+export interface MessageV1 {
   role: Role;
   content: string;
 }
@@ -62,7 +101,11 @@ export interface LMStreamChunk {
 }
 
 export interface LM {
-  readonly specificationVersion: "v1";
+  /**
+   * "v2": messages may carry content parts. "v1": the provider only ever receives string
+   * content (see LMV1); media parts fail before reaching it.
+   */
+  readonly specificationVersion: "v1" | "v2";
   /** Stable provider id, e.g. "openai"; part of cache keys. */
   readonly provider: string;
   readonly model: string;
@@ -75,6 +118,16 @@ export interface LM {
   readonly cacheable?: boolean;
   generate(request: LMRequest): Promise<LMResponse>;
   stream(request: LMRequest): AsyncIterable<LMStreamChunk>;
+}
+
+/** The request a version 1 provider receives: every message's content is a string. */
+export type LMRequestV1 = Omit<LMRequest, "messages"> & { messages: MessageV1[] };
+
+/** A version 1 provider, typed as it was written: string content only. Wrap it with `fromV1`. */
+export interface LMV1 extends Omit<LM, "specificationVersion" | "generate" | "stream"> {
+  readonly specificationVersion: "v1";
+  generate(request: LMRequestV1): Promise<LMResponse>;
+  stream(request: LMRequestV1): AsyncIterable<LMStreamChunk>;
 }
 
 export const emptyUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0, totalTokens: 0 });

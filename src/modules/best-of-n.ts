@@ -14,12 +14,15 @@ import type { Prediction } from "./prediction.js";
 import { context, currentSettings, type Settings, type TraceEntry } from "../runtime/settings.js";
 
 /** Scores a prediction for the given inputs; higher is better (DSPy's `reward_fn(args, pred)`). */
-export type RewardFn = (inputs: Fields, prediction: Prediction) => number | Promise<number>;
+export type RewardFn<I extends Fields = Fields, O extends Fields = Fields> = (
+  inputs: I,
+  prediction: Prediction<O>,
+) => number | Promise<number>;
 
-export interface BestOfNOptions {
+export interface BestOfNOptions<I extends Fields = Fields, O extends Fields = Fields> {
   /** The most attempts. */
   N: number;
-  rewardFn: RewardFn;
+  rewardFn: RewardFn<I, O>;
   /** A reward at or above this ends the loop early. */
   threshold: number;
   /** Failures tolerated before an attempt's error is thrown; default (and for 0, as DSPy's `or`) N. */
@@ -43,25 +46,27 @@ export interface Attempt {
 export const REWARD_FN = Symbol("rewardFn");
 export const ON_ATTEMPT_ERROR = Symbol("onAttemptError");
 
-export class BestOfN extends Module {
-  readonly module: Module;
+/** Typed as the module it wraps: same inputs, same prediction fields. */
+export class BestOfN<I extends Fields = Fields, O extends Fields = Fields> extends Module<I, O> {
+  readonly module: Module<I, O>;
   readonly N: number;
   readonly threshold: number;
   readonly failCount: number;
   readonly [REWARD_FN]: RewardFn;
   readonly [ON_ATTEMPT_ERROR]: BestOfNOptions["onAttemptError"];
 
-  constructor(module: Module, options: BestOfNOptions) {
+  constructor(module: Module<I, O>, options: BestOfNOptions<I, O>) {
     super();
     this.module = module;
     this.N = options.N;
     this.threshold = options.threshold;
     this.failCount = options.failCount || options.N;
-    this[REWARD_FN] = options.rewardFn;
+    // Attempts run untyped inside; the reward sees exactly the module's inputs and predictions.
+    this[REWARD_FN] = options.rewardFn as RewardFn;
     this[ON_ATTEMPT_ERROR] = options.onAttemptError;
   }
 
-  async forward(inputs: Fields): Promise<Prediction> {
+  async forward(inputs: I): Promise<Prediction<O>> {
     const settings = currentSettings();
     const start = startRolloutId(this.module, settings);
     let best: Attempt | undefined;
@@ -80,7 +85,7 @@ export class BestOfN extends Module {
         failCount--;
       }
     }
-    return keepBest("BestOfN", best, settings, this.N, lastError);
+    return keepBest("BestOfN", best, settings, this.N, lastError) as Prediction<O>;
   }
 }
 

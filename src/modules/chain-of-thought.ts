@@ -1,6 +1,6 @@
 /** ChainOfThought: Predict with DSPy's `reasoning` output field placed before the others. */
-import { Signature, type SignatureMap } from "../signature/signature.js";
-import type { Fields } from "./example.js";
+import type { InputsOf, OutputsOf, SignatureInput, Simplify } from "../signature/infer.js";
+import { Signature } from "../signature/signature.js";
 import { Module } from "./module.js";
 import { Predict, type PredictConfig } from "./predict.js";
 import type { Prediction } from "./prediction.js";
@@ -10,10 +10,16 @@ export interface ChainOfThoughtOptions extends PredictConfig {
   rationaleDesc?: string;
 }
 
-export class ChainOfThought extends Module {
+/** The outputs of a ChainOfThought: DSPy's `reasoning` field, then the signature's own. */
+export type WithReasoning<O> = Simplify<{ reasoning: string } & O>;
+
+export class ChainOfThought<const S extends SignatureInput = string> extends Module<
+  InputsOf<S>,
+  WithReasoning<OutputsOf<S>>
+> {
   readonly predict: Predict;
 
-  constructor(signature: string | Signature | SignatureMap, options: ChainOfThoughtOptions = {}) {
+  constructor(signature: S, options: ChainOfThoughtOptions = {}) {
     super();
     const { rationaleDesc, ...config } = options;
     const extended = Signature.from(signature).prepend("reasoning", "output", {
@@ -22,7 +28,8 @@ export class ChainOfThought extends Module {
     this.predict = new Predict(extended, config);
   }
 
-  forward(inputs: Fields): Promise<Prediction> {
-    return this.predict.call(inputs);
+  forward(inputs: InputsOf<S>): Promise<Prediction<WithReasoning<OutputsOf<S>>>> {
+    // The extended signature's outputs are exactly these; Predict itself is stored untyped.
+    return this.predict.call(inputs) as Promise<Prediction<WithReasoning<OutputsOf<S>>>>;
   }
 }

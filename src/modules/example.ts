@@ -6,12 +6,23 @@ import { DSPexError } from "../errors.js";
 
 export type Fields = Record<string, unknown>;
 
+/** The members of a class instance type without its `[key: string]` index signature. */
+export type KnownMembers<T> = { [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K] };
+
+/**
+ * An Example seen without its index signature. Typed `.call()`s accept it next to their typed
+ * inputs; being free of the index signature, it keeps TypeScript's excess-property check on
+ * object literals (`{ questoin: "..." }` is still an error).
+ */
+export type ExampleLike = KnownMembers<Example>;
+
 /** Symbol-keyed so that metadata never shows among the fields (Object.keys/entries skip symbols). */
 const INPUT_KEYS: unique symbol = Symbol("inputKeys");
 
 export class Example {
   [key: string]: unknown;
-  private readonly [INPUT_KEYS]: ReadonlySet<string> | undefined;
+  // Not `private`: that would make Example nominal, and typed predictions are structural.
+  readonly [INPUT_KEYS]: ReadonlySet<string> | undefined;
 
   constructor(fields: Fields | Example = {}, inputKeys?: Iterable<string>) {
     const data = fields instanceof Example ? fields.toDict() : fields;
@@ -42,7 +53,7 @@ export class Example {
   }
 
   inputs(): Example {
-    const keys = this.requireInputKeys("inputs");
+    const keys = requireInputKeys(this, "inputs");
     return new Example(
       pick(this, (k) => keys.has(k)),
       keys,
@@ -50,7 +61,7 @@ export class Example {
   }
 
   labels(): Example {
-    const keys = this.requireInputKeys("labels");
+    const keys = requireInputKeys(this, "labels");
     return new Example(pick(this, (k) => !keys.has(k)));
   }
 
@@ -72,15 +83,16 @@ export class Example {
   toJSON(): Fields {
     return this.toDict();
   }
+}
 
-  private requireInputKeys(what: string): ReadonlySet<string> {
-    if (!this.inputKeys) {
-      throw new DSPexError(`Example.${what}() needs the input keys`, {
-        fix: 'call .withInputs("question", ...) first to say which fields are inputs',
-      });
-    }
-    return this.inputKeys;
+/** A function, not a private method: a private member would make Example nominal. */
+function requireInputKeys(example: Example, what: string): ReadonlySet<string> {
+  if (!example.inputKeys) {
+    throw new DSPexError(`Example.${what}() needs the input keys`, {
+      fix: 'call .withInputs("question", ...) first to say which fields are inputs',
+    });
   }
+  return example.inputKeys;
 }
 
 function pick(source: object, keep: (key: string) => boolean): Fields {

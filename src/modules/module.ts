@@ -5,7 +5,7 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { DSPexError } from "../errors.js";
-import type { Fields } from "./example.js";
+import type { ExampleLike, Fields } from "./example.js";
 import type { Prediction } from "./prediction.js";
 import { observe } from "../runtime/callbacks.js";
 import { currentSettings } from "../runtime/settings.js";
@@ -22,14 +22,36 @@ export const DSPY_SAVE_METADATA = {
 
 export class ProgramStateError extends DSPexError {}
 
-export abstract class Module {
+/** The inputs a module takes (`InputsOfModule<typeof qa>`). */
+export type InputsOfModule<M> = M extends Module<infer I, infer _O> ? I : Fields;
+/** The fields of the predictions a module returns. */
+export type OutputsOfModule<M> = M extends Module<infer _I, infer O> ? O : Fields;
+
+/**
+ * What `.call()` takes: the typed inputs, or an Example (whose fields are only known at run time,
+ * as in DSPy's `program(**example.inputs())`; the runtime checks them).
+ */
+export type ModuleInputs<I extends Fields> = I | ExampleLike;
+
+/**
+ * `I` and `O` type the inputs a module takes and the fields of the prediction it returns;
+ * `Module` alone is untyped. A program declares them: `class RAG extends Module<{ question:
+ * string }, { answer: string }>`; Predict and ChainOfThought infer them from their signature.
+ */
+/** Carries the compile-time input and output types; there is no such property at run time. */
+declare const IO_TYPES: unique symbol;
+
+export abstract class Module<I extends Fields = Fields, O extends Fields = Fields> {
+  declare readonly [IO_TYPES]?: { inputs: I; outputs: O };
   /** A compiled sub-module is frozen: its predictors are hidden from the walk, as in DSPy. */
   compiled = false;
 
-  abstract forward(inputs: Fields): Promise<Prediction>;
+  abstract forward(inputs: I): Promise<Prediction<O>>;
 
   /** Runs the module with callbacks; programs call sub-modules through this too. */
-  call(inputs: Fields): Promise<Prediction> {
+  call(input: ModuleInputs<I>): Promise<Prediction<O>> {
+    // An Example stands for the typed inputs here; Predict validates them at run time.
+    const inputs = input as I;
     const callbacks = currentSettings().callbacks;
     if (callbacks === undefined || callbacks.length === 0) return this.forward(inputs);
     return observe(callbacks, "module", { instance: this, name: this.constructor.name, inputs }, () =>

@@ -10,6 +10,7 @@ import { ConfigurationError, DSPexError } from "../errors.js";
 import { Example, type Fields } from "./example.js";
 import { Module } from "./module.js";
 import { context, currentSettings } from "../runtime/settings.js";
+import type { Prediction } from "./prediction.js";
 
 /** What can run an item: a module, a nested Parallel (for a list of pairs) or a function. */
 export type ParallelTarget = Module | Parallel | ((input: Fields) => unknown);
@@ -34,9 +35,24 @@ export interface ParallelOptions<R extends boolean = false> {
 }
 
 export type ParallelResults = unknown[];
-export type ParallelOutput<R extends boolean> = R extends true
-  ? [results: ParallelResults, failedExamples: ParallelInput[], exceptions: unknown[]]
-  : ParallelResults;
+
+/** What one pair gives: a module's typed prediction, a function's value, a nested Parallel's list. */
+export type PairResult<P> = P extends readonly [infer T, unknown]
+  ? T extends Module<infer _I, infer O>
+    ? Prediction<O>
+    : T extends Parallel<boolean>
+      ? ParallelResults
+      : T extends (input: Fields) => infer V
+        ? Awaited<V>
+        : unknown
+  : unknown;
+
+/** The results in pair order, each undefined where its item failed. */
+export type ResultsOf<P extends readonly ExecPair[]> = { -readonly [K in keyof P]: PairResult<P[K]> | undefined };
+
+export type ParallelOutput<R extends boolean, Results = ParallelResults> = R extends true
+  ? [results: Results, failedExamples: ParallelInput[], exceptions: unknown[]]
+  : Results;
 
 /** The run stopped: too many items failed, or the caller's signal aborted it. */
 export class ParallelCancelledError extends DSPexError {}
@@ -68,20 +84,27 @@ export class Parallel<R extends boolean = false> {
     }
   }
 
-  forward(execPairs: readonly ExecPair[], options: { signal?: AbortSignal } = {}): Promise<ParallelOutput<R>> {
+  forward<const P extends readonly ExecPair[]>(
+    execPairs: P,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ParallelOutput<R, ResultsOf<P>>> {
     return this.call(execPairs, options);
   }
 
-  async call(execPairs: readonly ExecPair[], options: { signal?: AbortSignal } = {}): Promise<ParallelOutput<R>> {
+  async call<const P extends readonly ExecPair[]>(
+    execPairs: P,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ParallelOutput<R, ResultsOf<P>>> {
     const outer = options.signal ?? currentSettings().signal;
     const run = new ParallelRun(this, execPairs, outer, (pair) => this.process(pair), this.#onError);
     const { results, failed } = await run.done;
-    if (!this.returnFailedExamples) return results as ParallelOutput<R>;
+    // The run keeps every result in its pair's slot, which is what ResultsOf<P> describes.
+    if (!this.returnFailedExamples) return results as ParallelOutput<R, ResultsOf<P>>;
     for (const [index, error] of failed) {
       this.failedExamples.push(execPairs[index]![1]);
       this.exceptions.push(error);
     }
-    return [results, this.failedExamples, this.exceptions] as ParallelOutput<R>;
+    return [results, this.failedExamples, this.exceptions] as ParallelOutput<R, ResultsOf<P>>;
   }
 
   private async process([target, input]: ExecPair): Promise<unknown> {

@@ -9,12 +9,13 @@ import { JSONAdapter } from "../adapters/json.js";
 import type { Adapter } from "../adapters/types.js";
 import type { LM, LMRequest, LMResponse } from "../lm/types.js";
 import { allowsNone } from "../signature/types.js";
-import { Signature, type SignatureMap, type SignatureState } from "../signature/signature.js";
+import type { InputsOf, OutputsOf, SignatureInput } from "../signature/infer.js";
+import { Signature, type SignatureState } from "../signature/signature.js";
 import { observeSync } from "../runtime/callbacks.js";
 import { lmCall, resolveLM } from "../runtime/lm-call.js";
 import { InputError } from "./errors.js";
 import type { Fields } from "./example.js";
-import { Module, PARAMETER, type Parameter, ProgramStateError } from "./module.js";
+import { Module, type ModuleInputs, PARAMETER, type Parameter, ProgramStateError } from "./module.js";
 import { Prediction } from "./prediction.js";
 import { currentSettings, type Settings } from "../runtime/settings.js";
 
@@ -52,7 +53,15 @@ interface GenerateCall {
 const chatAdapter = new ChatAdapter();
 const jsonAdapter = new JSONAdapter();
 
-export class Predict extends Module implements Parameter {
+/**
+ * `S` is the signature as given, which types the call: `new Predict("question -> answer: int")`
+ * takes `{ question: string }` and resolves to a `Prediction<{ answer: number }>`. `Predict`
+ * alone (a signature only known at run time) is untyped.
+ */
+export class Predict<const S extends SignatureInput = string>
+  extends Module<InputsOf<S>, OutputsOf<S>>
+  implements Parameter
+{
   readonly [PARAMETER] = true as const;
   signature: Signature;
   demos: Fields[] = [];
@@ -61,17 +70,18 @@ export class Predict extends Module implements Parameter {
   traces: unknown[] = [];
   train: unknown[] = [];
 
-  constructor(signature: string | Signature | SignatureMap, config: PredictConfig = {}) {
+  constructor(signature: S, config: PredictConfig = {}) {
     super();
     this.signature = Signature.from(signature);
     this.config = config;
   }
 
-  override call(inputs: Fields, options?: PredictCallOptions): Promise<Prediction> {
-    return options ? this.forward(inputs, options) : super.call(inputs);
+  override call(inputs: ModuleInputs<InputsOf<S>>, options?: PredictCallOptions): Promise<Prediction<OutputsOf<S>>> {
+    // An Example stands for the typed inputs; checkInputs validates them at run time.
+    return options ? this.forward(inputs as InputsOf<S>, options) : super.call(inputs);
   }
 
-  async forward(inputs: Fields, options: PredictCallOptions = {}): Promise<Prediction> {
+  async forward(inputs: InputsOf<S>, options: PredictCallOptions = {}): Promise<Prediction<OutputsOf<S>>> {
     const settings = currentSettings();
     const lm = resolveLM(settings, options.lm ?? this.lm, `Predict(${this.signature.spec})`);
     let signature = options.signature ?? this.signature;
@@ -87,7 +97,10 @@ export class Predict extends Module implements Parameter {
 
     const adapter = settings.adapter ?? chatAdapter;
     // DSPy retries once with JSONAdapter when ChatAdapter's output cannot be parsed.
-    const fallback = adapter.name === "chat" && settings.useJSONFallback !== false ? jsonAdapter : undefined;
+    const fallback =
+      (adapter.name === "chat" || adapter.name === "xml") && settings.useJSONFallback !== false
+        ? jsonAdapter
+        : undefined;
     const call: GenerateCall = { lm, signature, demos, inputs: callInputs, config, settings, options };
     let completions: Fields[];
     let response: LMResponse;
@@ -98,7 +111,8 @@ export class Predict extends Module implements Parameter {
       [completions, response] = await this.generate(fallback, call);
     }
 
-    const prediction = Prediction.fromCompletions(completions);
+    // The adapter parsed and validated every output field against the signature's types.
+    const prediction = Prediction.fromCompletions(completions as OutputsOf<S>[]);
     prediction.lmUsage = response.usage;
     const trace = settings.trace;
     if (trace) {

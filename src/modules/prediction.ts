@@ -3,15 +3,16 @@
  * `completions`, plus the LM usage that produced it.
  */
 import type { Usage } from "../lm/types.js";
-import { Example, type Fields } from "./example.js";
+import { Example, type Fields, type KnownMembers } from "./example.js";
 
 const COMPLETIONS: unique symbol = Symbol("completions");
 const LM_USAGE: unique symbol = Symbol("lmUsage");
 
-export class Prediction extends Example {
-  // Symbol-keyed, like Example's metadata, so they never show among the fields.
-  private readonly [COMPLETIONS]: readonly Fields[];
-  private [LM_USAGE]: Usage | undefined = undefined;
+class PredictionImpl extends Example {
+  // Symbol-keyed, like Example's metadata, so they never show among the fields. Not `private`:
+  // that would make the type nominal, and typed predictions are structural (see `Prediction`).
+  readonly [COMPLETIONS]: readonly Fields[];
+  [LM_USAGE]: Usage | undefined = undefined;
 
   constructor(fields: Fields = {}, completions?: readonly Fields[]) {
     super(fields);
@@ -30,8 +31,8 @@ export class Prediction extends Example {
     this[LM_USAGE] = usage;
   }
 
-  static fromCompletions(completions: readonly Fields[]): Prediction {
-    return new Prediction(completions[0] ?? {}, completions);
+  static fromCompletions(completions: readonly Fields[]): PredictionImpl {
+    return new PredictionImpl(completions[0] ?? {}, completions);
   }
 
   /** Numeric value of a `score` field, for DSPy-style comparisons of feedback predictions. */
@@ -40,3 +41,28 @@ export class Prediction extends Example {
     return typeof score === "number" ? score : Number.NaN;
   }
 }
+
+/**
+ * A prediction whose fields are `O`: `Prediction<{ answer: number }>` has `pred.answer: number`
+ * and no `pred.anwser`. The default, `Prediction`, is the untyped one (any field, `unknown`).
+ * A structural type over the runtime class, so that a typed prediction is still assignable
+ * to the untyped one and to `Example`.
+ */
+export type Prediction<O extends Fields = Fields> = PredictionBase<O> & O;
+
+/**
+ * What every prediction has besides its fields. A type literal, not an interface: only those get
+ * an implicit index signature, which keeps a typed prediction assignable to `Example`.
+ */
+export type PredictionBase<O extends Fields = Fields> = Omit<KnownMembers<PredictionImpl>, "completions"> & {
+  /** Every completion's fields (n > 1); the prediction's own fields are the first's. */
+  readonly completions: readonly O[];
+};
+
+export interface PredictionConstructor {
+  new <O extends Fields = Fields>(fields?: O, completions?: readonly O[]): Prediction<O>;
+  fromCompletions<O extends Fields = Fields>(completions: readonly O[]): Prediction<O>;
+  readonly prototype: Prediction;
+}
+
+export const Prediction: PredictionConstructor = PredictionImpl as unknown as PredictionConstructor;

@@ -26,7 +26,7 @@ import { Predict } from "./predict.js";
 import type { Prediction } from "./prediction.js";
 import { context, currentSettings, type Settings, type TraceEntry } from "../runtime/settings.js";
 
-export type RefineOptions = BestOfNOptions;
+export type RefineOptions<I extends Fields = Fields, O extends Fields = Fields> = BestOfNOptions<I, O>;
 
 let offerFeedback: Signature | undefined;
 
@@ -71,8 +71,9 @@ export function offerFeedbackSignature(): Signature {
   return offerFeedback;
 }
 
-export class Refine extends Module {
-  readonly module: Module;
+/** Typed as the module it wraps: same inputs, same prediction fields. */
+export class Refine<I extends Fields = Fields, O extends Fields = Fields> extends Module<I, O> {
+  readonly module: Module<I, O>;
   readonly N: number;
   readonly threshold: number;
   readonly failCount: number;
@@ -82,19 +83,19 @@ export class Refine extends Module {
   readonly [REWARD_FN]: RewardFn;
   readonly [ON_ATTEMPT_ERROR]: BestOfNOptions["onAttemptError"];
 
-  constructor(module: Module, options: RefineOptions) {
+  constructor(module: Module<I, O>, options: RefineOptions<I, O>) {
     super();
     this.module = module;
     this.N = options.N;
     this.threshold = options.threshold;
     this.failCount = options.failCount || options.N;
-    this[REWARD_FN] = options.rewardFn;
+    this[REWARD_FN] = options.rewardFn as RewardFn;
     this[ON_ATTEMPT_ERROR] = options.onAttemptError;
     this.moduleCode = module.constructor.toString();
     this.rewardFnCode = options.rewardFn.toString();
   }
 
-  async forward(inputs: Fields): Promise<Prediction> {
+  async forward(inputs: I): Promise<Prediction<O>> {
     const settings = currentSettings();
     const start = startRolloutId(this.module, settings);
     const named = this.module.namedPredictors();
@@ -121,7 +122,7 @@ export class Refine extends Module {
         failCount--;
       }
     }
-    return keepBest("Refine", best, settings, this.N, lastError);
+    return keepBest("Refine", best, settings, this.N, lastError) as Prediction<O>;
   }
 
   /** One OfferFeedback call; non-string inputs are sent as indented JSON, as DSPy's orjson dump. */

@@ -213,7 +213,9 @@ export function pyRepr(value: unknown, hint?: TypeNode): string {
   if (Array.isArray(value)) {
     if (hint?.kind === "tuple") return pyRepr(new PyTuple(value), hint);
     if (hint?.kind === "set") {
-      return value.length === 0 ? "set()" : `{${value.map((v) => pyRepr(v, hint.item)).join(", ")}}`;
+      const items = value.map((v) => pyRepr(v, hint.item)).join(", ");
+      if (hint.frozen) return value.length === 0 ? "frozenset()" : `frozenset({${items}})`;
+      return value.length === 0 ? "set()" : `{${items}}`;
     }
     return `[${value.map((v, i) => pyRepr(v, itemHint(hint, i))).join(", ")}]`;
   }

@@ -7,8 +7,9 @@
  * hence this port of the relevant rules. Exotic heuristics of the Python library are not ported.
  */
 import { isDigit, parenIsExplicitTuple, QUOTES, topLevelParenCanStart } from "./json-repair-parens.js";
-import { strictJsonLoads, strictRawDecode } from "./json-strict.js";
 import { isPySpace, PyFloat, pyStrip, pyTruthy, setOwn } from "./builtins.js";
+import { NestingTooDeepError } from "./errors.js";
+import { MAX_JSON_DEPTH, strictJsonLoads, strictRawDecode } from "./json-strict.js";
 
 type Ctx = "array" | "key" | "value";
 
@@ -19,6 +20,8 @@ const LITERALS: [string, boolean | null][] = [
   ["null", null],
   ["none", null],
 ];
+
+const TRAILING_CLOSER = /^[\s}\]]$/u;
 
 const isAlpha = (ch: string | undefined): boolean => ch !== undefined && /^\p{L}$/u.test(ch);
 
@@ -174,15 +177,27 @@ class RepairParser {
     }
   }
 
+  /** Containers open on the current path, so that deep text fails clearly before the stack does. */
+  private depth = 0;
+
+  private enter(): void {
+    if (++this.depth > MAX_JSON_DEPTH) throw new NestingTooDeepError("the JSON text", MAX_JSON_DEPTH, this.i);
+  }
+
   private parseObject(): Record<string, unknown> {
+    this.enter();
     const s = this.s;
     const obj: Record<string, unknown> = {};
     for (;;) {
       this.skipWsAndComments();
       const ch = s[this.i];
-      if (ch === undefined) return obj;
+      if (ch === undefined) {
+        this.depth--;
+        return obj;
+      }
       if (ch === "}") {
         this.i++;
+        this.depth--;
         return obj;
       }
       if (ch === ",") {
@@ -207,6 +222,7 @@ class RepairParser {
   }
 
   private parseArray(closing: "]" | ")"): unknown[] {
+    this.enter();
     const s = this.s;
     const arr: unknown[] = [];
     this.ctx.push("array");
@@ -230,6 +246,7 @@ class RepairParser {
     }
     this.ctx.pop();
     this.i++;
+    this.depth--;
     return arr;
   }
 
@@ -306,7 +323,11 @@ class RepairParser {
       k++;
     }
     this.i = s.length;
-    return out.replace(/[\s}\]]+$/u, "");
+    // Trailing whitespace and closers go, as `[\s}\]]+$` would take them; a backward scan,
+    // because that regex retries from every whitespace run and is quadratic on long ones.
+    let end = out.length;
+    while (end > 0 && TRAILING_CLOSER.test(out[end - 1]!)) end--;
+    return out.slice(0, end);
   }
 
   /** `parse_number`, including its fallbacks to a string. */

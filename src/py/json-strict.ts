@@ -4,6 +4,10 @@
  * (`str()`, pydantic) treat `3` and `3.0` differently.
  */
 import { PyFloat, setOwn } from "./builtins.js";
+import { NestingTooDeepError } from "./errors.js";
+
+/** Python's json gives up near its recursion limit (1,000 frames); so do we, before the stack does. */
+export const MAX_JSON_DEPTH = 1000;
 
 class StrictJsonError extends Error {}
 
@@ -11,6 +15,7 @@ const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 
 class StrictParser {
   i = 0;
+  private depth = 0;
   constructor(readonly s: string) {}
 
   ws(): void {
@@ -119,12 +124,18 @@ class StrictParser {
     return out;
   }
 
+  enter(): void {
+    if (++this.depth > MAX_JSON_DEPTH) throw new NestingTooDeepError("the JSON text", MAX_JSON_DEPTH, this.i);
+  }
+
   array(): unknown[] {
+    this.enter();
     this.i++;
     const out: unknown[] = [];
     this.ws();
     if (this.s[this.i] === "]") {
       this.i++;
+      this.depth--;
       return out;
     }
     for (;;) {
@@ -132,17 +143,22 @@ class StrictParser {
       out.push(this.value());
       this.ws();
       const c = this.s[this.i++];
-      if (c === "]") return out;
+      if (c === "]") {
+        this.depth--;
+        return out;
+      }
       if (c !== ",") throw new StrictJsonError();
     }
   }
 
   object(): Record<string, unknown> {
+    this.enter();
     this.i++;
     const out: Record<string, unknown> = {};
     this.ws();
     if (this.s[this.i] === "}") {
       this.i++;
+      this.depth--;
       return out;
     }
     for (;;) {
@@ -155,7 +171,10 @@ class StrictParser {
       setOwn(out, key, this.value());
       this.ws();
       const c = this.s[this.i++];
-      if (c === "}") return out;
+      if (c === "}") {
+        this.depth--;
+        return out;
+      }
       if (c !== ",") throw new StrictJsonError();
     }
   }

@@ -8,8 +8,22 @@ import { PyFloat, PyTuple, setOwn } from "./builtins.js";
 
 export class LiteralEvalError extends Error {}
 
+const MAX_BRACKETS = 200;
+const RADIX = /0([xXoObB])(_?[0-9a-fA-F])+/y;
+const DECIMAL = /(\d(?:_?\d)*)?(\.(\d(?:_?\d)*)?)?([eE][+-]?\d(?:_?\d)*)?[jJ]?/y;
+const STRING_START = /([rRuUbB]{0,2})('''|"""|'|")/y;
+const NEXT_STRING = /[rRuUbB]{0,2}['"]/y;
+const WORD = /[A-Za-z_][A-Za-z0-9_]*/y;
+
+/** A sticky regex's match at `at` (no slicing of the rest of the text: that made long inputs quadratic). */
+function matchAt(re: RegExp, s: string, at: number): RegExpExecArray | null {
+  re.lastIndex = at;
+  return re.exec(s);
+}
+
 class LiteralParser {
   i = 0;
+  private level = 0;
   constructor(readonly s: string) {}
 
   fail(): never {
@@ -45,18 +59,28 @@ class LiteralParser {
     return new PyTuple(items);
   }
 
+  /**
+   * One optional sign before a number, as `ast.literal_eval` allows (`--1`, `-True` and `-(-1)`
+   * are malformed there). Not recursive, so a long run of signs cannot overflow the stack.
+   */
   unary(): unknown {
     const ch = this.peek();
-    if (ch === "-" || ch === "+") {
-      this.i++;
-      this.ws();
-      const v = this.unary();
-      if (typeof v === "number") return ch === "-" ? -v + 0 : v;
-      if (v instanceof PyFloat) return new PyFloat(ch === "-" ? -v.value : v.value);
-      if (typeof v === "boolean") return ch === "-" ? -Number(v) : Number(v);
-      this.fail();
+    if (ch !== "-" && ch !== "+") return this.atom();
+    this.i++;
+    this.ws();
+    const next = this.peek();
+    if (next === "-" || next === "+") this.fail();
+    const v = this.atom();
+    if (typeof v === "number") return ch === "-" ? -v + 0 : v;
+    if (v instanceof PyFloat) return new PyFloat(ch === "-" ? -v.value : v.value);
+    this.fail();
+  }
+
+  /** Python's tokenizer stops at 200 open brackets ("too many nested parentheses"), a SyntaxError. */
+  private open(): void {
+    if (++this.level > MAX_BRACKETS) {
+      throw new LiteralEvalError(`too many nested parentheses at ${this.i} (Python allows ${MAX_BRACKETS})`);
     }
-    return this.atom();
   }
 
   atom(): unknown {
@@ -69,7 +93,7 @@ class LiteralParser {
     if (/[0-9.]/.test(ch) && /[0-9]/.test(s[ch === "." ? this.i + 1 : this.i] ?? "")) return this.number();
     const str = /^([rRuUbB]{0,2})(['"])/.exec(s.slice(this.i, this.i + 3));
     if (str) return this.strings();
-    const word = /^[A-Za-z_][A-Za-z0-9_]*/.exec(s.slice(this.i));
+    const word = matchAt(WORD, s, this.i);
     if (word) {
       this.i += word[0].length;
       if (word[0] === "True") return true;
@@ -80,8 +104,7 @@ class LiteralParser {
   }
 
   number(): unknown {
-    const rest = this.s.slice(this.i);
-    const radix = /^0([xXoObB])(_?[0-9a-fA-F])+/.exec(rest);
+    const radix = matchAt(RADIX, this.s, this.i);
     if (radix) {
       this.i += radix[0].length;
       const base = { x: 16, o: 8, b: 2 }[radix[1]!.toLowerCase() as "x" | "o" | "b"];
@@ -94,7 +117,7 @@ class LiteralParser {
         this.fail();
       return n;
     }
-    const m = /^(\d(?:_?\d)*)?(\.(\d(?:_?\d)*)?)?([eE][+-]?\d(?:_?\d)*)?[jJ]?/.exec(rest);
+    const m = matchAt(DECIMAL, this.s, this.i);
     if (!m || m[0] === "" || m[0] === ".") this.fail();
     if (/[jJ]$/.test(m[0])) this.fail(); // complex numbers have no JS counterpart
     this.i += m[0].length;
@@ -111,7 +134,7 @@ class LiteralParser {
     let out = "";
     let bytes: boolean | undefined;
     do {
-      const m = /^([rRuUbB]{0,2})('''|"""|'|")/.exec(this.s.slice(this.i))!;
+      const m = matchAt(STRING_START, this.s, this.i)!;
       const prefix = m[1]!.toLowerCase();
       const isBytes = prefix.includes("b");
       if (bytes !== undefined && bytes !== isBytes) this.fail();
@@ -119,7 +142,7 @@ class LiteralParser {
       this.i += m[0].length;
       out += this.stringBody(m[2]!, prefix.includes("r"));
       this.ws();
-    } while (/^[rRuUbB]{0,2}['"]/.test(this.s.slice(this.i)));
+    } while (matchAt(NEXT_STRING, this.s, this.i) !== null);
     return out;
   }
 
@@ -172,6 +195,7 @@ class LiteralParser {
   }
 
   seq(open: string, close: string): unknown {
+    this.open();
     this.i++;
     const items: unknown[] = [];
     let trailingComma = false;
@@ -189,12 +213,20 @@ class LiteralParser {
         trailingComma = true;
       } else if (this.peek() !== close) this.fail();
     }
+    this.level--;
     if (open === "[") return items;
     // `(x)` is x itself; `(x,)` and `()` are tuples.
     return items.length === 1 && !trailingComma ? items[0] : new PyTuple(items);
   }
 
   dictOrSet(): unknown {
+    this.open();
+    const value = this.dictOrSetBody();
+    this.level--;
+    return value;
+  }
+
+  private dictOrSetBody(): unknown {
     this.i++;
     this.ws();
     if (this.peek() === "}") {

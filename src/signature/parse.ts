@@ -4,7 +4,7 @@
  * point at a position and suggest a fix.
  */
 import { SignatureError } from "./errors.js";
-import { type LiteralValue, makeUnion, STR, type TypeNode } from "./types.js";
+import { type LiteralValue, makeLiteral, makeUnion, STR, type TypeNode } from "./types.js";
 
 export interface ParsedField {
   name: string;
@@ -31,30 +31,45 @@ const PY_KEYWORDS = new Set(
   ).split(" "),
 );
 
-/** Type names DSPy resolves (builtins, `typing` members, DSPy's own types), mapped to our nodes. */
-const KNOWN_TYPES = [
-  "str",
-  "int",
-  "float",
-  "bool",
-  "bytes",
-  "list",
+/**
+ * Type names DSPy resolves: builtins, `typing` members (bare or as `typing.X`), `collections`
+ * classes (only as `collections.X`) and DSPy's own types. Bare History/Image are accepted too: DSPy
+ * finds them in the caller's namespace after `from dspy import History`.
+ */
+const BUILTINS = ["str", "int", "float", "bool", "bytes", "list", "dict", "tuple", "set", "frozenset"];
+const TYPING = [
   "List",
-  "dict",
   "Dict",
-  "tuple",
   "Tuple",
-  "set",
   "Set",
+  "FrozenSet",
   "Optional",
   "Union",
   "Literal",
   "Any",
-  "None",
-  "NoneType",
-  "History",
-  "Image",
-] as const;
+  "Text",
+  "Sequence",
+  "Mapping",
+  "Iterable",
+  "Deque",
+  "DefaultDict",
+  "Annotated",
+  "Type",
+];
+const DSPY_TYPES = ["History", "Image", "Audio", "File"];
+const COLLECTIONS = ["deque", "defaultdict"];
+const KNOWN_TYPES = [...BUILTINS, ...TYPING, "None", "NoneType", ...DSPY_TYPES] as const;
+
+/** The name a dotted or bare type resolves to, or undefined when DSPy would not find it. */
+function resolveTypeName(name: string): string | undefined {
+  const dot = name.indexOf(".");
+  if (dot < 0) return (KNOWN_TYPES as readonly string[]).includes(name) ? name : undefined;
+  const module = name.slice(0, dot);
+  const attr = name.slice(dot + 1);
+  const members =
+    module === "typing" ? TYPING : module === "dspy" ? DSPY_TYPES : module === "collections" ? COLLECTIONS : [];
+  return members.includes(attr) ? attr : undefined;
+}
 
 export function parseSignatureString(spec: string): ParsedSignature {
   if (spec.trim() === "") {
@@ -137,7 +152,12 @@ class FieldListParser {
       if (seen.has(nameTok.v)) {
         throw this.error(`Duplicate field "${nameTok.v}"`, nameTok.pos, "each field name may appear only once");
       }
-      seen.set(nameTok.v, nameTok.pos);
+      // Python normalizes identifiers to NFKC while parsing ("ﬁle" is the field "file").
+      const name = nameTok.v.normalize("NFKC");
+      if (seen.has(name)) {
+        throw this.error(`Duplicate field "${name}"`, nameTok.pos, "each field name may appear only once");
+      }
+      seen.set(name, nameTok.pos);
       let type = STR;
       let typeUndefined = true;
       if (this.peekPunct(":")) {
@@ -145,7 +165,7 @@ class FieldListParser {
         type = this.parseType();
         typeUndefined = false;
       }
-      fields.push({ name: nameTok.v, type, typeUndefined });
+      fields.push({ name, type, typeUndefined });
       const sep = this.peek();
       if (sep.t === "end") break;
       if (sep.t === "punct" && sep.v === ",") {
@@ -192,9 +212,10 @@ class FieldListParser {
       if (attr.t !== "name") throw this.error(`Expected a name after ".", found ${describe(attr)}`, attr.pos);
       name = `${name}.${attr.v}`;
     }
-    const base = name.replace(/^(typing|dspy)\./, "");
-    if (!(KNOWN_TYPES as readonly string[]).includes(base)) {
-      const suggestion = closest(base, KNOWN_TYPES);
+    const base = resolveTypeName(name);
+    if (base === undefined) {
+      const plain = name.slice(name.lastIndexOf(".") + 1);
+      const suggestion = closest(plain, KNOWN_TYPES);
       throw this.error(
         `Unknown type "${name}"`,
         tok.pos,
@@ -205,7 +226,8 @@ class FieldListParser {
     }
     if (!this.peekPunct("[")) return this.bare(base, tok.pos);
     const open = this.next();
-    if (base === "Literal") return { kind: "literal", values: this.parseLiteralArgs(open.pos) };
+    if (base === "Literal") return makeLiteral(this.parseLiteralArgs(open.pos));
+    if (base === "Annotated") return this.parseAnnotated(open.pos);
     const { args, variadic } = this.parseTypeArgs(open.pos);
     if (variadic && base !== "tuple" && base !== "Tuple") {
       throw this.error('"..." is only allowed as tuple[T, ...]', open.pos);
@@ -213,9 +235,32 @@ class FieldListParser {
     return this.generic(base, args, tok.pos, variadic);
   }
 
+  /**
+   * `Annotated[T, metadata...]` validates as T; DSPy prints the metadata (Python's `str()` of each
+   * constant) when it sits inside another type. A field's own Annotated is unwrapped by `makeField`.
+   */
+  private parseAnnotated(openPos: number): TypeNode {
+    const inner = this.parseType();
+    const meta: string[] = [];
+    while (this.peekPunct(",")) {
+      this.next();
+      const tok = this.next();
+      if (tok.t === "str") meta.push(tok.v);
+      else if (tok.t === "num") meta.push(String(tok.v));
+      else if (tok.t === "name" && ["True", "False", "None"].includes(tok.v)) meta.push(tok.v);
+      else throw this.error("Annotated metadata must be constants", tok.pos, "write e.g. Annotated[int, 'note']");
+    }
+    if (!this.peekPunct("]")) throw this.error('Expected "]" to close Annotated', this.peek().pos);
+    this.next();
+    if (meta.length === 0) throw this.error("Annotated needs metadata after the type", openPos);
+    return { ...inner, annotated: [...(inner.annotated ?? []), ...meta] };
+  }
+
   private bare(name: string, pos: number): TypeNode {
     switch (name) {
       case "str":
+      case "Text":
+        return { kind: "str" };
       case "int":
       case "float":
       case "bool":
@@ -227,19 +272,21 @@ class FieldListParser {
         return { kind: "history" };
       case "Image":
         return { kind: "image" };
+      case "Audio":
+        return { kind: "audio" };
+      case "File":
+        return { kind: "file" };
       case "list":
-      case "List":
         return { kind: "list", alias: name };
       case "set":
-      case "Set":
-        return { kind: "set", alias: name };
+      case "frozenset":
+        return { kind: "set", alias: name, ...(name === "frozenset" ? { frozen: true } : {}) };
       case "tuple":
-      case "Tuple":
         return { kind: "tuple", alias: name };
       case "dict":
-      case "Dict":
         return { kind: "dict", alias: name };
       default:
+        // DSPy refuses bare typing generics ("Field types must be types"), e.g. `List` or `Sequence`.
         throw this.error(`"${name}" needs type arguments`, pos, `write e.g. ${name}[str]`);
     }
   }
@@ -255,14 +302,36 @@ class FieldListParser {
       case "List":
         arity(1, "write list[str]");
         return { kind: "list", item: args[0]! };
+      case "Sequence":
+      case "Iterable":
+        arity(1, `write ${name}[str]`);
+        return { kind: "list", item: args[0]!, origin: name };
+      case "Deque":
+      case "deque":
+        arity(1, `write ${name}[str]`);
+        return { kind: "list", item: args[0]!, origin: "deque" };
       case "set":
       case "Set":
         arity(1, "write set[str]");
         return { kind: "set", item: args[0]! };
+      case "frozenset":
+      case "FrozenSet":
+        arity(1, "write frozenset[str]");
+        return { kind: "set", item: args[0]!, frozen: true };
       case "dict":
       case "Dict":
         arity(2, "write dict[str, int]");
         return { kind: "dict", key: args[0]!, value: args[1]! };
+      case "Mapping":
+        arity(2, "write Mapping[str, int]");
+        return { kind: "dict", key: args[0]!, value: args[1]!, origin: "Mapping" };
+      case "DefaultDict":
+      case "defaultdict":
+        arity(2, `write ${name}[str, int]`);
+        return { kind: "dict", key: args[0]!, value: args[1]!, origin: "defaultdict" };
+      case "Type":
+        arity(1, "write Type[int]");
+        return { kind: "type", item: args[0]! };
       case "tuple":
       case "Tuple":
         return variadic ? { kind: "tuple", items: args, variadic } : { kind: "tuple", items: args };
@@ -379,13 +448,21 @@ function tokenize(spec: string, start: number, end: number): Token[] {
       i = next;
       continue;
     }
-    const num = /^-?\d+(\.\d+)?/.exec(spec.slice(i, end));
+    if (c === "-" && /\d/.test(spec[i + 1] ?? "")) {
+      // Python's ast reads -1 as an operation, which DSPy's string signatures refuse.
+      throw new SignatureError("Negative numbers cannot appear in a string signature", {
+        spec,
+        position: i,
+        fix: 'use the map form with a type node, e.g. { type: { kind: "literal", values: [-1, 1] } }',
+      });
+    }
+    const num = /^\d+(\.\d+)?/.exec(spec.slice(i, end));
     if (num) {
       tokens.push({ t: "num", v: Number(num[0]), pos: i });
       i += num[0].length;
       continue;
     }
-    const ident = /^[\p{L}_][\p{L}\p{N}_]*/u.exec(spec.slice(i, end));
+    const ident = IDENT.exec(spec.slice(i, end));
     if (ident) {
       tokens.push({ t: "name", v: ident[0], pos: i });
       i += ident[0].length;
@@ -405,12 +482,23 @@ function tokenize(spec: string, start: number, end: number): Token[] {
   return tokens;
 }
 
+/** Python's tokenizer refuses more than 200 open brackets, so DSPy cannot parse deeper types either. */
+const MAX_TYPE_NESTING = 200;
+
 function checkBrackets(spec: string, tokens: Token[]): void {
   const open: number[] = [];
   for (const tok of tokens) {
     if (tok.t !== "punct") continue;
-    if (tok.v === "[") open.push(tok.pos);
-    else if (tok.v === "]" && open.pop() === undefined) {
+    if (tok.v === "[") {
+      open.push(tok.pos);
+      if (open.length > MAX_TYPE_NESTING) {
+        throw new SignatureError(`Types nested deeper than ${MAX_TYPE_NESTING} levels`, {
+          spec,
+          position: tok.pos,
+          fix: "flatten the type, or describe deep structures with a zod schema",
+        });
+      }
+    } else if (tok.v === "]" && open.pop() === undefined) {
       throw new SignatureError('Unbalanced "]" with no matching "["', {
         spec,
         position: tok.pos,
@@ -448,8 +536,12 @@ function describe(tok: Token): string {
   return `"${tok.v}"`;
 }
 
+/** Python identifiers (PEP 3131): XID_Start then XID_Continue, so combining marks may follow a letter. */
+const IDENT = /^[\p{ID_Start}_][\p{ID_Continue}]*/u;
+
 function isIdentifier(s: string): boolean {
-  return /^[\p{L}_][\p{L}\p{N}_]*$/u.test(s);
+  const m = IDENT.exec(s);
+  return m !== null && m[0].length === s.length;
 }
 
 function closest(word: string, candidates: readonly string[]): string | undefined {

@@ -1,3 +1,5 @@
+import { pyLstrip } from "../py/builtins.js";
+
 /**
  * DSPy's `infer_prefix`: turns a field name into the human label used as its prefix
  * ("isHTTPSSecure123" -> "Is HTTPS Secure 123"). Kept regex-for-regex with DSPy so saved
@@ -23,15 +25,18 @@ function capitalize(word: string): string {
   return word.length === 0 ? word : word[0]!.toUpperCase() + word.slice(1).toLowerCase();
 }
 
-/** Python's inspect.cleandoc, which DSPy applies to every signature's instructions. */
+/**
+ * Python's inspect.cleandoc, which DSPy applies to every signature's instructions. Lines split on
+ * "\n" only (a "\r" stays on its line) and stripping is Python's (a BOM is not whitespace there).
+ */
 export function cleandoc(doc: string): string {
   const lines = doc.split("\n").map(expandTabs);
   let margin = Number.POSITIVE_INFINITY;
   for (const line of lines.slice(1)) {
-    const content = line.trimStart().length;
+    const content = pyLstrip(line).length;
     if (content > 0) margin = Math.min(margin, line.length - content);
   }
-  lines[0] = lines[0]!.trimStart();
+  lines[0] = pyLstrip(lines[0]!);
   if (Number.isFinite(margin)) for (let i = 1; i < lines.length; i++) lines[i] = lines[i]!.slice(margin);
   while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   while (lines.length > 0 && lines[0] === "") lines.shift();

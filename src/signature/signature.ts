@@ -4,6 +4,7 @@
  * prompts and saved programs match DSPy's byte for byte.
  */
 import { SignatureError } from "./errors.js";
+import type { InferSignature, InferSignatureMap, InputsOf, OutputsOf, SignatureInput, UntypedFields } from "./infer.js";
 import { parseSignatureString, parseTypeString } from "./parse.js";
 import { cleandoc, inferPrefix } from "./prefix.js";
 import { annotationName, type JSONSchema, jsonSchema, STR, type TypeNode } from "./types.js";
@@ -48,7 +49,9 @@ export interface SignatureState {
 }
 
 export function makeField(name: string, kind: FieldKind, spec: FieldSpec = {}, typeUndefined = false): Field {
-  const type = spec.type === undefined ? STR : typeof spec.type === "string" ? parseTypeString(spec.type) : spec.type;
+  const given = spec.type === undefined ? STR : typeof spec.type === "string" ? parseTypeString(spec.type) : spec.type;
+  // pydantic unwraps a field's own Annotated[T, ...] into T plus metadata.
+  const { annotated: _meta, ...type } = given;
   return {
     name,
     kind,
@@ -62,13 +65,50 @@ export function makeField(name: string, kind: FieldKind, spec: FieldSpec = {}, t
   };
 }
 
-export class Signature {
+/** Carries the compile-time field types; there is no such property at run time. */
+declare const FIELD_TYPES: unique symbol;
+
+/**
+ * `I` and `O` are the compile-time types of the input and output fields (see infer.ts); the
+ * runtime never looks at them. `Signature.parse("question -> answer: int")` is a
+ * `Signature<{ question: string }, { answer: number }>`; a plain `Signature` is untyped.
+ */
+export class Signature<I extends UntypedFields = UntypedFields, O extends UntypedFields = UntypedFields> {
+  declare readonly [FIELD_TYPES]?: { inputs: I; outputs: O };
   readonly instructions: string;
   readonly inputFields: readonly Field[];
   readonly outputFields: readonly Field[];
   private readonly byName: ReadonlyMap<string, Field>;
 
-  constructor(inputFields: readonly Field[], outputFields: readonly Field[], instructions?: string) {
+  /**
+   * From fields; a string spec is also accepted and read as `Signature.parse` reads it (use
+   * `Signature.parse` itself to get the field types at compile time).
+   */
+  constructor(spec: string, instructions?: string);
+  constructor(inputFields: readonly Field[], outputFields: readonly Field[], instructions?: string);
+  constructor(
+    inputFieldsOrSpec: readonly Field[] | string,
+    outputFieldsOrInstructions?: readonly Field[] | string,
+    instructions?: string,
+  ) {
+    let inputFields: readonly Field[];
+    let outputFields: readonly Field[];
+    if (typeof inputFieldsOrSpec === "string") {
+      const parsed = Signature.parse(
+        inputFieldsOrSpec,
+        typeof outputFieldsOrInstructions === "string" ? outputFieldsOrInstructions : undefined,
+      );
+      inputFields = parsed.inputFields;
+      outputFields = parsed.outputFields;
+      instructions = parsed.instructions;
+    } else if (Array.isArray(inputFieldsOrSpec) && Array.isArray(outputFieldsOrInstructions)) {
+      inputFields = inputFieldsOrSpec;
+      outputFields = outputFieldsOrInstructions;
+    } else {
+      throw new SignatureError("new Signature() takes a signature string or two lists of fields", {
+        fix: 'write Signature.parse("question -> answer") or Signature.from({ inputs: {...}, outputs: {...} })',
+      });
+    }
     const seen = new Set<string>();
     for (const f of [...inputFields, ...outputFields]) {
       if (seen.has(f.name)) {
@@ -80,13 +120,20 @@ export class Signature {
     }
     this.inputFields = Object.freeze([...inputFields]);
     this.outputFields = Object.freeze([...outputFields]);
-    this.instructions = cleandoc(instructions ?? defaultInstructions(inputFields, outputFields));
+    // DSPy falls back to its default text only when no instructions or "" are given; whitespace-only
+    // instructions clean to "", which the next derived signature (ChainOfThought's) turns into its default.
+    this.instructions = cleandoc(
+      instructions === undefined || instructions === "" ? defaultInstructions(inputFields, outputFields) : instructions,
+    );
     this.byName = new Map([...inputFields, ...outputFields].map((f) => [f.name, f]));
     Object.freeze(this);
   }
 
   /** Reads DSPy's string syntax: `"question: str, context: list[str] -> answer"`. */
-  static parse(spec: string, instructions?: string): Signature {
+  static parse<const S extends string>(
+    spec: S,
+    instructions?: string,
+  ): Signature<InferSignature<S>["inputs"], InferSignature<S>["outputs"]> {
     const parsed = parseSignatureString(spec);
     return new Signature(
       parsed.inputs.map((f) => makeField(f.name, "input", { type: f.type }, f.typeUndefined)),
@@ -96,7 +143,9 @@ export class Signature {
   }
 
   /** The map form, with descriptions: `{ instructions, inputs: { q: { type, desc } }, outputs }`. */
-  static fromMap(map: SignatureMap): Signature {
+  static fromMap<const M extends SignatureMap>(
+    map: M,
+  ): Signature<InferSignatureMap<M>["inputs"], InferSignatureMap<M>["outputs"]> {
     const build = (kind: FieldKind, entries: Record<string, string | FieldSpec>) =>
       Object.entries(entries).map(([name, spec]) => {
         if (!/^[\p{L}_][\p{L}\p{N}_]*$/u.test(name)) {
@@ -113,7 +162,8 @@ export class Signature {
   }
 
   /** Accepts any of the forms a user may pass where a signature is expected. */
-  static from(spec: string | SignatureMap | Signature, instructions?: string): Signature {
+  static from<const S extends SignatureInput>(spec: S, instructions?: string): Signature<InputsOf<S>, OutputsOf<S>>;
+  static from(spec: SignatureInput, instructions?: string): Signature {
     if (spec instanceof Signature) return instructions === undefined ? spec : spec.withInstructions(instructions);
     if (typeof spec === "string") return Signature.parse(spec, instructions);
     if (spec && typeof spec === "object" && "inputs" in spec) {
@@ -141,11 +191,11 @@ export class Signature {
     return this.spec;
   }
 
-  withInstructions(instructions: string): Signature {
+  withInstructions(instructions: string): Signature<I, O> {
     return new Signature(this.inputFields, this.outputFields, instructions);
   }
 
-  appendInstructions(extra: string): Signature {
+  appendInstructions(extra: string): Signature<I, O> {
     return this.withInstructions(`${this.instructions}\n\n${extra}`);
   }
 
@@ -167,10 +217,25 @@ export class Signature {
         fix: `use an index between 0 and ${list.length}`,
       });
     }
+    const other = (kind === "input" ? this.outputFields : this.inputFields).find((f) => f.name === name);
+    if (other) {
+      // DSPy would silently turn the existing field into the new kind; that is never what a caller means.
+      throw new SignatureError(`Field "${name}" already exists as an ${other.kind} field`, {
+        fix: `choose another name, or delete("${name}") first`,
+      });
+    }
     list.splice(at, 0, makeField(name, kind, spec));
-    return kind === "input"
-      ? new Signature(list, this.outputFields, this.instructions)
-      : new Signature(this.inputFields, list, this.instructions);
+    const all = kind === "input" ? [...list, ...this.outputFields] : [...this.inputFields, ...list];
+    // DSPy rebuilds the fields as a dict: a name already present keeps its first position and takes
+    // the last definition, so ChainOfThought("q -> reasoning, answer") keeps the user's `reasoning`.
+    const byName = new Map<string, Field>();
+    for (const f of all) byName.set(f.name, f);
+    const order = [...new Set(all.map((f) => f.name))].map((n) => byName.get(n)!);
+    return new Signature(
+      order.filter((f) => f.kind === "input"),
+      order.filter((f) => f.kind === "output"),
+      this.instructions,
+    );
   }
 
   delete(name: string): Signature {
@@ -207,7 +272,7 @@ export class Signature {
   }
 
   /** DSPy's `load_state`: positional, tolerant of a shorter list (as DSPy's `zip(strict=False)`). */
-  loadState(state: SignatureState): Signature {
+  loadState(state: SignatureState): Signature<I, O> {
     const fields = this.fields.map((f, i) => {
       const saved = state.fields[i];
       return saved ? { ...f, prefix: saved.prefix, description: saved.description } : f;
@@ -219,7 +284,7 @@ export class Signature {
     );
   }
 
-  equals(other: Signature): boolean {
+  equals(other: Signature<UntypedFields, UntypedFields>): boolean {
     if (this.instructions !== other.instructions) return false;
     const a = this.fields;
     const b = other.fields;

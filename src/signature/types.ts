@@ -8,13 +8,24 @@ export type LiteralValue = string | number | boolean | null;
 
 export type JSONSchema = { [key: string]: unknown };
 
-export type TypeNode =
-  | { kind: "str" | "int" | "float" | "bool" | "bytes" | "any" | "none" | "history" | "image" }
-  /** `item` absent means the bare generic (`list`, `List`); `alias` keeps the spelling DSPy prints. */
-  | { kind: "list"; item?: TypeNode; alias?: "list" | "List" }
-  | { kind: "set"; item?: TypeNode; alias?: "set" | "Set" }
+export type TypeNode = TypeShape & {
+  /** `Annotated[T, ...]` inside another type: DSPy prints the metadata there (a field's own is dropped). */
+  annotated?: string[];
+};
+
+type TypeShape =
+  | { kind: "str" | "int" | "float" | "bool" | "bytes" | "any" | "none" | "history" | "image" | "audio" | "file" }
+  /**
+   * `item` absent means the bare generic (`list`); `alias` keeps the spelling DSPy prints. `origin`
+   * names the typing/collections alias that validates like the builtin but prints its own name
+   * (`Sequence[int]`, `deque[int]`, `frozenset[str]`, `Mapping[str, int]`).
+   */
+  | { kind: "list"; item?: TypeNode; alias?: "list" | "List"; origin?: "Sequence" | "Iterable" | "deque" }
+  | { kind: "set"; item?: TypeNode; alias?: "set" | "Set" | "frozenset"; frozen?: boolean }
   | { kind: "tuple"; items?: TypeNode[]; variadic?: boolean; alias?: "tuple" | "Tuple" }
-  | { kind: "dict"; key?: TypeNode; value?: TypeNode; alias?: "dict" | "Dict" }
+  | { kind: "dict"; key?: TypeNode; value?: TypeNode; alias?: "dict" | "Dict"; origin?: "Mapping" | "defaultdict" }
+  /** `Type[T]`: a class, never a value an LM can write. */
+  | { kind: "type"; item: TypeNode }
   | { kind: "union"; options: TypeNode[] }
   | { kind: "literal"; values: LiteralValue[] }
   /** A structured type from a zod object or a user JSON schema (a pydantic model in DSPy). */
@@ -32,16 +43,28 @@ const SCALAR_NAMES: Record<string, string> = {
   none: "NoneType",
   history: "History",
   image: "Image",
+  audio: "Audio",
+  file: "File",
 };
 
 /** Python's `get_annotation_name` as DSPy uses it in field descriptions. */
 export function annotationName(t: TypeNode): string {
+  if (t.annotated) return `Annotated[${[bareName(t), ...t.annotated].join(", ")}]`;
+  return bareName(t);
+}
+
+function bareName(t: TypeNode): string {
   switch (t.kind) {
     case "list":
+      return t.item ? `${t.origin ?? "list"}[${annotationName(t.item)}]` : (t.alias ?? t.kind);
     case "set":
-      return t.item ? `${t.kind}[${annotationName(t.item)}]` : (t.alias ?? t.kind);
+      return t.item ? `${t.frozen ? "frozenset" : "set"}[${annotationName(t.item)}]` : (t.alias ?? t.kind);
     case "dict":
-      return t.key && t.value ? `dict[${annotationName(t.key)}, ${annotationName(t.value)}]` : (t.alias ?? "dict");
+      return t.key && t.value
+        ? `${t.origin ?? "dict"}[${annotationName(t.key)}, ${annotationName(t.value)}]`
+        : (t.alias ?? "dict");
+    case "type":
+      return `type[${annotationName(t.item)}]`;
     case "tuple":
       if (!t.items) return t.alias ?? "tuple";
       return `tuple[${t.items.map(annotationName).join(", ")}${t.variadic ? ", Ellipsis" : ""}]`;
@@ -71,13 +94,16 @@ function literalRepr(v: LiteralValue): string {
   return String(v);
 }
 
-/** Flattens nested unions and drops duplicates, as `typing.Union` does; one member collapses to itself. */
+/**
+ * Flattens nested unions and drops duplicates, as `typing.Union` does (by equality, so `list[int]`
+ * and `Sequence[int]` both stay); one member collapses to itself.
+ */
 export function makeUnion(options: TypeNode[]): TypeNode {
   const flat: TypeNode[] = [];
   const seen = new Set<string>();
   for (const o of options) {
     for (const member of o.kind === "union" ? o.options : [o]) {
-      const key = annotationName(member);
+      const key = JSON.stringify(member);
       if (!seen.has(key)) {
         seen.add(key);
         flat.push(member);
@@ -97,6 +123,11 @@ export function allowsNone(t: TypeNode): boolean {
  */
 export function jsonSchema(t: TypeNode): JSONSchema {
   return orderKeys(rawSchema(t)) as JSONSchema;
+}
+
+/** pydantic's schema with its own key order (XMLAdapter walks it; prompts print `jsonSchema`). */
+export function rawJsonSchema(t: TypeNode): JSONSchema {
+  return rawSchema(t);
 }
 
 function rawSchema(t: TypeNode): JSONSchema {
@@ -123,8 +154,43 @@ function rawSchema(t: TypeNode): JSONSchema {
         required: ["messages"],
         title: "History",
       };
+    // pydantic's schemas of dspy.Image, dspy.Audio and dspy.File (the models' docstrings are left out).
     case "image":
-      return { type: "object", properties: { url: { type: "string" } }, required: ["url"], title: "Image" };
+      return {
+        type: "object",
+        additionalProperties: false,
+        properties: { url: { type: "string", title: "Url" } },
+        required: ["url"],
+        title: "Image",
+      };
+    case "audio":
+      return {
+        type: "object",
+        additionalProperties: false,
+        properties: {
+          data: { title: "Data", type: "string" },
+          audio_format: { title: "Audio Format", type: "string" },
+        },
+        required: ["data", "audio_format"],
+        title: "Audio",
+      };
+    case "file": {
+      const optionalString = (title: string) => ({
+        anyOf: [{ type: "string" }, { type: "null" }],
+        default: null,
+        title,
+      });
+      return {
+        type: "object",
+        additionalProperties: false,
+        properties: {
+          file_data: optionalString("File Data"),
+          file_id: optionalString("File Id"),
+          filename: optionalString("Filename"),
+        },
+        title: "File",
+      };
+    }
     case "list":
       return { type: "array", items: t.item ? rawSchema(t.item) : {} };
     case "set":
@@ -138,16 +204,36 @@ function rawSchema(t: TypeNode): JSONSchema {
         minItems: t.items.length,
         prefixItems: t.items.map(rawSchema),
       };
-    case "dict":
+    case "dict": {
       // pydantic writes `true` rather than `{}` for an Any value.
-      return { type: "object", additionalProperties: t.value && t.value.kind !== "any" ? rawSchema(t.value) : true };
-    case "union":
-      // pydantic models Optional as a nullable schema, so null always comes last.
-      return {
-        anyOf: [...t.options.filter((o) => o.kind !== "none"), ...t.options.filter((o) => o.kind === "none")].map(
-          rawSchema,
-        ),
+      const schema: JSONSchema = {
+        type: "object",
+        additionalProperties: t.value && t.value.kind !== "any" ? rawSchema(t.value) : true,
       };
+      // String-valued Literal keys become propertyNames, without the "type" pydantic leaves out there.
+      if (t.key?.kind === "literal" && t.key.values.every((v) => typeof v === "string")) {
+        const { type: _type, ...names } = literalSchema(t.key.values);
+        schema.propertyNames = names;
+      }
+      return schema;
+    }
+    case "type":
+      return {};
+    case "union": {
+      // pydantic models Optional as a nullable schema, so null always comes last; identical branches merge.
+      const ordered = [...t.options.filter((o) => o.kind !== "none"), ...t.options.filter((o) => o.kind === "none")];
+      const branches: JSONSchema[] = [];
+      const seen = new Set<string>();
+      for (const o of ordered) {
+        const schema = rawSchema(o);
+        const key = JSON.stringify(orderKeys(schema));
+        if (!seen.has(key)) {
+          seen.add(key);
+          branches.push(schema);
+        }
+      }
+      return branches.length === 1 ? branches[0]! : { anyOf: branches };
+    }
     case "literal":
       return literalSchema(t.values);
     case "object":
@@ -177,4 +263,16 @@ function orderKeys(value: unknown): unknown {
     return a < b ? -1 : a > b ? 1 : 0;
   });
   return Object.fromEntries(entries.map(([k, v]) => [k, orderKeys(v)]));
+}
+
+/** `typing.Literal` drops repeated members (compared by value and type: `Literal[1, True]` keeps both). */
+export function makeLiteral(values: LiteralValue[]): TypeNode {
+  const seen = new Set<string>();
+  const unique = values.filter((v) => {
+    const key = `${typeof v}:${String(v)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return { kind: "literal", values: unique };
 }

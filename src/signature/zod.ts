@@ -7,13 +7,24 @@ import { SignatureError } from "./errors.js";
 import { type Field, makeField, Signature } from "./signature.js";
 import { type JSONSchema, type LiteralValue, makeUnion, type TypeNode } from "./types.js";
 
-export interface ZodSignatureSpec {
-  inputs: z.ZodObject;
-  outputs: z.ZodObject;
+export interface ZodSignatureSpec<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
+  inputs: I;
+  outputs: O;
   instructions?: string;
 }
 
-export function signatureFromZod(spec: ZodSignatureSpec): Signature {
+/**
+ * An optional zod field is `Optional[...]` to DSPy, so a prediction may hold `null` there, not
+ * only leave it out.
+ */
+export type ZodOutputs<O extends z.ZodObject> = {
+  [K in keyof z.output<O>]: z.output<O>[K] | (undefined extends z.output<O>[K] ? null : never);
+};
+
+/** Typed by the schemas: inputs are `z.input<I>` (what callers pass), outputs `z.output<O>`. */
+export function signatureFromZod<I extends z.ZodObject, O extends z.ZodObject>(
+  spec: ZodSignatureSpec<I, O>,
+): Signature<z.input<I>, ZodOutputs<O>> {
   if (!(spec.inputs instanceof z.ZodObject) || !(spec.outputs instanceof z.ZodObject)) {
     throw new SignatureError("`inputs` and `outputs` must be zod object schemas", {
       fix: "write { inputs: z.object({...}), outputs: z.object({...}) }",

@@ -6,6 +6,7 @@
  * for do not stream at all.
  */
 import { requestCacheKey } from "../cache/cached-lm.js";
+import { streamWith } from "../lm/compat.js";
 import type { LMResponse, Usage } from "../lm/types.js";
 import { ChatFieldParser } from "./chat-field-parser.js";
 import { JSONFieldParser } from "./json-field-parser.js";
@@ -28,7 +29,7 @@ export async function streamGenerate(sink: StreamSink, route: StreamRoute, call:
   const texts: string[] = [];
   const finishReasons: (string | null)[] = [];
   let usage: Usage | undefined;
-  for await (const chunk of lm.stream(request)) {
+  for await (const chunk of streamWith(lm, request)) {
     if (chunk.usage !== undefined) usage = chunk.usage;
     if (chunk.finishReason !== undefined) finishReasons[chunk.index] = chunk.finishReason;
     if (chunk.delta === "") continue;

@@ -5,7 +5,7 @@
  * signal, which cancels the LM request in flight (the HTTP connection is closed).
  */
 import type { Fields } from "../modules/example.js";
-import type { Module } from "../modules/module.js";
+import type { Module, ModuleInputs } from "../modules/module.js";
 import { Predict } from "../modules/predict.js";
 import { context, currentSettings, type Settings } from "../runtime/settings.js";
 import { bindListeners, type StreamListener } from "./listener.js";
@@ -31,9 +31,21 @@ export interface StreamCallOptions {
   signal?: AbortSignal;
 }
 
-export type StreamingProgram = (inputs: Fields, options?: StreamCallOptions) => AsyncGenerator<StreamEvent, void>;
+/** Takes the program's inputs; the final event carries its typed prediction. */
+export type StreamingProgram<I extends Fields = Fields, O extends Fields = Fields> = (
+  inputs: ModuleInputs<I>,
+  options?: StreamCallOptions,
+) => AsyncGenerator<StreamEvent<O>, void>;
 
-export function streamify(program: Module, options: StreamifyOptions = {}): StreamingProgram {
+export function streamify<I extends Fields = Fields, O extends Fields = Fields>(
+  program: Module<I, O>,
+  options: StreamifyOptions = {},
+): StreamingProgram<I, O> {
+  // The events are built untyped inside; only the final prediction's type depends on O.
+  return streamifyUntyped(program as unknown as Module, options) as unknown as StreamingProgram<I, O>;
+}
+
+function streamifyUntyped(program: Module, options: StreamifyOptions): StreamingProgram {
   const bound = bindListeners(program, options.streamListeners ?? []);
   const names = new Map<Predict, string>();
   for (const [name, p] of program.namedPredictors()) if (p instanceof Predict) names.set(p, name);

@@ -3,6 +3,7 @@
  * streaming path. Events are plain tagged objects so they survive JSON (SSE to a browser).
  */
 import type { Predict } from "../modules/predict.js";
+import type { Fields } from "../modules/example.js";
 import type { Prediction } from "../modules/prediction.js";
 import type { StreamSink as RuntimeStreamSink } from "../runtime/stream-sink.js";
 import type { Signature } from "../signature/signature.js";
@@ -34,12 +35,13 @@ export interface TokenEvent {
 }
 
 /** The program's result; always the last event of a completed stream. */
-export interface PredictionEvent {
+export interface PredictionEvent<O extends Fields = Fields> {
   type: "prediction";
-  prediction: Prediction;
+  prediction: Prediction<O>;
 }
 
-export type StreamEvent = StatusEvent | ChunkEvent | TokenEvent | PredictionEvent;
+/** `O` is the fields of the program's prediction (the last event). */
+export type StreamEvent<O extends Fields = Fields> = StatusEvent | ChunkEvent | TokenEvent | PredictionEvent<O>;
 
 /** One routed piece of a field value, from a field parser. */
 export interface FieldPiece {

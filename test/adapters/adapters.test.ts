@@ -12,6 +12,7 @@ import {
   repairJsonLoads,
 } from "../../src/adapters/index.js";
 import { Signature } from "../../src/signature/index.js";
+import { contentText } from "../../src/lm/compat.js";
 
 const chat = new ChatAdapter();
 const json = new JSONAdapter();
@@ -84,7 +85,7 @@ describe("ChatAdapter.parse", () => {
 describe("formatting values", () => {
   it("prints integral numbers as floats where the type says float", () => {
     const sig = Signature.parse("x: float, y: int, z: list[float] -> out");
-    const user = chat.format(sig, [], { x: 3, y: 3, z: [1, 2.5] }).at(-1)!.content;
+    const user = contentText(chat.format(sig, [], { x: 3, y: 3, z: [1, 2.5] }).at(-1)!.content);
     assert.match(user, /\[\[ ## x ## \]\]\n3\.0\n/);
     assert.match(user, /\[\[ ## y ## \]\]\n3\n/);
     assert.match(user, /\[\[ ## z ## \]\]\n\[1\.0, 2\.5\]/);
@@ -98,14 +99,14 @@ describe("formatting values", () => {
     const example = { toDict: () => ({ question: "from toDict" }) };
     const sig = Signature.parse("question, meta: dict[str, int] -> answer");
     const msgs = chat.format(sig, [], example);
-    assert.match(msgs.at(-1)!.content, /from toDict/);
+    assert.match(contentText(msgs.at(-1)!.content), /from toDict/);
     const withMap = chat.format(sig, [], { question: "q", meta: new Map([["k", 1]]) });
-    assert.match(withMap.at(-1)!.content, /\{"k": 1\}/);
+    assert.match(contentText(withMap.at(-1)!.content), /\{"k": 1\}/);
   });
 
   it("treats undefined inputs as absent and null as None", () => {
     const sig = Signature.parse("a, b, c -> d");
-    const user = chat.format(sig, [], { a: undefined, b: null, c: "x" }).at(-1)!.content;
+    const user = contentText(chat.format(sig, [], { a: undefined, b: null, c: "x" }).at(-1)!.content);
     assert.ok(!user.includes("[[ ## a ## ]]"));
     assert.match(user, /\[\[ ## b ## \]\]\nNone/);
   });
@@ -115,7 +116,7 @@ describe("formatting values", () => {
     const first = json.format(sig, [], { q: "1" });
     const second = json.format(sig, [], { q: "1" });
     assert.deepEqual(first, second);
-    assert.equal(first[0]!.content, second[0]!.content);
+    assert.equal(contentText(first[0]!.content), contentText(second[0]!.content));
     assert.equal(json.responseFormat(sig), json.responseFormat(sig));
   });
 });

@@ -7,6 +7,7 @@ import {
   History,
   JSONAdapter,
   literalEval,
+  XMLAdapter,
   pyRepr,
   repairJsonLoads,
 } from "../../src/adapters/index.js";
@@ -21,12 +22,12 @@ type FormatCase = {
   descs?: Record<string, string>;
   demos?: Record<string, unknown>[];
   inputs: Record<string, unknown>;
-  messages: { chat: Message[]; json: Message[] };
+  messages: { chat: Message[]; json: Message[]; xml: Message[] };
 };
 type ParseCase = {
   kind: "parse";
   name: string;
-  adapter: "chat" | "json";
+  adapter: "chat" | "json" | "xml";
   spec: string;
   completion: string;
 } & ({ ok: true; value: Record<string, unknown>; repr: Record<string, string> } | { ok: false; error: string });
@@ -39,7 +40,8 @@ const fixture = JSON.parse(readFileSync(new URL("../fixtures/adapters.json", imp
   dspy: string;
   cases: Case[];
 };
-const adapters = { chat: new ChatAdapter(), json: new JSONAdapter() };
+const adapters = { chat: new ChatAdapter(), json: new JSONAdapter(), xml: new XMLAdapter() };
+const ADAPTER_NAMES = { chat: "ChatAdapter", json: "JSONAdapter", xml: "XMLAdapter" } as const;
 
 function buildSignature(spec: string, instructions?: string, descs?: Record<string, string>): Signature {
   let sig = Signature.parse(spec, instructions);
@@ -76,7 +78,7 @@ const byKind = <K extends Case["kind"]>(kind: K) =>
 
 describe(`adapter formatting against DSPy ${fixture.dspy} golden fixtures`, () => {
   for (const c of byKind("format")) {
-    for (const name of ["chat", "json"] as const) {
+    for (const name of ["chat", "json", "xml"] as const) {
       it(`${name}: ${c.name}`, () => {
         const sig = buildSignature(c.spec, c.instructions, c.descs);
         const demos = (c.demos ?? []).map((d) => decode(d) as Record<string, unknown>);
@@ -103,7 +105,7 @@ describe("adapter parsing against DSPy golden fixtures", () => {
           () => adapter.parse(sig, c.completion),
           (e: unknown) => {
             assert.ok(e instanceof AdapterParseError, String(e));
-            assert.equal(e.adapter, c.adapter === "chat" ? "ChatAdapter" : "JSONAdapter");
+            assert.equal(e.adapter, ADAPTER_NAMES[c.adapter]);
             return true;
           },
         );

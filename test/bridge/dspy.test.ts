@@ -4,6 +4,7 @@ import { PythonPool } from "../../src/bridge/index.js";
 import { ScriptedLM } from "../../src/lm/providers/scripted.js";
 import type { LM, LMRequest, LMResponse } from "../../src/lm/types.js";
 import { collectingLogger } from "./helpers.js";
+import { contentText } from "../../src/lm/compat.js";
 
 interface PredictResult {
   outputs: Record<string, unknown>;
@@ -35,8 +36,11 @@ describe("real dspy.Predict in a worker, served by a Node LM", () => {
     assert.ok((result.usage?.prompt_tokens ?? 0) > 0 && (result.usage?.total_tokens ?? 0) > 0);
     const request = lm.requests.at(-1)!;
     assert.equal(request.messages[0]?.role, "system");
-    assert.match(request.messages[0]?.content ?? "", /Your input fields are:\n1\. `question` \(str\)/);
-    assert.match(request.messages.at(-1)?.content ?? "", /\[\[ ## question ## \]\]\nWhat is the capital of France\?/);
+    assert.match(contentText(request.messages[0]?.content ?? ""), /Your input fields are:\n1\. `question` \(str\)/);
+    assert.match(
+      contentText(request.messages.at(-1)?.content ?? ""),
+      /\[\[ ## question ## \]\]\nWhat is the capital of France\?/,
+    );
   });
 
   it("uses the call's own LM when given one, and never sends credentials to Python", async () => {

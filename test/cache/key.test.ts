@@ -97,6 +97,18 @@ describe("cacheKey", () => {
     assert.match(cacheKey(emoji, ctx), /^[0-9a-f]{64}$/);
   });
 
+  it("tells lone surrogates apart from U+FFFD and from each other", () => {
+    const key = (content: string) => cacheKey({ messages: [{ role: "user", content }] }, ctx);
+    const texts = ["hello\uD800", "hello\uFFFD", "hello\uDC00", "hello\uD800\uDC00", "hello\uFFFD\uFFFD", "hello"];
+    assert.equal(new Set(texts.map(key)).size, texts.length);
+    const opt = (x: unknown) => cacheKey({ ...base, providerOptions: { x } }, ctx);
+    assert.notEqual(opt(["a\uDBFF"]), opt(["a\uFFFD"]));
+    assert.notEqual(opt({ "k\uD800": 1 }), opt({ "k\uFFFD": 1 }));
+    assert.notEqual(cacheKey({ ...base, stop: ["\uD83D"] }, ctx), cacheKey({ ...base, stop: ["\uFFFD"] }, ctx));
+    // A JSON-escaped string cannot pass for a length-prefixed one holding the same characters.
+    assert.notEqual(key("\uD800"), key('"\\ud800"'));
+  });
+
   it("is stable across runs (a fixed request has a fixed key)", () => {
     // If this changes, every stored entry is orphaned: bump KEY_VERSION on purpose, then update it.
     assert.equal(

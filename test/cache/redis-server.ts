@@ -29,12 +29,20 @@ function freePort(): Promise<number> {
  * bind port 0 itself (0 turns TCP off), so a port is picked first; the rare race with another
  * process taking it is covered by retrying.
  */
-export async function startRedis(): Promise<RedisServer> {
+export interface RedisServerOptions {
+  /** Listen on this port (to restart a stopped server where its clients expect it). */
+  port?: number;
+  /** Persist to an append-only file in this folder (fsync on every write), so a restart keeps the data. */
+  dir?: string;
+}
+
+export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
+  if (options.port !== undefined) return launch(options.port, options.dir);
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     try {
-      return await launch(port);
+      return await launch(port, options.dir);
     } catch (error) {
       lastError = error;
     }
@@ -42,10 +50,12 @@ export async function startRedis(): Promise<RedisServer> {
   throw lastError;
 }
 
-function launch(port: number): Promise<RedisServer> {
+function launch(port: number, dir?: string): Promise<RedisServer> {
+  const persistence =
+    dir === undefined ? ["--appendonly", "no"] : ["--dir", dir, "--appendonly", "yes", "--appendfsync", "always"];
   const proc: ChildProcess = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence, "--daemonize", "no"],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));

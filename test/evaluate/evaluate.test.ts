@@ -188,9 +188,9 @@ describe("Evaluate: failures", () => {
     // Every LM call would take a minute unless Evaluate's abort reaches it.
     const lm = new ScriptedLM({ q: { answer: "x" } }, { latencyMs: 60_000 });
     const calls: Promise<Prediction>[] = [];
-    class FailsFirst extends Module {
+    class FailsFirst extends Module<{ question: string }> {
       predict = new Predict("question -> answer");
-      async forward(inputs: Fields): Promise<Prediction> {
+      async forward(inputs: { question: string }): Promise<Prediction> {
         if (inputs.question === "q0") throw new Error("fails at once");
         const call = this.predict.call(inputs);
         calls.push(call);
@@ -215,9 +215,9 @@ describe("Evaluate: failures", () => {
     const devset = qa(3);
     const own = new ScriptedLM({ q: { answer: "x" } }, { latencyMs: 60_000 });
     const calls: Promise<Prediction>[] = [];
-    class OwnLM extends Module {
+    class OwnLM extends Module<{ question: string }> {
       predict = Object.assign(new Predict("question -> answer"), { lm: own });
-      async forward(inputs: Fields): Promise<Prediction> {
+      async forward(inputs: { question: string }): Promise<Prediction> {
         if (inputs.question === "q0") throw new Error("fails at once");
         const call = this.predict.call(inputs);
         calls.push(call);
@@ -250,9 +250,9 @@ describe("Evaluate: abort, progress, event loop", () => {
     const lm = new ScriptedLM({ q: { answer: "x" } }, { latencyMs: 60_000 });
     const calls: Promise<Prediction>[] = [];
     const controller = new AbortController();
-    class Tracked extends Module {
+    class Tracked extends Module<{ question: string }> {
       predict = new Predict("question -> answer");
-      async forward(inputs: Fields): Promise<Prediction> {
+      async forward(inputs: { question: string }): Promise<Prediction> {
         const call = this.predict.call(inputs);
         calls.push(call);
         if (calls.length === 2) setImmediate(() => controller.abort(new Error("user stop")));

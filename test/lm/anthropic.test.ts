@@ -205,6 +205,17 @@ describe("anthropic provider (Messages API)", () => {
     server.setScript([], { kind: "message", text: "ok" });
   });
 
+  it("scrubs a key passed as a header (a gateway's x-api-key) when the server echoes it", async () => {
+    const GATEWAY_KEY = "gateway-secret-0123456789";
+    server.setScript([{ kind: "auth" }], { kind: "message", text: "ok" });
+    const auth = await lm({ apiKey: "", headers: { "x-api-key": GATEWAY_KEY } })
+      .generate({ messages: msgs })
+      .catch((e: unknown) => e);
+    assert.ok(auth instanceof LMAuthError);
+    assert.match(auth.message, /invalid x-api-key: \[REDACTED\]/);
+    assert.ok(!auth.message.includes(GATEWAY_KEY.slice(0, 10)) && !JSON.stringify(auth.context).includes("0123456789"));
+  });
+
   it("retries drops and times out hangs", async () => {
     server.setScript([{ kind: "drop" }, { kind: "message", text: "back" }]);
     assert.deepEqual((await lm().generate({ messages: msgs })).outputs, ["back"]);

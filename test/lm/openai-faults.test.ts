@@ -164,6 +164,48 @@ describe("openai provider: faults, retries and typed errors", () => {
     assert.equal(server.requests.length - before, 2);
   });
 
+  it("scrubs secrets passed as headers when a server echoes them", async () => {
+    const HEADER_KEY = "gw-key-0123456789abcdefghij";
+    const BEARER = "tok-9876543210zyxwvutsrq";
+    server.setScript([
+      { kind: "auth", message: `X-Api-Key ${HEADER_KEY} is not valid here` },
+      { kind: "raw", status: 200, body: `<html>gateway got X-Api-Key: ${HEADER_KEY.slice(0, 14)}</html>` },
+      { kind: "auth" }, // echoes the Authorization header's credential
+    ]);
+    const viaGateway = openai({
+      baseURL: server.url,
+      apiKey: "",
+      model: "gpt-test",
+      retry: fast,
+      headers: { "X-Api-Key": HEADER_KEY, "content-type": "application/json" },
+    });
+    const errors = [
+      await viaGateway.generate({ messages: msgs }).catch((e: unknown) => e),
+      await viaGateway.generate({ messages: msgs }).catch((e: unknown) => e),
+      await openai({
+        baseURL: server.url,
+        apiKey: "",
+        model: "m",
+        retry: fast,
+        headers: { authorization: `Bearer ${BEARER}` },
+      })
+        .generate({ messages: msgs })
+        .catch((e: unknown) => e),
+    ];
+    assert.ok(errors[0] instanceof LMAuthError);
+    assert.ok(errors[1] instanceof LMBadResponseError);
+    assert.ok(errors[2] instanceof LMAuthError);
+    for (const err of errors) {
+      const text = `${(err as Error).message} ${inspect(err, { depth: 8 })}`;
+      for (const secret of [HEADER_KEY, BEARER]) {
+        for (let i = 0; i + 8 <= secret.length; i++) {
+          assert.ok(!text.includes(secret.slice(i, i + 8)), `header secret leaked: ${text}`);
+        }
+      }
+    }
+    assert.equal(server.requests.at(-1)?.headers.authorization, `Bearer ${BEARER}`);
+  });
+
   it("maps context-length errors to LMContextWindowError (by code or by message) without retrying", async () => {
     server.setScript([
       { kind: "contextWindow" },

@@ -8,9 +8,9 @@ import {
   configure,
   context,
   Example,
-  type Fields,
   InputError,
   JSONAdapter,
+  XMLAdapter,
   Module,
   NoLMError,
   Predict,
@@ -72,6 +72,19 @@ describe("Predict", () => {
     assert.deepEqual(lm.requests[1]!.messages, new JSONAdapter().format(sig, [], { question: "Capital?" }));
   });
 
+  it("formats with XMLAdapter and falls back to JSONAdapter once on malformed XML, as DSPy's ChatAdapter subclasses do", async () => {
+    const xml = new XMLAdapter();
+    const sig = Signature.parse("question -> answer, n: int");
+    const ok = new ScriptedLM(["<answer>\nParis &amp; Lyon\n</answer>\n<n>2</n>"]);
+    const pred = await context({ lm: ok, adapter: xml }, () => new Predict(sig).call({ question: "Cities?" }));
+    assert.deepEqual([pred.answer, pred.n], ["Paris & Lyon", 2]);
+    assert.deepEqual(ok.requests[0]!.messages, xml.format(sig, [], { question: "Cities?" }));
+    const bad = new ScriptedLM(["<answer>Paris & Lyon</answer><n>2</n>", '{"answer": "Paris", "n": 1}']);
+    const fallback = await context({ lm: bad, adapter: xml }, () => new Predict(sig).call({ question: "Cities?" }));
+    assert.deepEqual([fallback.answer, fallback.n], ["Paris", 1]);
+    assert.deepEqual(bad.requests[1]!.messages, new JSONAdapter().format(sig, [], { question: "Cities?" }));
+  });
+
   it("throws AdapterParseError with the raw completion when both adapters fail", async () => {
     const lm = new ScriptedLM(["no fields here", "still nothing"]);
     await assert.rejects(
@@ -91,6 +104,7 @@ describe("Predict", () => {
 
   it("rejects missing inputs and a missing LM with typed errors", async () => {
     await assert.rejects(
+      // @ts-expect-error: the compiler knows `context` is missing; the runtime must say so too.
       context({ lm: new ScriptedLM([]) }, () => new Predict("question, context -> answer").call({ question: "?" })),
       (e: unknown) => e instanceof InputError && /context/.test(e.message) && /context: \.\.\./.test(e.fix ?? ""),
     );
@@ -128,10 +142,10 @@ describe("ChainOfThought", () => {
   });
 });
 
-class TwoStep extends Module {
+class TwoStep extends Module<{ question: string }> {
   readonly draft = new Predict("question -> draft");
   readonly refine = new ChainOfThought("question, draft -> answer");
-  async forward(inputs: Fields): Promise<Prediction> {
+  async forward(inputs: { question: string }): Promise<Prediction> {
     const d = await this.draft.call(inputs);
     return this.refine.call({ question: inputs.question, draft: d.draft });
   }

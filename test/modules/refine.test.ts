@@ -11,6 +11,7 @@ import type { Prediction } from "../../src/modules/prediction.js";
 import { dumpJSON, inspectModules, offerFeedbackSignature, Refine } from "../../src/modules/refine.js";
 import { context, type TraceEntry } from "../../src/runtime/settings.js";
 import { Signature } from "../../src/signature/signature.js";
+import { contentText } from "../../src/lm/compat.js";
 
 /**
  * Produced by DSPy 3.4.1: `inspect_modules(ChainOfThought("question, context: list[str] -> answer: int"))`,
@@ -41,7 +42,10 @@ const quiet = { onAttemptError: () => undefined };
 describe("Refine", () => {
   it("formats OfferFeedback, the hint_ field and inspect_modules exactly as DSPy", () => {
     const adapter = new ChatAdapter();
-    assert.equal(adapter.format(offerFeedbackSignature(), [], { program_code: "x" })[0]!.content, DSPY.offer_system);
+    assert.equal(
+      contentText(adapter.format(offerFeedbackSignature(), [], { program_code: "x" })[0]!.content),
+      DSPY.offer_system,
+    );
     assert.equal(inspectModules(new ChainOfThought("question, context: list[str] -> answer: int")), DSPY.inspect);
     const hinted = Signature.parse("question -> answer").append("hint_", "input", {
       desc: "A hint to the module from an earlier run",
@@ -66,7 +70,7 @@ describe("Refine", () => {
     // Attempt 1: rollout 0 at temperature 1.0, no hint.
     assert.equal(lm.requests[0]!.rolloutId, 0);
     assert.equal(lm.requests[0]!.temperature, 1);
-    assert.doesNotMatch(lm.requests[0]!.messages.at(-1)!.content, /hint_/);
+    assert.doesNotMatch(contentText(lm.requests[0]!.messages.at(-1)!.content), /hint_/);
 
     // The feedback call: OfferFeedback with DSPy's inputs, outside the attempt's rollout.
     const feedback = lm.requests[1]!;
@@ -95,10 +99,10 @@ describe("Refine", () => {
   });
 
   it("routes advice by predictor name and gives N/A to predictors without advice", async () => {
-    class TwoStep extends Module {
+    class TwoStep extends Module<{ question: string }> {
       readonly draft = new Predict("question -> draft");
       readonly polish = new ChainOfThought("draft -> answer");
-      async forward(inputs: Fields): Promise<Prediction> {
+      async forward(inputs: { question: string }): Promise<Prediction> {
         const d = await this.draft.call(inputs);
         return this.polish.call({ draft: d.draft });
       }
@@ -114,10 +118,10 @@ describe("Refine", () => {
     const pred = await context({ lm }, () => refine.call({ question: "Q?" }));
     assert.equal(pred.answer, "a1", "a tie keeps the first best");
     assert.equal(lm.requests.length, 5, "no advice after the last attempt");
-    const names = lm.requests[2]!.messages.at(-1)!.content;
+    const names = contentText(lm.requests[2]!.messages.at(-1)!.content);
     assert.match(names, /\[\[ ## module_names ## \]\]\n\[\n {2}"draft",\n {2}"polish.predict"\n\]/);
-    assert.match(lm.requests[3]!.messages.at(-1)!.content, /\[\[ ## hint_ ## \]\]\nN\/A/);
-    assert.match(lm.requests[4]!.messages.at(-1)!.content, /\[\[ ## hint_ ## \]\]\nBe brief/);
+    assert.match(contentText(lm.requests[3]!.messages.at(-1)!.content), /\[\[ ## hint_ ## \]\]\nN\/A/);
+    assert.match(contentText(lm.requests[4]!.messages.at(-1)!.content), /\[\[ ## hint_ ## \]\]\nBe brief/);
   });
 
   it("stops at the threshold without asking for advice", async () => {
@@ -140,7 +144,7 @@ describe("Refine", () => {
     const pred = await context({ lm }, () => refine.call({ question: "Q?" }));
     assert.equal(pred.answer, "good");
     assert.deepEqual(errors, [1]);
-    assert.doesNotMatch(lm.requests[3]!.messages.at(-1)!.content, /hint_/, "no advice, no hint");
+    assert.doesNotMatch(contentText(lm.requests[3]!.messages.at(-1)!.content), /hint_/, "no advice, no hint");
   });
 
   it("throws a typed error when every attempt failed within failCount", async () => {

@@ -5,14 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { resolvePython } from "../../src/bridge/python-env.js";
-import { ChainOfThought, Example, type Fields, Module, Predict, type Prediction } from "../../src/index.js";
+import { ChainOfThought, Example, Module, Predict, type Prediction } from "../../src/index.js";
 
-class Pipeline extends Module {
+class Pipeline extends Module<{ question: string }> {
   readonly rewrite = new Predict("question -> query");
   readonly answer = new ChainOfThought("question, context: list[str] -> answer");
   readonly steps = [new Predict("a -> b")];
 
-  async forward(inputs: Fields): Promise<Prediction> {
+  async forward(inputs: { question: string }): Promise<Prediction> {
     const q = await this.rewrite.call(inputs);
     return this.answer.call({ question: inputs.question, context: [String(q.query)] });
   }

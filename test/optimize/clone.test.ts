@@ -2,18 +2,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ScriptedLM } from "../../src/lm/providers/scripted.js";
-import type { Fields } from "../../src/modules/example.js";
 import { Module } from "../../src/modules/module.js";
 import { Predict } from "../../src/modules/predict.js";
 import type { Prediction } from "../../src/modules/prediction.js";
 import { cloneProgram } from "../../src/optimize/clone.js";
 import { CapitalQA } from "./helpers.js";
 
-class Steps extends Module {
+class Steps extends Module<{ a: string }> {
   readonly steps = [new Predict("a -> b"), new Predict("b -> c")];
   readonly byName = { first: this.steps[0]! };
   readonly tool = { name: "shared", calls: 0 };
-  async forward(inputs: Fields): Promise<Prediction> {
+  async forward(inputs: { a: string }): Promise<Prediction> {
     return this.steps[0]!.call(inputs);
   }
 }

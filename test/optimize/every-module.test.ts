@@ -74,7 +74,7 @@ class EveryModule extends Module {
   }
 
   async forward(inputs: Fields): Promise<Prediction> {
-    const question = inputs.question;
+    const question = String(inputs.question);
     const { keywords } = await this.keywords.call({ question });
     const best = await this.best.call({ question });
     const refined = await this.refine.call({ question });

@@ -10,10 +10,11 @@ import { PythonPool as Pool } from "../../src/bridge/pool.js";
 import { collectingLogger } from "../bridge/helpers.js";
 import type { LM, LMRequest, LMResponse, Message } from "../../src/lm/types.js";
 import { ChainOfThought } from "../../src/modules/chain-of-thought.js";
-import { Example, type Fields } from "../../src/modules/example.js";
+import { Example } from "../../src/modules/example.js";
 import { Module } from "../../src/modules/module.js";
 import { Predict } from "../../src/modules/predict.js";
 import type { Prediction } from "../../src/modules/prediction.js";
+import { contentText } from "../../src/lm/compat.js";
 
 export const CAPITALS: Record<string, string> = {
   France: "Paris",
@@ -42,11 +43,11 @@ export function capitalExamples(countries: string[]): Example[] {
 }
 
 /** Two predictors: keywords, then a chain of thought that answers from question and keywords. */
-export class CapitalQA extends Module {
+export class CapitalQA extends Module<{ question: string }> {
   readonly keywords = new Predict("question -> keywords");
   readonly answer = new ChainOfThought("question, keywords -> answer");
 
-  async forward(inputs: Fields): Promise<Prediction> {
+  async forward(inputs: { question: string }): Promise<Prediction> {
     const { keywords } = await this.keywords.call({ question: inputs.question });
     return this.answer.call({ question: inputs.question, keywords });
   }
@@ -115,8 +116,8 @@ export class RuleLM implements LM {
   }
 
   private answer(messages: readonly Message[]): string {
-    const system = messages[0]?.role === "system" ? messages[0].content : "";
-    const last = messages.at(-1)?.content ?? "";
+    const system = messages[0]?.role === "system" ? contentText(messages[0].content) : "";
+    const last = contentText(messages.at(-1)?.content ?? "");
     const fields = outputFields(system);
     if (fields.length === 0) return `${this.options.proposal ?? `You are a ${MAGIC}.`}`;
     const country = /What is the capital of (\w+)\?/.exec(last)?.[1];

@@ -4,6 +4,7 @@ import { PythonPool } from "../../src/bridge/index.js";
 import { ConfigurationError, context, Predict, ScriptedLM, UsageTracker } from "../../src/index.js";
 import { pipeline, pythonStep, step } from "../../src/pipeline/index.js";
 import { collectingLogger } from "../bridge/helpers.js";
+import { contentText } from "../../src/lm/compat.js";
 
 describe("pipeline step running a DSPy module in the Python pool", () => {
   let pool: PythonPool;
@@ -39,7 +40,7 @@ describe("pipeline step running a DSPy module in the Python pool", () => {
     );
     assert.equal(usage.snapshot().total.calls, 2);
     // DSPy built the prompt in Python; Node's LM received it.
-    assert.match(lm.requests[1]!.messages.at(-1)!.content, /\[\[ ## query ## \]\]\ncapital of France/);
+    assert.match(contentText(lm.requests[1]!.messages.at(-1)!.content), /\[\[ ## query ## \]\]\ncapital of France/);
   });
 
   it("names the valid classes for an unknown one", () => {

@@ -85,8 +85,9 @@ class QA extends Module {
   readonly keywords = new Predict("question -> keywords");
   readonly answer = new ChainOfThought("question, keywords -> answer");
   async forward(inputs: Fields): Promise<Prediction> {
-    const { keywords } = await this.keywords.call({ question: inputs.question });
-    return this.answer.call({ question: inputs.question, keywords });
+    const question = String(inputs.question);
+    const { keywords } = await this.keywords.call({ question });
+    return this.answer.call({ question, keywords });
   }
 }
 

@@ -7,7 +7,6 @@ import { openai } from "../../src/lm/providers/openai.js";
 import { ScriptedLM } from "../../src/lm/providers/scripted.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk } from "../../src/lm/types.js";
 import { ChainOfThought } from "../../src/modules/chain-of-thought.js";
-import type { Fields } from "../../src/modules/example.js";
 import { Module } from "../../src/modules/module.js";
 import { Predict } from "../../src/modules/predict.js";
 import { Prediction } from "../../src/modules/prediction.js";
@@ -87,9 +86,9 @@ describe("streamify with ScriptedLM", () => {
   });
 
   it("listeners pick fields; one-shot listeners stop after the first run, allowReuse keeps going", async () => {
-    class Twice extends Module {
+    class Twice extends Module<{ question: string }> {
       readonly step = new Predict("question -> answer");
-      async forward(inputs: Fields): Promise<Prediction> {
+      async forward(inputs: { question: string }): Promise<Prediction> {
         await this.step.call(inputs);
         return this.step.call(inputs);
       }
@@ -112,10 +111,10 @@ describe("streamify with ScriptedLM", () => {
   });
 
   it("a listener on one predictor leaves the others unstreamed (they call generate)", async () => {
-    class TwoSteps extends Module {
+    class TwoSteps extends Module<{ question: string }> {
       readonly draft = new Predict("question -> draft");
       readonly final = new Predict("draft -> answer");
-      async forward(inputs: Fields): Promise<Prediction> {
+      async forward(inputs: { question: string }): Promise<Prediction> {
         const d = await this.draft.call(inputs);
         return this.final.call({ draft: d.draft });
       }
@@ -137,10 +136,10 @@ describe("streamify with ScriptedLM", () => {
   });
 
   it("refuses listeners whose field is missing or ambiguous", () => {
-    class Both extends Module {
+    class Both extends Module<{ q: string }> {
       readonly a = new Predict("q -> answer");
       readonly b = new Predict("q -> answer");
-      forward(inputs: Fields): Promise<Prediction> {
+      forward(inputs: { q: string }): Promise<Prediction> {
         return this.a.call(inputs);
       }
     }

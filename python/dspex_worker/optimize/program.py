@@ -53,6 +53,8 @@ def _type_namespace() -> dict[str, Any]:
         "Ellipsis": ...,
         "History": dspy.History,
         "Image": dspy.Image,
+        "Audio": dspy.Audio,
+        "File": dspy.File,
     }
 
 

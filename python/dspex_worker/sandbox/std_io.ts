@@ -1,9 +1,9 @@
 // The one function DSPy's runner.js imports from deno.land/std (io/mod.ts): `readLines`.
 // Served from the worker's own files through an import map, so the sandbox starts where
 // deno.land cannot be reached; the runner itself and its permissions stay DSPy's.
-export async function* readLines(
-  reader: { read(p: Uint8Array): Promise<number | null> },
-): AsyncIterableIterator<string> {
+export async function* readLines(reader: {
+  read(p: Uint8Array): Promise<number | null>;
+}): AsyncIterableIterator<string> {
   const decoder = new TextDecoder();
   const buffer = new Uint8Array(64 * 1024);
   let pending = "";

@@ -1,4 +1,12 @@
-import { LMAuthError, LMBadResponseError, LMConnectionError, LMContextWindowError, LMServerError } from "../errors.js";
+import { contentText, firstMediaPart } from "../compat.js";
+import {
+  LMAuthError,
+  LMBadResponseError,
+  LMConnectionError,
+  LMContextWindowError,
+  LMServerError,
+  LMUnsupportedContentError,
+} from "../errors.js";
 import {
   type CallInfo,
   type ErrorDialect,
@@ -13,7 +21,9 @@ import {
 import { addUsage, isRecord, joinURL, mergeRequest, tokenCount } from "../request.js";
 import type { RetryOptions } from "../retry.js";
 import { SSEParser } from "../sse.js";
+import { headerSecrets } from "../scrub.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk, Message, Usage } from "../types.js";
+import { type AnthropicBlock, toAnthropicBlocks } from "./anthropic-content.js";
 
 export interface AnthropicOptions {
   model: string;
@@ -40,38 +50,66 @@ export function anthropic(options: AnthropicOptions): LM {
   return new AnthropicMessagesLM(options);
 }
 
-type WireContent = string | { type: "text"; text: string }[];
+type WireContent = string | AnthropicBlock[];
 
 /**
  * The Messages API takes system text at the top level and wants user/assistant turns to
  * alternate, so system messages are lifted out and consecutive same-role turns merged.
+ * Content parts become Anthropic blocks (images, documents); see anthropic-content.ts.
  */
-export function toAnthropicMessages(messages: readonly Message[]): {
+export function toAnthropicMessages(
+  messages: readonly Message[],
+  who: { provider: string; model: string } = { provider: "anthropic", model: "" },
+): {
   system: string | undefined;
   messages: { role: "user" | "assistant"; content: WireContent }[];
 } {
   const system: string[] = [];
-  const turns: { role: "user" | "assistant"; parts: string[] }[] = [];
-  for (const m of messages) {
+  const turns: { role: "user" | "assistant"; parts: AnthropicBlock[][]; texts: (string | undefined)[] }[] = [];
+  messages.forEach((m, index) => {
     if (m.role === "system") {
-      system.push(m.content);
-      continue;
+      system.push(systemText(m.content, index, who));
+      return;
     }
+    const blocks =
+      typeof m.content === "string"
+        ? [{ type: "text" as const, text: m.content }]
+        : toAnthropicBlocks(m.content, index, who);
+    const text = typeof m.content === "string" ? m.content : undefined;
     const last = turns.at(-1);
-    if (last !== undefined && last.role === m.role) last.parts.push(m.content);
-    else turns.push({ role: m.role, parts: [m.content] });
-  }
+    if (last !== undefined && last.role === m.role) {
+      last.parts.push(blocks);
+      last.texts.push(text);
+    } else turns.push({ role: m.role, parts: [blocks], texts: [text] });
+  });
   return {
     system: system.length === 0 ? undefined : system.join("\n\n"),
     messages: turns.map((t) => ({
       role: t.role,
-      content: t.parts.length === 1 ? (t.parts[0] ?? "") : t.parts.map((text) => ({ type: "text" as const, text })),
+      // A single plain-text turn stays a string, as before content parts existed.
+      content: t.parts.length === 1 && t.texts[0] !== undefined ? t.texts[0] : t.parts.flat(),
     })),
   };
 }
 
+/** Anthropic's system prompt is text; a media part there cannot be sent. */
+function systemText(content: Message["content"], index: number, who: { provider: string; model: string }): string {
+  const media = firstMediaPart(content);
+  if (media !== undefined) {
+    throw new LMUnsupportedContentError(
+      `${who.provider} takes text only in system messages; message ${index} has a "${media.type}" part.`,
+      {
+        ...who,
+        partType: media.type,
+        fix: "move images and files into a user message",
+      },
+    );
+  }
+  return contentText(content);
+}
+
 export class AnthropicMessagesLM implements LM {
-  readonly specificationVersion = "v1" as const;
+  readonly specificationVersion = "v2" as const;
   readonly provider: string;
   readonly model: string;
   readonly defaults: LM["defaults"];
@@ -133,7 +171,7 @@ export class AnthropicMessagesLM implements LM {
       provider: this.provider,
       model: this.model,
       url: /\/v1\/?$/.test(this.baseURL) ? joinURL(this.baseURL, "messages") : joinURL(this.baseURL, "v1/messages"),
-      secrets: [this.#apiKey],
+      secrets: [this.#apiKey, ...headerSecrets(this.#options.headers)],
       timeoutMs: this.#options.timeoutMs ?? 120_000,
     };
   }
@@ -151,7 +189,7 @@ export class AnthropicMessagesLM implements LM {
   }
 
   private body(request: LMRequest): Record<string, unknown> {
-    const { system, messages } = toAnthropicMessages(request.messages);
+    const { system, messages } = toAnthropicMessages(request.messages, { provider: this.provider, model: this.model });
     const body: Record<string, unknown> = {
       model: this.model,
       max_tokens: request.maxTokens ?? this.#options.maxTokens ?? 1024,

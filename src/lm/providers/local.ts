@@ -6,7 +6,8 @@
  */
 import { basename } from "node:path";
 import type { ChatHistoryItem, LlamaContextSequence, Token } from "node-llama-cpp";
-import { LMAbortedError, LMContextWindowError, LMError } from "../errors.js";
+import { contentText, firstMediaPart } from "../compat.js";
+import { LMAbortedError, LMContextWindowError, LMError, LMUnsupportedContentError } from "../errors.js";
 import { mergeRequest } from "../request.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk, Message, Usage } from "../types.js";
 import { defaultModelPath } from "./local-model.js";
@@ -53,7 +54,7 @@ interface Completion {
 const MIN_COMPLETION_TOKENS = 16;
 
 export class LocalLM implements LM {
-  readonly specificationVersion = "v1" as const;
+  readonly specificationVersion = "v2" as const;
   readonly provider = "local";
   readonly model: string;
   readonly modelPath: string;
@@ -92,6 +93,8 @@ export class LocalLM implements LM {
 
   async generate(request: LMRequest): Promise<LMResponse> {
     const req = mergeRequest(this.defaults, request);
+    // Refuse media before a model is loaded or a sequence borrowed.
+    toChatHistory(req.messages, { provider: this.provider, model: this.model });
     const { runtime, sequence } = await this.#borrow(req.signal);
     try {
       const outputs: string[] = [];
@@ -113,6 +116,7 @@ export class LocalLM implements LM {
 
   async *stream(request: LMRequest): AsyncIterable<LMStreamChunk> {
     const req = mergeRequest(this.defaults, request);
+    toChatHistory(req.messages, { provider: this.provider, model: this.model });
     // Our own controller too, so that a consumer who stops reading stops the generation.
     const stop = new AbortController();
     const signal = req.signal === undefined ? stop.signal : AbortSignal.any([req.signal, stop.signal]);
@@ -170,7 +174,7 @@ export class LocalLM implements LM {
       autoDisposeSequence: false,
     });
     try {
-      const history = toChatHistory(req.messages);
+      const history = toChatHistory(req.messages, { provider: this.provider, model: this.model });
       const prompt = chat.chatWrapper.generateContextState({ chatHistory: history }).contextText;
       const promptTokens = prompt.tokenize(runtime.model.tokenizer).length;
       const room = runtime.contextSize - promptTokens;
@@ -225,15 +229,30 @@ export function local(options: LocalOptions = {}): LocalLM {
   return new LocalLM(options);
 }
 
-/** DSPy messages to node-llama-cpp's chat history, ending on the model turn to generate. */
-export function toChatHistory(messages: readonly Message[]): ChatHistoryItem[] {
-  const history: ChatHistoryItem[] = messages.map((m) =>
-    m.role === "system"
-      ? { type: "system", text: m.content }
+/**
+ * DSPy messages to node-llama-cpp's chat history, ending on the model turn to generate. The
+ * embedded models read text only: text parts are joined, and any other part fails with a typed
+ * error before the model is touched.
+ */
+export function toChatHistory(
+  messages: readonly Message[],
+  who: { provider: string; model: string } = { provider: "local", model: "" },
+): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = messages.map((m, index) => {
+    const media = firstMediaPart(m.content);
+    if (media !== undefined) {
+      throw new LMUnsupportedContentError(
+        `The embedded model ${who.model || "(local)"} reads text only; message ${index} has a "${media.type}" part.`,
+        { ...who, partType: media.type, context: { message: index } },
+      );
+    }
+    const text = contentText(m.content);
+    return m.role === "system"
+      ? { type: "system", text }
       : m.role === "user"
-        ? { type: "user", text: m.content }
-        : { type: "model", response: [m.content] },
-  );
+        ? { type: "user", text }
+        : { type: "model", response: [text] };
+  });
   // A trailing assistant message is a prefix to continue; otherwise open a fresh model turn.
   if (history.at(-1)?.type !== "model") history.push({ type: "model", response: [] });
   return history;

@@ -13,6 +13,7 @@ import {
 import { isRecord, joinURL, mergeRequest, tokenCount } from "../request.js";
 import type { RetryOptions } from "../retry.js";
 import { SSEParser } from "../sse.js";
+import { headerSecrets } from "../scrub.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk, ResponseFormat, Usage } from "../types.js";
 
 export interface OpenAIOptions {
@@ -43,7 +44,7 @@ export function openai(options: OpenAIOptions): LM {
 }
 
 export class OpenAIChatLM implements LM {
-  readonly specificationVersion = "v1" as const;
+  readonly specificationVersion = "v2" as const;
   readonly provider: string;
   readonly model: string;
   readonly defaults: LM["defaults"];
@@ -87,7 +88,7 @@ export class OpenAIChatLM implements LM {
       provider: this.provider,
       model: this.model,
       url: joinURL(this.baseURL, "chat/completions"),
-      secrets: [this.#apiKey],
+      secrets: [this.#apiKey, ...headerSecrets(this.#options.headers)],
       timeoutMs: this.#options.timeoutMs ?? 120_000,
     };
   }
@@ -105,6 +106,7 @@ export class OpenAIChatLM implements LM {
   private body(request: LMRequest): Record<string, unknown> {
     const body: Record<string, unknown> = {
       model: this.model,
+      // Content parts are already in the chat-completions shape (text, image_url, input_audio, file).
       messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
     };
     if (request.temperature !== undefined) body.temperature = request.temperature;

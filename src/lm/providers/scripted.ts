@@ -1,3 +1,4 @@
+import { contentText } from "../compat.js";
 import { LMAbortedError, ScriptedLMExhaustedError } from "../errors.js";
 import { pyJsonDumps, pyStr, pyStrip, wordCount } from "../../py/builtins.js";
 import { mergeRequest } from "../request.js";
@@ -35,7 +36,7 @@ const FIELD_HEADER = /^\[\[ ## ([\p{L}\p{N}_]+) ## \]\]/u;
  * whole prompt), or are copied from a matching demo when `followExamples` is on.
  */
 export class ScriptedLM implements LM {
-  readonly specificationVersion = "v1" as const;
+  readonly specificationVersion = "v2" as const;
   readonly provider: string;
   readonly model: string;
   readonly defaults: LM["defaults"];
@@ -75,7 +76,7 @@ export class ScriptedLM implements LM {
     const outputs: string[] = [];
     for (let i = 0; i < n; i++) outputs.push(this.answer(merged.messages));
     let promptTokens = 0;
-    for (const m of merged.messages) promptTokens += wordCount(m.content);
+    for (const m of merged.messages) promptTokens += wordCount(contentText(m.content));
     let completionTokens = 0;
     for (const o of outputs) completionTokens += wordCount(o);
     return {
@@ -115,10 +116,10 @@ export class ScriptedLM implements LM {
       if (copied !== undefined) return copied;
     }
     if (this.#map !== undefined) {
-      const last = messages.at(-1)?.content ?? "";
+      const last = textOf(messages.at(-1));
       for (const [key, answer] of this.#map) if (last.includes(key)) return this.format(answer);
       for (const [key, answer] of this.#map) {
-        if (messages.some((m) => m.content.includes(key))) return this.format(answer);
+        if (messages.some((m) => textOf(m).includes(key))) return this.format(answer);
       }
       throw new ScriptedLMExhaustedError(
         `No scripted answer matches this prompt; keys: ${[...this.#map.keys()].map((k) => JSON.stringify(k)).join(", ")}.`,
@@ -147,22 +148,28 @@ export class ScriptedLM implements LM {
 export function followExample(messages: readonly Message[]): string | undefined {
   const counts = new Map<string, number>();
   for (const m of messages) {
-    const match = FIELD_HEADER.exec(m.content);
+    const match = FIELD_HEADER.exec(textOf(m));
     if (match !== null) counts.set(match[0], (counts.get(match[0]) ?? 0) + 1);
   }
   if (counts.size === 0) return undefined;
   const max = Math.max(...counts.values());
   const outputFields = [...counts].filter(([, c]) => c !== max).map(([field]) => field);
-  const finalInput = (messages.at(-1)?.content ?? "").split("\n\n")[0] ?? "";
+  const finalInput = textOf(messages.at(-1)).split("\n\n")[0] ?? "";
   for (let i = messages.length - 1; i >= 1; i--) {
     const output = messages[i];
     const input = messages[i - 1];
     if (output === undefined || input === undefined) continue;
-    if (outputFields.some((f) => output.content.includes(f)) && input.content.includes(finalInput)) {
-      return output.content;
+    const outputText = textOf(output);
+    if (outputFields.some((f) => outputText.includes(f)) && textOf(input).includes(finalInput)) {
+      return outputText;
     }
   }
   return undefined;
+}
+
+/** A message's text; content parts (images, audio, files) contribute their text parts only. */
+function textOf(message: Message | undefined): string {
+  return message === undefined ? "" : contentText(message.content);
 }
 
 /** Splits text into about `parts` pieces on code point boundaries. */

@@ -3,7 +3,8 @@
  * `reasoning` or `rationale` and the last output field) and produces a corrected answer.
  * Call it with `{ completions, ...inputs }`, as in DSPy.
  */
-import { Signature, type SignatureMap } from "../../signature/signature.js";
+import type { InputsOf, OutputsOf, SignatureInput, Simplify } from "../../signature/infer.js";
+import { Signature } from "../../signature/signature.js";
 import type { Fields } from "../example.js";
 import type { PredictConfig } from "../predict.js";
 import { plain, PythonModule, type PythonModuleOptions, signatureToWire } from "./python-module.js";
@@ -18,14 +19,22 @@ export interface MultiChainComparisonOptions extends PythonModuleOptions {
 
 const CONFIG = Symbol("config");
 
-export class MultiChainComparison extends PythonModule {
+/** DSPy's MultiChainComparison takes the attempts to compare as `completions`. */
+export type MultiChainInputs<I> = Simplify<I & { completions: readonly Fields[] }>;
+/** Its prediction leads with DSPy's `rationale` field. */
+export type MultiChainOutputs<O> = Simplify<{ rationale: string } & O>;
+
+export class MultiChainComparison<const S extends SignatureInput = string> extends PythonModule<
+  MultiChainInputs<InputsOf<S>>,
+  MultiChainOutputs<OutputsOf<S>>
+> {
   protected readonly kind = "multi_chain_comparison";
   readonly signature: Signature;
   readonly m: number;
   readonly temperature: number;
   readonly [CONFIG]: MultiChainComparisonOptions["config"];
 
-  constructor(signature: string | Signature | SignatureMap, options: MultiChainComparisonOptions = {}) {
+  constructor(signature: S, options: MultiChainComparisonOptions = {}) {
     super(options);
     this.signature = Signature.from(signature);
     this.m = options.m ?? 3;

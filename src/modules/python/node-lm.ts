@@ -4,6 +4,7 @@
  * native Predict's do. Python's callbacks arrive outside the caller's async context, which is
  * why the settings are captured here, when the call starts.
  */
+import { streamWith } from "../../lm/compat.js";
 import type { LM, LMRequest, LMResponse, LMStreamChunk } from "../../lm/types.js";
 import { DSPY_PROMPTS, lmCall, resolveLM } from "../../runtime/lm-call.js";
 import type { Settings } from "../../runtime/settings.js";
@@ -11,7 +12,7 @@ import type { Settings } from "../../runtime/settings.js";
 export function contextLM(settings: Settings, module: string, override?: LM): LM {
   const lm = resolveLM(settings, override, module);
   return {
-    specificationVersion: "v1",
+    specificationVersion: "v2",
     provider: lm.provider,
     model: lm.model,
     ...(lm.defaults ? { defaults: lm.defaults } : {}),
@@ -19,7 +20,7 @@ export function contextLM(settings: Settings, module: string, override?: LM): LM
       return lmCall(request, { lm, settings, cacheTag: DSPY_PROMPTS });
     },
     stream(request: LMRequest): AsyncIterable<LMStreamChunk> {
-      return lm.stream(request);
+      return streamWith(lm, request);
     },
   };
 }

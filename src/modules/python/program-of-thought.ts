@@ -3,8 +3,8 @@
  * (Pyodide inside Deno, no file, network or env access); never in the worker's own Python. With
  * no Deno binary the call fails with SandboxUnavailableError before anything runs.
  */
-import { Signature, type SignatureMap } from "../../signature/signature.js";
-import type { Fields } from "../example.js";
+import type { InputsOf, OutputsOf, SignatureInput } from "../../signature/infer.js";
+import { Signature } from "../../signature/signature.js";
 import type { Prediction } from "../prediction.js";
 import { findDeno } from "./deno.js";
 import { SandboxUnavailableError } from "./errors.js";
@@ -23,13 +23,13 @@ const FIX =
 
 const DENO = Symbol("deno");
 
-export class ProgramOfThought extends PythonModule {
+export class ProgramOfThought<const S extends SignatureInput = string> extends PythonModule<InputsOf<S>, OutputsOf<S>> {
   protected readonly kind = "program_of_thought";
   readonly signature: Signature;
   readonly maxIters: number;
   readonly [DENO]: string | undefined;
 
-  constructor(signature: string | Signature | SignatureMap, options: ProgramOfThoughtOptions = {}) {
+  constructor(signature: S, options: ProgramOfThoughtOptions = {}) {
     super(options);
     this.signature = Signature.from(signature);
     this.maxIters = options.maxIters ?? 3;
@@ -47,7 +47,7 @@ export class ProgramOfThought extends PythonModule {
     return deno;
   }
 
-  override forward(inputs: Fields): Promise<Prediction> {
+  override forward(inputs: InputsOf<S>): Promise<Prediction<OutputsOf<S>>> {
     this.denoPath();
     return super.forward(inputs);
   }

@@ -66,7 +66,8 @@ const OPTIONS = Symbol("options");
 const MIRRORS = Symbol("mirrors");
 const PENDING_STATE = Symbol("pendingState");
 
-export abstract class PythonModule extends Module {
+/** `I` and `O` type the call as for any module; subclasses infer them from their signature. */
+export abstract class PythonModule<I extends Fields = Fields, O extends Fields = Fields> extends Module<I, O> {
   lm: LM | undefined;
   readonly [OPTIONS]: PythonModuleOptions;
   [MIRRORS]: [string, Predict][] | undefined;
@@ -129,7 +130,7 @@ export abstract class PythonModule extends Module {
     return this;
   }
 
-  async forward(inputs: Fields): Promise<Prediction> {
+  async forward(inputs: I): Promise<Prediction<O>> {
     const settings = currentSettings();
     const lm = contextLM(settings, this.constructor.name, this.lm);
     const pool = await this.pool();
@@ -153,7 +154,8 @@ export abstract class PythonModule extends Module {
       scoped?.release();
     }
     if (result.predictors && !this[MIRRORS]) this.adopt(result.predictors);
-    const prediction = new Prediction(result.outputs, result.completions);
+    // DSPy parsed the outputs against the same signature the types come from.
+    const prediction = new Prediction(result.outputs as O, result.completions as O[]);
     this.recordTrace(result.trace);
     return prediction;
   }

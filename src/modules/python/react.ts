@@ -5,7 +5,8 @@
 import type { PythonPool } from "../../bridge/pool.js";
 import { observe } from "../../runtime/callbacks.js";
 import { context, type Settings } from "../../runtime/settings.js";
-import { Signature, type SignatureMap } from "../../signature/signature.js";
+import type { InputsOf, OutputsOf, SignatureInput, Simplify } from "../../signature/infer.js";
+import { Signature } from "../../signature/signature.js";
 import { PythonModule, type PythonModuleOptions, signatureToWire } from "./python-module.js";
 import { type Registration, registerScoped } from "./scoped-callbacks.js";
 import { type PreparedTool, prepareTools, type ToolDefinition } from "./tools.js";
@@ -21,14 +22,20 @@ export const TOOLS_CALLBACK = "dspex.tools";
 
 const TOOLS = Symbol("tools");
 
-export class ReAct extends PythonModule {
+/** DSPy's ReAct prediction: the extract step's (a ChainOfThought) fields plus the trajectory. */
+export type ReActOutputs<O> = Simplify<{ trajectory: Record<string, unknown>; reasoning: string } & O>;
+
+export class ReAct<const S extends SignatureInput = string> extends PythonModule<
+  InputsOf<S>,
+  ReActOutputs<OutputsOf<S>>
+> {
   protected readonly kind = "react";
   readonly signature: Signature;
   readonly maxIters: number;
   // Symbol-keyed: not part of the program walk, but copied with the module.
   readonly [TOOLS]: Map<string, PreparedTool>;
 
-  constructor(signature: string | Signature | SignatureMap, options: ReActOptions) {
+  constructor(signature: S, options: ReActOptions) {
     super(options);
     this.signature = Signature.from(signature);
     this.maxIters = options.maxIters ?? 20;

@@ -10,7 +10,6 @@ import { ScriptedLM } from "../../../src/lm/providers/scripted.js";
 import { UsageTracker } from "../../../src/lm/usage.js";
 import { Module } from "../../../src/modules/module.js";
 import { ChainOfThought } from "../../../src/modules/chain-of-thought.js";
-import type { Fields } from "../../../src/modules/example.js";
 import { Prediction } from "../../../src/modules/prediction.js";
 import { context, type TraceEntry } from "../../../src/runtime/settings.js";
 import { MultiChainComparison } from "../../../src/modules/python/multi-chain-comparison.js";
@@ -21,6 +20,7 @@ import { ReAct } from "../../../src/modules/python/react.js";
 import { findDeno } from "../../../src/modules/python/deno.js";
 import { SandboxUnavailableError, ToolDefinitionError } from "../../../src/modules/python/errors.js";
 import { collectingLogger } from "../../bridge/helpers.js";
+import { contentText } from "../../../src/lm/compat.js";
 
 /** Real DSPy 3.4.1 modules in a worker; every LM call is answered by a ScriptedLM in Node. */
 describe("Python-backed modules", () => {
@@ -68,7 +68,7 @@ describe("Python-backed modules", () => {
     assert.equal(trajectory.tool_name_1, "finish");
     // DSPy's prompt lists the TypeScript tool with its schema.
     assert.match(
-      lm.requests[0]?.messages[0]?.content ?? "",
+      contentText(lm.requests[0]?.messages[0]?.content ?? ""),
       /\(1\) get_weather, whose description is <desc>Weather in a city<\/desc>/,
     );
     assert.equal(lm.requests.length, 3);
@@ -126,13 +126,13 @@ describe("Python-backed modules", () => {
   });
 
   it("ReAct works inside a TypeScript program, next to a native module, and its state saves in DSPy's format", async () => {
-    class Program extends Module {
+    class Program extends Module<{ question: string }> {
       readonly agent = new ReAct("question -> answer", {
         pool,
         tools: [{ name: "echo", description: "Echo", fn: (a: Record<string, unknown>) => JSON.stringify(a) }],
       });
       readonly polish = new ChainOfThought("answer -> final");
-      async forward(inputs: Fields): Promise<Prediction> {
+      async forward(inputs: { question: string }): Promise<Prediction> {
         const first = await this.agent.call(inputs);
         return this.polish.call({ answer: first.answer });
       }
@@ -167,7 +167,7 @@ describe("Python-backed modules", () => {
         { reasoning: "p", final: "one" },
       ]);
       await context({ lm: lm2 }, () => program.call({ question: "again" }));
-      assert.match(lm2.requests[0]?.messages.map((m) => m.content).join("\n") ?? "", /q0/);
+      assert.match(lm2.requests[0]?.messages.map((m) => contentText(m.content)).join("\n") ?? "", /q0/);
       // A fresh program loads the saved state before it has ever run.
       const fresh = new Program();
       await preparePythonModules(fresh);
@@ -188,7 +188,7 @@ describe("Python-backed modules", () => {
     const pred = await context({ lm }, () => mcc.call({ question: "2+2?", completions }));
     assert.equal(pred.answer, "4");
     assert.equal(pred.rationale, "both say 4");
-    const user = lm.requests[0]?.messages.at(-1)?.content ?? "";
+    const user = contentText(lm.requests[0]?.messages.at(-1)?.content ?? "");
     assert.match(user, /«I'm trying to 2\+2 is 4 I'm not sure but my prediction is 4»/);
     assert.match(user, /reasoning_attempt_2 ## \]\]\n«I'm trying to two and two make four/);
     assert.equal(lm.requests[0]?.temperature, 0.7);
@@ -248,7 +248,7 @@ describe("Python-backed modules", () => {
     ]);
     const pred = await context({ lm }, () => pot.call({ question: "What is 6 times 7?" }));
     assert.equal(pred.answer, "42");
-    const final = lm.requests[1]?.messages.at(-1)?.content ?? "";
+    const final = contentText(lm.requests[1]?.messages.at(-1)?.content ?? "");
     // The code ran inside Pyodide: the worker's environment and the host's files are out of reach.
     assert.match(final, /42 False False/);
   });

@@ -1,0 +1,75 @@
+/**
+ * Inputs that made three parsers quadratic (14.5 s, over 20 s and 15 s at 100,000 characters,
+ * blocking the event loop). At 1,000,000 characters the old code would need about 100 times
+ * that; the linear code takes well under a second. Each case runs in a child process with a
+ * hang guard far from both: no timing is asserted.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, it } from "node:test";
+import { firstBalancedObject } from "../../src/adapters/json.js";
+
+const CHILD = fileURLToPath(new URL("./children/pathological.ts", import.meta.url));
+const GUARD_MS = 60_000;
+
+/** The case's outcome, parsed in a child process that is killed if it runs past the guard. */
+function runCase(name: string): unknown {
+  const r = spawnSync(process.execPath, ["--import", "tsx", CHILD, name], { encoding: "utf8", timeout: GUARD_MS });
+  assert.equal(r.signal, null, `${name} was still running after ${GUARD_MS} ms (a quadratic parser?)`);
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+describe("parsers stay linear on pathological input (1,000,000 characters)", () => {
+  it("an int field with a long whitespace run inside the text: a parse error", () => {
+    assert.deepEqual(runCase("intWithInnerSpaces"), { error: "AdapterParseError" });
+  });
+
+  it("an int field padded with long whitespace runs: the number", () => {
+    assert.deepEqual(runCase("intPadded"), { value: { n: 42 } });
+  });
+
+  it("an unterminated JSON string with a long whitespace run keeps its text", () => {
+    assert.deepEqual(runCase("unterminatedString"), { length: 1_000_001, tail: " x" });
+  });
+
+  it("trailing whitespace and closers of an unterminated string are dropped", () => {
+    assert.deepEqual(runCase("trailingClosers"), { a: "b" });
+  });
+
+  it("an opening bracket followed by unclosed braces finds no object", () => {
+    assert.deepEqual(runCase("unclosedBraces"), {
+      balanced: null,
+      parse: { error: "AdapterParseError" },
+      later: '{"a": 1}',
+    });
+  });
+});
+
+describe("firstBalancedObject keeps its meaning", () => {
+  /** The former definition: try each `{` in turn, counting depth until it returns to zero. */
+  function reference(text: string): string | undefined {
+    for (let start = text.indexOf("{"); start >= 0; start = text.indexOf("{", start + 1)) {
+      let depth = 0;
+      for (let i = start; i < text.length; i++) {
+        const c = text[i];
+        if (c === "{") depth++;
+        else if (c === "}" && --depth === 0) return text.slice(start, i + 1);
+      }
+    }
+    return undefined;
+  }
+
+  it("agrees with the former definition on every string of braces and letters up to length 9", () => {
+    const alphabet = ["{", "}", "a"];
+    let checked = 0;
+    const visit = (prefix: string): void => {
+      assert.equal(firstBalancedObject(prefix), reference(prefix), JSON.stringify(prefix));
+      checked++;
+      if (prefix.length < 9) for (const c of alphabet) visit(prefix + c);
+    };
+    visit("");
+    assert.equal(checked, (3 ** 10 - 1) / 2);
+  });
+});

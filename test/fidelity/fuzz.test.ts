@@ -1,0 +1,67 @@
+/**
+ * The differential fuzz harness: every case in test/fixtures/fuzz.json (seeded random cases run
+ * through real DSPy by `npm run fixtures`) is replayed on DSPex. Each bucket must keep at least the
+ * number of matches recorded in MIN_MATCHES, so a change that moves DSPex away from DSPy fails here;
+ * a fix that closes a gap raises the floor in the same commit. `npx tsx test/fidelity/report.ts`
+ * prints the rates and the mismatches themselves.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { type FuzzCase, type Outcome, replay } from "./replay.js";
+
+const fixture = JSON.parse(readFileSync(new URL("../fixtures/fuzz.json", import.meta.url), "utf8")) as {
+  dspy: string;
+  cases: FuzzCase[];
+};
+
+/** Matches per bucket at the last measurement (see docs in /work/notes/fidelity.md for the history). */
+const MIN_MATCHES: Record<string, number> = {
+  "format/chat": 485,
+  "format/json": 485,
+  "format/xml": 481,
+  "model/format-chat": 0,
+  "model/format-json": 0,
+  "model/parse-chat": 67,
+  "model/parse-json": 63,
+  "module/cot": 96,
+  "module/predict": 116,
+  "parse/chat": 1439,
+  "parse/json": 712,
+  "parse/xml": 712,
+  signature: 1500,
+  "state/load": 222,
+  "state/save": 216,
+};
+
+describe(`differential fuzz cases against DSPy ${fixture.dspy}`, async () => {
+  const tally = new Map<string, { n: number; ok: number; misses: [number, Outcome][] }>();
+  for (const c of fixture.cases) {
+    for (const o of await replay(c)) {
+      const t = tally.get(o.bucket) ?? { n: 0, ok: 0, misses: [] };
+      t.n++;
+      if (o.match) t.ok++;
+      else t.misses.push([c.id, o]);
+      tally.set(o.bucket, t);
+    }
+  }
+  it("has thousands of cases in every area", () => {
+    const areas = new Set(fixture.cases.map((c) => c.area));
+    assert.deepEqual([...areas].sort(), ["format", "model", "module", "parse", "signature", "state"]);
+    assert.ok(fixture.cases.length >= 5000, `${fixture.cases.length} cases`);
+  });
+  for (const [bucket, t] of [...tally].sort()) {
+    it(`${bucket}: ${t.ok}/${t.n} match DSPy`, () => {
+      const floor = MIN_MATCHES[bucket];
+      assert.ok(floor !== undefined, `no floor recorded for bucket ${bucket}`);
+      const sample = t.misses
+        .slice(0, 3)
+        .map(([id, o]) => `#${id}: ${o.detail}`)
+        .join("\n");
+      assert.ok(
+        t.ok >= floor,
+        `${bucket}: ${t.ok} matches, fewer than the ${floor} recorded. First misses:\n${sample}`,
+      );
+    });
+  }
+});
