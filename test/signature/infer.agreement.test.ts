@@ -47,6 +47,8 @@ function tsText(t: TypeNode, input: boolean): string {
       return "null";
     case "any":
     case "image":
+    case "audio":
+    case "file":
     case "object":
     case "type":
       return "unknown";
@@ -72,7 +74,7 @@ function tsText(t: TypeNode, input: boolean): string {
 
 /** Input keys are optional exactly where the inferred type admits null (or is unknown). */
 function admitsNull(t: TypeNode): boolean {
-  if (["none", "any", "image", "object", "type"].includes(t.kind)) return true;
+  if (["none", "any", "image", "audio", "file", "object", "type"].includes(t.kind)) return true;
   if (t.kind === "union") return t.options.some(admitsNull);
   if (t.kind === "literal") return t.values.includes(null);
   return false;
@@ -134,7 +136,7 @@ function generate(count: number, seed: number): string[] {
       () =>
         `${pick(["Literal", "typing.Literal"])}[${Array.from({ length: 1 + Math.floor(r() * 3) }, literalMember).join(", ")}]`,
       () => pick(["list", "dict", "tuple", "List", "Dict"]),
-      () => pick(["dspy.History", "History", "Image", "dspy.Image"]),
+      () => pick(["dspy.History", "History", "Image", "dspy.Image", "dspy.Audio", "File"]),
     ])();
   };
   const names = ["question", "context", "answer", "x", "y_2", "camelCase", "données", "質問", "_private", "n"];
