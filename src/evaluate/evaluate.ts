@@ -8,7 +8,7 @@ import { EventEmitter, setMaxListeners } from "node:events";
 import { ConfigurationError } from "../errors.js";
 import { Example, type Fields } from "../modules/example.js";
 import { Prediction } from "../modules/prediction.js";
-import { observe } from "../runtime/callbacks.js";
+import { observe } from "../runtime/observe.js";
 import { context, currentSettings } from "../runtime/settings.js";
 import { EvaluateError, type EvaluationFailure, MetricError } from "./errors.js";
 import { pyRound } from "../py/round.js";
@@ -110,7 +110,7 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
   async run<O extends Fields = Fields>(program: Program<O>, options: RunOptions<O> = {}): Promise<EvaluationResult<O>> {
     const untyped = program as Program;
     const result = await observe(
-      currentSettings().callbacks,
+      currentSettings(),
       "evaluate",
       { instance: this, name: "Evaluate", inputs: { program } },
       () => this.runUntyped(untyped, options as RunOptions),

@@ -7,7 +7,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { DSPexError } from "../errors.js";
 import type { ExampleLike, Fields } from "./example.js";
 import type { Prediction } from "./prediction.js";
-import { observe } from "../runtime/callbacks.js";
+import { observe } from "../runtime/observe.js";
 import { currentSettings } from "../runtime/settings.js";
 import { markModuleClass, namedParametersOf, type Parameter, walkProgram } from "./walk.js";
 
@@ -52,9 +52,7 @@ export abstract class Module<I extends Fields = Fields, O extends Fields = Field
   call(input: ModuleInputs<I>): Promise<Prediction<O>> {
     // An Example stands for the typed inputs here; Predict validates them at run time.
     const inputs = input as I;
-    const callbacks = currentSettings().callbacks;
-    if (callbacks === undefined || callbacks.length === 0) return this.forward(inputs);
-    return observe(callbacks, "module", { instance: this, name: this.constructor.name, inputs }, () =>
+    return observe(currentSettings(), "module", { instance: this, name: this.constructor.name, inputs }, () =>
       this.forward(inputs),
     );
   }

@@ -11,7 +11,7 @@ import type { LM, LMRequest, LMResponse } from "../lm/types.js";
 import { allowsNone } from "../signature/types.js";
 import type { InputsOf, OutputsOf, SignatureInput } from "../signature/infer.js";
 import { Signature, type SignatureState } from "../signature/signature.js";
-import { observeSync } from "../runtime/callbacks.js";
+import { observeSync } from "../runtime/observe.js";
 import { lmCall, resolveLM } from "../runtime/lm-call.js";
 import { InputError } from "./errors.js";
 import type { Fields } from "./example.js";
@@ -131,7 +131,7 @@ export class Predict<const S extends SignatureInput = string>
     // Checked here, not only inside observeSync: without callbacks no event objects are built.
     const observed = callbacks !== undefined && callbacks.length > 0;
     const messages = observed
-      ? observeSync(callbacks, "adapterFormat", adapterEvent(adapter, { signature, demos, inputs }), () =>
+      ? observeSync(settings, "adapterFormat", adapterEvent(adapter, { signature, demos, inputs }), () =>
           adapter.format(signature, demos, inputs),
         )
       : adapter.format(signature, demos, inputs);
@@ -149,7 +149,7 @@ export class Predict<const S extends SignatureInput = string>
     });
     const completions = response.outputs.map((completion) =>
       observed
-        ? observeSync(callbacks, "adapterParse", adapterEvent(adapter, { signature, completion }), () =>
+        ? observeSync(settings, "adapterParse", adapterEvent(adapter, { signature, completion }), () =>
             adapter.parse(signature, completion),
           )
         : adapter.parse(signature, completion),

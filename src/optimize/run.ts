@@ -10,7 +10,8 @@ import type { Metric } from "../evaluate/types.js";
 import type { LM } from "../lm/types.js";
 import { UsageTracker } from "../lm/usage.js";
 import type { Module, ProgramState } from "../modules/module.js";
-import { observe } from "../runtime/callbacks.js";
+import { observe } from "../runtime/observe.js";
+import { bridgeSpan } from "../runtime/telemetry.js";
 import { currentSettings } from "../runtime/settings.js";
 import { sharedPool } from "../router/pools.js";
 import { applyState, cloneProgram } from "./clone.js";
@@ -101,7 +102,7 @@ export function runOptimizer<P extends Module>(
   options: OptimizeOptions,
 ): Promise<RunOutcome<P>> {
   const inputs = { optimizer: request.optimizer, trainset: request.trainset, valset: request.valset };
-  return observe(currentSettings().callbacks, "compile", { instance: program, name: request.optimizer, inputs }, () =>
+  return observe(currentSettings(), "compile", { instance: program, name: request.optimizer, inputs }, () =>
     run(program, request, options),
   );
 }
@@ -173,9 +174,11 @@ async function run<P extends Module>(
       ...(options.signal ? { signal: options.signal } : {}),
     };
     const payload = { ...args, run: id };
-    raw = session
-      ? await session.call<RawResult>("optimize.run", payload, callOptions)
-      : await pool.call<RawResult>("optimize.run", payload, callOptions);
+    raw = await bridgeSpan(settings.span, pool.name, "optimize.run", () =>
+      session
+        ? session.call<RawResult>("optimize.run", payload, callOptions)
+        : pool.call<RawResult>("optimize.run", payload, callOptions),
+    );
   } catch (error) {
     session?.close();
     throw error;

@@ -2,10 +2,9 @@
  * Callbacks as DSPy's `BaseCallback`, in camelCase: a Start/End pair per kind of work. Register
  * them with `configure({ callbacks })` or `context({ callbacks }, fn)`. They fire for native work
  * and for work Python asks of Node (an LM call a DSPy optimizer makes in the pool fires
- * onLMStart/onLMEnd here). `observe()` is the one place that fires them, so every kind of work
- * reports the same way; a callback that throws is reported and never fails the work.
+ * onLMStart/onLMEnd here). `observe()` (observe.ts) is the one place that fires them, so every kind of work
+ * reports the same way (see observe.ts); a callback that throws is reported and never fails the work.
  */
-import { randomUUID } from "node:crypto";
 
 export type CallbackKind = "module" | "lm" | "adapterFormat" | "adapterParse" | "tool" | "evaluate" | "compile";
 
@@ -48,7 +47,7 @@ export interface Callback {
 
 type Hooks = { [K in CallbackKind]: { start: keyof Callback; end: keyof Callback } };
 
-const HOOKS: Hooks = {
+export const HOOKS: Hooks = {
   module: { start: "onModuleStart", end: "onModuleEnd" },
   lm: { start: "onLMStart", end: "onLMEnd" },
   adapterFormat: { start: "onAdapterFormatStart", end: "onAdapterFormatEnd" },
@@ -58,7 +57,7 @@ const HOOKS: Hooks = {
   compile: { start: "onCompileStart", end: "onCompileEnd" },
 };
 
-function fire(callbacks: readonly Callback[], hook: keyof Callback, event: StartEvent | EndEvent): void {
+export function fire(callbacks: readonly Callback[], hook: keyof Callback, event: StartEvent | EndEvent): void {
   for (const cb of callbacks) {
     const fn = cb[hook] as ((e: StartEvent | EndEvent) => void) | undefined;
     if (fn === undefined) continue;
@@ -68,52 +67,5 @@ function fire(callbacks: readonly Callback[], hook: keyof Callback, event: Start
       // DSPy logs a failing callback and carries on; the work must not fail because of it.
       console.warn(`dspex: callback ${hook} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
-  }
-}
-
-/**
- * Runs `work` between the Start and End events of `kind`. With no callbacks it is a plain call:
- * this sits on every predictor call's path.
- */
-export async function observe<T>(
-  callbacks: readonly Callback[] | undefined,
-  kind: CallbackKind,
-  what: { instance: unknown; name: string; inputs: unknown },
-  work: () => Promise<T>,
-): Promise<T> {
-  if (callbacks === undefined || callbacks.length === 0) return work();
-  const { start, end } = HOOKS[kind];
-  const callId = randomUUID();
-  const base = { callId, instance: what.instance, name: what.name };
-  fire(callbacks, start, { ...base, inputs: what.inputs });
-  try {
-    const outputs = await work();
-    fire(callbacks, end, { ...base, outputs });
-    return outputs;
-  } catch (error) {
-    fire(callbacks, end, { ...base, error });
-    throw error;
-  }
-}
-
-/** `observe` for synchronous work (adapter format and parse). */
-export function observeSync<T>(
-  callbacks: readonly Callback[] | undefined,
-  kind: CallbackKind,
-  what: { instance: unknown; name: string; inputs: unknown },
-  work: () => T,
-): T {
-  if (callbacks === undefined || callbacks.length === 0) return work();
-  const { start, end } = HOOKS[kind];
-  const callId = randomUUID();
-  const base = { callId, instance: what.instance, name: what.name };
-  fire(callbacks, start, { ...base, inputs: what.inputs });
-  try {
-    const outputs = work();
-    fire(callbacks, end, { ...base, outputs });
-    return outputs;
-  } catch (error) {
-    fire(callbacks, end, { ...base, error });
-    throw error;
   }
 }

@@ -10,7 +10,7 @@ import type { Cache } from "../cache/cache.js";
 import { cachedGenerate } from "../cache/cached-lm.js";
 import type { LM, LMRequest, LMResponse } from "../lm/types.js";
 import type { Signature } from "../signature/signature.js";
-import { observe } from "./callbacks.js";
+import { observe } from "./observe.js";
 import { defaultCache } from "./default-cache.js";
 import { embeddedDefaultLM } from "./default-lm.js";
 import { NoLMError } from "./errors.js";
@@ -51,9 +51,7 @@ export function lmCall(request: LMRequest, options: LMCallOptions = {}): Promise
   const settings = options.settings ?? currentSettings();
   const lm = resolveLM(settings, options.lm, options.caller);
   const req = settings.signal && !request.signal ? { ...request, signal: settings.signal } : request;
-  const callbacks = settings.callbacks;
-  if (callbacks === undefined || callbacks.length === 0) return run(lm, req, settings, options);
-  return observe(callbacks, "lm", { instance: lm, name: lm.model, inputs: req }, () => run(lm, req, settings, options));
+  return observe(settings, "lm", { instance: lm, name: lm.model, inputs: req }, () => run(lm, req, settings, options));
 }
 
 async function run(lm: LM, request: LMRequest, settings: Settings, options: LMCallOptions): Promise<LMResponse> {

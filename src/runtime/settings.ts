@@ -4,6 +4,7 @@
  * server never see each other's LM, adapter, trace or cache choices.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { Span } from "@opentelemetry/api";
 import type { Adapter } from "../adapters/types.js";
 import type { Cache } from "../cache/cache.js";
 import { ConfigurationError } from "../errors.js";
@@ -56,6 +57,8 @@ export interface Settings {
   hint?: (predictor: import("../modules/predict.js").Predict) => string | undefined;
   /** Cancels every LM call made in this scope (streamify on early exit, Parallel on too many errors). */
   signal?: AbortSignal;
+  /** The OpenTelemetry span new spans nest under (set by the work being observed). */
+  span?: Span;
   /** Where streaming predictors send their output (set by streamify). */
   stream?: StreamSink;
 }
@@ -84,6 +87,11 @@ export function configure(settings: Settings): void {
 export function context<T>(overrides: Settings, fn: () => T): T {
   checkLM(overrides.lm);
   return storage.run({ ...currentSettings(), ...overrides }, fn);
+}
+
+/** Runs `fn` with exactly `settings` in context (work observed under settings captured earlier). */
+export function runInSettings<T>(settings: Settings, fn: () => T): T {
+  return storage.run(settings, fn);
 }
 
 export function currentSettings(): Settings {

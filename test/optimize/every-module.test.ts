@@ -117,6 +117,9 @@ describe("optimizing a program with one module of each kind", () => {
         concurrency: 4,
         modules: ["dspex_worker.modules_python"],
         logger: collectingLogger(),
+        // No per-call deadline, as the optimizer pool: each ProgramOfThought call starts DSPy's
+        // Deno/Pyodide sandbox afresh, which takes tens of seconds on a loaded 2-core host.
+        timeoutMs: 0,
       }),
     ]);
   });

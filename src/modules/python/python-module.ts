@@ -20,6 +20,7 @@ import { MEMBERS, Module, type ProgramState, prepareProgram } from "../module.js
 import { Predict } from "../predict.js";
 import { Prediction } from "../prediction.js";
 import { currentSettings, type Settings } from "../../runtime/settings.js";
+import { bridgeSpan } from "../../runtime/telemetry.js";
 import { contextLM } from "./node-lm.js";
 import type { Registration } from "./scoped-callbacks.js";
 
@@ -167,11 +168,13 @@ export abstract class PythonModule<I extends Fields = Fields, O extends Fields =
     options: { lm?: LM; signal?: AbortSignal | undefined } = {},
   ): Promise<T> {
     try {
-      return await pool.call<T>(tool, args, {
-        ...(options.lm ? { lm: options.lm } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(this[OPTIONS].timeoutMs !== undefined ? { timeoutMs: this[OPTIONS].timeoutMs } : {}),
-      });
+      return await bridgeSpan(currentSettings().span, pool.name, tool, () =>
+        pool.call<T>(tool, args, {
+          ...(options.lm ? { lm: options.lm } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(this[OPTIONS].timeoutMs !== undefined ? { timeoutMs: this[OPTIONS].timeoutMs } : {}),
+        }),
+      );
     } catch (error) {
       if (error instanceof UnknownToolError) {
         throw new ConfigurationError(`The pool's workers do not provide ${tool}`, {

@@ -3,7 +3,7 @@
  * Python only by name, only during a call of this module (see scoped-callbacks.ts).
  */
 import type { PythonPool } from "../../bridge/pool.js";
-import { observe } from "../../runtime/callbacks.js";
+import { observe } from "../../runtime/observe.js";
 import { context, type Settings } from "../../runtime/settings.js";
 import type { InputsOf, OutputsOf, SignatureInput, Simplify } from "../../signature/infer.js";
 import { Signature } from "../../signature/signature.js";
@@ -56,7 +56,7 @@ export class ReAct<const S extends SignatureInput = string> extends PythonModule
       const tool = tools.get(String(args.name));
       if (!tool) throw new Error(`no tool named "${String(args.name)}" (tools: ${[...tools.keys()].join(", ")})`);
       return context(settings, () =>
-        observe(settings.callbacks, "tool", { instance: tool, name: String(args.name), inputs: args.args }, async () =>
+        observe(settings, "tool", { instance: tool, name: String(args.name), inputs: args.args }, async () =>
           tool.run(args.args),
         ),
       );
