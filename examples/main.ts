@@ -13,7 +13,6 @@ import {
   configure,
   Evaluate,
   Example,
-  JSONAdapter,
   local,
   UsageTracker,
   context,
@@ -29,11 +28,11 @@ const toExamples = (rows: QA[]) => rows.map((r) => new Example(r).withInputs("qu
 const trainset = toExamples(loadJSONL<QA>("qa-train.jsonl"));
 const devset = toExamples(loadJSONL<QA>("qa-dev.jsonl"));
 
-// The embedded model, with JSONAdapter so that every answer is decoded under a JSON grammar, and
-// strings capped so the small model closes each field in time.
-const lm = local({ maxStringLength: 160 });
+// The embedded model under DSPy's default ChatAdapter: the local provider decodes each reply
+// under a grammar of the adapter's layout (typed values, bounded text; see local-chat-grammar.ts).
+const lm = local();
 const usage = new UsageTracker();
-configure({ lm, adapter: new JSONAdapter(), usage });
+configure({ lm, usage });
 console.log(`DSPex research assistant — model ${lm.model}, ${trainset.length} train / ${devset.length} dev examples\n`);
 
 /** Live bars on a terminal; plain lines in a log (cli-progress cannot redraw there). */
@@ -64,7 +63,7 @@ function progress(label: string, total: number): Progress {
 
 async function score(label: string, program: ResearchAssistant): Promise<number> {
   const bar = progress(label, devset.length);
-  const result = await new Evaluate({ devset, metric: answerContains, concurrency: 2, maxErrors: devset.length }).run(
+  const result = await new Evaluate({ devset, metric: answerContains, concurrency: 4, maxErrors: devset.length }).run(
     program,
     { onProgress: (e) => e.done < devset.length && bar.update(e.done, `score ${e.score.toFixed(1)}%`) },
   );

@@ -47,7 +47,8 @@ export function corpusRetriever(): EmbeddingsRetriever {
 }
 
 export class ResearchAssistant extends Module {
-  // Short outputs keep the small embedded model on task; the JSON grammar keeps them parseable.
+  // Short outputs keep the small embedded model on task; the local provider fits its layout
+  // grammar into each cap, so every field still gets written.
   readonly parse = new Predict("question -> search_query", { maxTokens: 48 });
   readonly refine = new ChainOfThought("question, search_query -> refined_query", { maxTokens: 96 });
   readonly answer = new ChainOfThought("question, passages: list[str] -> answer, citations: list[int]", {

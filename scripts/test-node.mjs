@@ -19,7 +19,13 @@ const args = process.argv.slice(2);
 const fast = args.includes("--fast");
 const only = args.filter((a) => !a.startsWith("--"));
 // Node 20 has no --test-skip-pattern, so slowness is marked per file.
-const SLOW = ["test/lm/local.test.ts", "test/optimize/", "test/retrieve/embedder.test.ts", "test/modules/python/"];
+const SLOW = [
+  "test/lm/local.test.ts",
+  "test/lm/local-chat-model.test.ts",
+  "test/optimize/",
+  "test/retrieve/embedder.test.ts",
+  "test/modules/python/",
+];
 const picked = only.length > 0 ? files.filter((f) => only.some((o) => f.includes(o))) : files;
 const selected = fast ? picked.filter((f) => !SLOW.some((s) => f.startsWith(s))) : picked;
 const runnerArgs = ["--import", "tsx", "--test", "--test-concurrency=2"];

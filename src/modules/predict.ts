@@ -229,7 +229,8 @@ function withHintField(signature: Signature): Signature {
   return extended;
 }
 
-function checkInputs(signature: Signature, inputs: Fields): Fields {
+/** The one rule for a predictor's inputs (native Predict and the Python-backed modules alike). */
+export function checkInputs(signature: Signature, inputs: Fields): Fields {
   if (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) {
     throw new InputError(`Predict(${signature.spec}) takes an object of inputs`, {
       fix: `call it as .call({ ${signature.inputFields.map((f) => `${f.name}: ...`).join(", ")} })`,

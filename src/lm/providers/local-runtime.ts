@@ -77,16 +77,26 @@ export class LocalRuntime {
     else this.free.push(sequence);
   }
 
+  /** A grammar from GBNF text (the ChatAdapter layout), built once per text. */
+  gbnfGrammar(gbnf: string): Promise<LlamaGrammar> {
+    return this.cachedGrammar(`gbnf:${gbnf}`, () => this.llama.createGrammar({ grammar: gbnf }));
+  }
+
   /** The grammar that enforces `format`, or undefined for plain text. Built once per schema. */
   grammarFor(format: ResponseFormat | undefined, maxStringLength?: number): Promise<LlamaGrammar | undefined> {
     if (format === undefined || format.type === "text") return Promise.resolve(undefined);
     const key = format.type === "json_object" ? "json" : `${maxStringLength ?? ""}:${JSON.stringify(format.schema)}`;
+    return this.cachedGrammar(key, () =>
+      format.type === "json_object"
+        ? this.llama.getGrammarFor("json")
+        : this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(toGrammarSchema(format.schema, { maxStringLength })),
+    );
+  }
+
+  private cachedGrammar(key: string, build: () => Promise<LlamaGrammar>): Promise<LlamaGrammar> {
     let grammar = this.grammars.get(key);
     if (grammar === undefined) {
-      grammar =
-        format.type === "json_object"
-          ? this.llama.getGrammarFor("json")
-          : this.llama.createGrammarForJsonSchema<GbnfJsonSchema>(toGrammarSchema(format.schema, { maxStringLength }));
+      grammar = build();
       if (this.grammars.size >= MAX_CACHED_GRAMMARS) this.grammars.delete(this.grammars.keys().next().value!);
       this.grammars.set(key, grammar);
       grammar.catch(() => this.grammars.delete(key));

@@ -13,6 +13,7 @@ import type { LM, LMRequest, LMResponse, LMStreamChunk, Message, Usage } from ".
 import { defaultModelPath } from "./local-model.js";
 import { type LocalRuntime, localRuntime } from "./local-runtime.js";
 import { AsyncQueue } from "./local-queue.js";
+import { chatGrammar } from "./local-chat-grammar.js";
 
 export interface LocalOptions {
   /** A GGUF file; default: $DSPEX_MODEL, else the model `npm run setup` installed. */
@@ -21,7 +22,10 @@ export interface LocalOptions {
   contextSize?: number;
   /** CPU threads for evaluation; default: one fewer than the cores (at least one). */
   threads?: number;
-  /** Requests evaluated at once (batched together); more wait in a queue. Default 2. */
+  /**
+   * Requests evaluated at once, as parallel sequences of one context that llama.cpp decodes in
+   * one batch; more wait in a queue. Default 4 (Evaluate's and Parallel's usual width).
+   */
   maxConcurrency?: number;
   defaults?: LM["defaults"];
   /**
@@ -30,7 +34,16 @@ export interface LocalOptions {
    * the later fields are never written; a cap makes the grammar close the string in time.
    */
   maxStringLength?: number;
+  /**
+   * Constrain replies to ChatAdapter requests with a grammar built from the declared output
+   * fields (see local-chat-grammar.ts): headers in order, typed values, bounded text, no
+   * placeholder echoes. Default true; also settable per request as `providerOptions.chatGrammar`.
+   */
+  chatGrammar?: boolean;
 }
+
+/** The token cap for a reply when neither the request nor a grammar sets a smaller one. */
+export const DEFAULT_MAX_TOKENS = 1024;
 
 /**
  * Sampling settings read from `providerOptions` (all optional): topK, topP, minP, seed,
@@ -66,17 +79,17 @@ export class LocalLM implements LM {
     this.model = basename(this.modelPath);
     // The string cap travels in the default provider options, so cache keys (which include an
     // LM's defaults) tell apart answers produced under different caps.
+    const providerOptions = {
+      ...options.defaults?.providerOptions,
+      ...(options.maxStringLength === undefined ? {} : { maxStringLength: options.maxStringLength }),
+      ...(options.chatGrammar === false ? { chatGrammar: false } : {}),
+    };
     this.defaults =
-      options.maxStringLength === undefined
-        ? options.defaults
-        : {
-            ...options.defaults,
-            providerOptions: { ...options.defaults?.providerOptions, maxStringLength: options.maxStringLength },
-          };
+      Object.keys(providerOptions).length === 0 ? options.defaults : { ...options.defaults, providerOptions };
     this.#options = {
       contextSize: options.contextSize ?? 4096,
       threads: options.threads,
-      maxConcurrency: Math.max(1, options.maxConcurrency ?? 2),
+      maxConcurrency: Math.max(1, options.maxConcurrency ?? 4),
     };
   }
 
@@ -174,7 +187,13 @@ export class LocalLM implements LM {
       autoDisposeSequence: false,
     });
     try {
-      const history = toChatHistory(req.messages, { provider: this.provider, model: this.model });
+      // A plain-text ChatAdapter request gets the layout grammar (a JSON response format wins).
+      const layout =
+        (req.responseFormat === undefined || req.responseFormat.type === "text") &&
+        req.providerOptions?.chatGrammar !== false
+          ? chatGrammar(req.messages, req.maxTokens === undefined ? {} : { maxTokens: req.maxTokens })
+          : undefined;
+      const history = toChatHistory(req.messages, { provider: this.provider, model: this.model }, layout?.prefix);
       const prompt = chat.chatWrapper.generateContextState({ chatHistory: history }).contextText;
       const promptTokens = prompt.tokenize(runtime.model.tokenizer).length;
       const room = runtime.contextSize - promptTokens;
@@ -185,11 +204,16 @@ export class LocalLM implements LM {
         );
       }
       const cap = req.providerOptions?.maxStringLength;
-      const grammar = await runtime.grammarFor(req.responseFormat, typeof cap === "number" ? cap : undefined);
+      const grammar =
+        layout === undefined
+          ? await runtime.grammarFor(req.responseFormat, typeof cap === "number" ? cap : undefined)
+          : await runtime.gbnfGrammar(layout.gbnf);
       const sampling = samplingOptions(req.providerOptions);
       let completionTokens = 0;
+      // The model's turn opens with the layout's first header (in `history`); streams see it first.
+      if (layout !== undefined) onText?.(layout.prefix);
       const result = await chat.generateResponse(history, {
-        maxTokens: Math.min(req.maxTokens ?? room, room),
+        maxTokens: Math.min(req.maxTokens ?? layout?.maxTokens ?? DEFAULT_MAX_TOKENS, room),
         temperature: req.temperature ?? 0,
         ...(grammar === undefined ? {} : { grammar }),
         ...(req.stop !== undefined && req.stop.length > 0 ? { customStopTriggers: req.stop } : {}),
@@ -202,7 +226,8 @@ export class LocalLM implements LM {
       });
       const reason = result.metadata.stopReason;
       // A grammar ends JSON with newlines that say "done"; they are not part of the answer.
-      const text = grammar === undefined ? result.response : result.response.trimEnd();
+      const response = grammar === undefined ? result.response : result.response.trimEnd();
+      const text = layout === undefined ? response : layout.prefix + response;
       return {
         completion: { text, finishReason: reason === "maxTokens" ? "length" : "stop", completionTokens },
         promptTokens,
@@ -237,6 +262,8 @@ export function local(options: LocalOptions = {}): LocalLM {
 export function toChatHistory(
   messages: readonly Message[],
   who: { provider: string; model: string } = { provider: "local", model: "" },
+  /** Text that opens the model's new turn (the layout grammar's first header). */
+  prefix?: string,
 ): ChatHistoryItem[] {
   const history: ChatHistoryItem[] = messages.map((m, index) => {
     const media = firstMediaPart(m.content);
@@ -254,7 +281,7 @@ export function toChatHistory(
         : { type: "model", response: [text] };
   });
   // A trailing assistant message is a prefix to continue; otherwise open a fresh model turn.
-  if (history.at(-1)?.type !== "model") history.push({ type: "model", response: [] });
+  if (history.at(-1)?.type !== "model") history.push({ type: "model", response: prefix === undefined ? [] : [prefix] });
   return history;
 }
 

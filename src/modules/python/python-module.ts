@@ -8,7 +8,8 @@
  * is sent with every call, so any worker can serve any call. DSPy's LM calls are served by the LM
  * of the caller's context; the predictor calls DSPy records come back into the caller's trace.
  */
-import { PythonError, UnknownToolError } from "../../bridge/errors.js";
+import { BridgeValueError, PythonError, UnknownToolError } from "../../bridge/errors.js";
+import { MAX_VALUE_DEPTH } from "../../bridge/values.js";
 import type { PythonPool } from "../../bridge/pool.js";
 import { ConfigurationError } from "../../errors.js";
 import type { LM } from "../../lm/types.js";
@@ -17,7 +18,7 @@ import { parseTypeString } from "../../signature/parse.js";
 import { type FieldSpec, Signature } from "../../signature/signature.js";
 import { Example, type Fields } from "../example.js";
 import { MEMBERS, Module, type ProgramState, prepareProgram } from "../module.js";
-import { Predict } from "../predict.js";
+import { checkInputs, Predict } from "../predict.js";
 import { Prediction } from "../prediction.js";
 import { currentSettings, type Settings } from "../../runtime/settings.js";
 import { bridgeSpan } from "../../runtime/telemetry.js";
@@ -131,7 +132,13 @@ export abstract class PythonModule<I extends Fields = Fields, O extends Fields =
     return this;
   }
 
+  /** The DSPy signature whose inputs a call must carry. */
+  abstract readonly signature: Signature;
+
   async forward(inputs: I): Promise<Prediction<O>> {
+    // Native Predict's rule, checked before anything reaches Python (which would accept a
+    // missing input and send the LM a prompt without it).
+    checkInputs(this.signature, inputs as Fields);
     const settings = currentSettings();
     const lm = contextLM(settings, this.constructor.name, this.lm);
     const pool = await this.pool();
@@ -242,7 +249,8 @@ export function signatureToWire(signature: Signature): WireSignature {
   const field = (f: Signature["inputFields"][number]): WireField => ({
     name: f.name,
     // A zod/JSON-schema object has no Python class in the worker: DSPy sees a dict.
-    type: f.type.kind === "object" ? "dict[str, Any]" : f.typeName,
+    // DSPy prints Optional[str] as "Union[str, NoneType]" but its signature parser knows only "None".
+    type: f.type.kind === "object" ? "dict[str, Any]" : f.typeName.replace(/\bNoneType\b/g, "None"),
     desc: f.description,
     prefix: f.prefix,
   });
@@ -254,12 +262,19 @@ export function signatureToWire(signature: Signature): WireSignature {
 }
 
 /** Examples and Predictions as plain records, recursively, for the channel. */
-export function plain(value: unknown): unknown {
-  if (value instanceof Example) return plain(value.toDict());
-  if (Array.isArray(value)) return value.map(plain);
+export function plain(value: unknown, depth = 0): unknown {
+  if (depth > MAX_VALUE_DEPTH) {
+    // The bridge refuses this too; saying so here keeps a cycle from overflowing the stack first.
+    throw new BridgeValueError(`an input is nested deeper than ${MAX_VALUE_DEPTH} levels, or is circular`, {
+      context: { maxDepth: MAX_VALUE_DEPTH },
+      fix: "send plain, acyclic data; flatten deep structures or send them as a JSON string",
+    });
+  }
+  if (value instanceof Example) return plain(value.toDict(), depth + 1);
+  if (Array.isArray(value)) return value.map((v) => plain(v, depth + 1));
   if (value instanceof Float32Array || value instanceof Float64Array) return Array.from(value);
   if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v, depth + 1)]));
   }
   return value;
 }
