@@ -13,23 +13,14 @@ import type { InputsOf, OutputsOf, SignatureInput } from "../signature/infer.js"
 import { Signature, type SignatureState } from "../signature/signature.js";
 import { observeSync } from "../runtime/observe.js";
 import { lmCall, resolveLM } from "../runtime/lm-call.js";
+import type { PredictConfig } from "../runtime/predict-config.js";
 import { InputError } from "./errors.js";
 import type { Fields } from "./example.js";
 import { Module, type ModuleInputs, PARAMETER, type Parameter, ProgramStateError } from "./module.js";
 import { Prediction } from "./prediction.js";
 import { currentSettings, type Settings } from "../runtime/settings.js";
 
-/** Per-module and per-call LM settings (DSPy's `**config`). */
-export interface PredictConfig {
-  temperature?: number;
-  maxTokens?: number;
-  n?: number;
-  stop?: string[];
-  rolloutId?: string | number;
-  providerOptions?: Record<string, unknown>;
-  /** false skips the cache for this module or call. */
-  cache?: boolean;
-}
+export type { PredictConfig } from "../runtime/predict-config.js";
 
 export interface PredictCallOptions {
   config?: PredictConfig;

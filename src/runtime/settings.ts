@@ -14,7 +14,7 @@ import type { UsageTracker } from "../lm/usage.js";
 import type { Callback } from "./callbacks.js";
 import type { StreamSink } from "./stream-sink.js";
 import type { Fields } from "../modules/example.js";
-import type { PredictConfig } from "../modules/predict.js";
+import type { PredictConfig } from "./predict-config.js";
 import type { Prediction } from "../modules/prediction.js";
 
 /** One predictor call as seen by optimizers: which predictor, its inputs, its prediction. */
