@@ -18,7 +18,8 @@ import { InputError } from "./errors.js";
 import type { Fields } from "./example.js";
 import { Module, type ModuleInputs, PARAMETER, type Parameter, ProgramStateError } from "./module.js";
 import { Prediction } from "./prediction.js";
-import { currentSettings, type Settings } from "../runtime/settings.js";
+import { validateInputs } from "./validate-inputs.js";
+import { checkLM, currentSettings, type Settings } from "../runtime/settings.js";
 
 export type { PredictConfig } from "../runtime/predict-config.js";
 
@@ -68,18 +69,22 @@ export class Predict<const S extends SignatureInput = string>
   }
 
   override call(inputs: ModuleInputs<InputsOf<S>>, options?: PredictCallOptions): Promise<Prediction<OutputsOf<S>>> {
-    // An Example stands for the typed inputs; checkInputs validates them at run time.
+    // An Example stands for the typed inputs; validateInputs checks them at run time.
     return options ? this.forward(inputs as InputsOf<S>, options) : super.call(inputs);
   }
 
   async forward(inputs: InputsOf<S>, options: PredictCallOptions = {}): Promise<Prediction<OutputsOf<S>>> {
     const settings = currentSettings();
+    // A per-call or per-module `lm` is checked as configure() checks it (a "provider/model" string
+    // would otherwise fail deep inside the call as "lm.generate is not a function").
+    checkLM(options.lm);
+    checkLM(this.lm);
     const lm = resolveLM(settings, options.lm ?? this.lm, `Predict(${this.signature.spec})`);
     let signature = options.signature ?? this.signature;
     const demos = options.demos ?? this.demos;
     let config = options.config ? { ...this.config, ...options.config } : this.config;
     if (settings.predictConfig !== undefined) config = { ...settings.predictConfig, ...config };
-    let callInputs = checkInputs(signature, inputs);
+    let callInputs = validateInputs(signature, inputs, { strict: settings.strictInputs === true });
     if (settings.hint !== undefined) {
       // DSPy's Refine adds the hint inside the adapter call, so its trace shows `hint_` too.
       callInputs = { ...callInputs, hint_: settings.hint(this) ?? "N/A" };
@@ -218,27 +223,4 @@ function withHintField(signature: Signature): Signature {
     HINT_SIGNATURES.set(signature, extended);
   }
   return extended;
-}
-
-/** The one rule for a predictor's inputs (native Predict and the Python-backed modules alike). */
-export function checkInputs(signature: Signature, inputs: Fields): Fields {
-  if (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) {
-    throw new InputError(`Predict(${signature.spec}) takes an object of inputs`, {
-      fix: `call it as .call({ ${signature.inputFields.map((f) => `${f.name}: ...`).join(", ")} })`,
-    });
-  }
-  // A plain loop: this runs on every call, and the array is only needed when something is missing.
-  let missing: string[] | undefined;
-  for (const f of signature.inputFields) {
-    if (f.name in inputs || allowsNone(f.type)) continue;
-    missing ??= [];
-    missing.push(f.name);
-  }
-  if (missing !== undefined) {
-    throw new InputError(`Missing input field${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`, {
-      context: { signature: signature.spec, given: Object.keys(inputs) },
-      fix: `pass { ${missing.map((m) => `${m}: ...`).join(", ")} }`,
-    });
-  }
-  return inputs;
 }
