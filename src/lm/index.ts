@@ -18,10 +18,10 @@ export { type AnthropicBlock, parseDataURI, toAnthropicBlocks } from "./provider
 export { OpenAIChatLM, type OpenAIOptions, openai } from "./providers/openai.js";
 export { AnthropicMessagesLM, type AnthropicOptions, anthropic, toAnthropicMessages } from "./providers/anthropic.js";
 export {
-  History,
+  formatHistory,
   type HistoryEntry,
   type InspectOptions,
-  inspectHistory,
+  LMHistory,
   printHistory,
   pythonTimestamp,
 } from "./history.js";
@@ -34,7 +34,7 @@ export {
 } from "./providers/scripted.js";
 export { type TrackingOptions, withTracking } from "./tracked.js";
 export { UsageTracker, type UsageSnapshot, type UsageTotals } from "./usage.js";
-export { LocalLM, type LocalOptions, local, toChatHistory } from "./providers/local.js";
+export { LocalLM, type LocalOptions, local } from "./providers/local.js";
 export {
   DEFAULT_MODEL_FILE,
   DEFAULT_MODEL_PACKAGE,

@@ -8,7 +8,7 @@ import type { Span } from "@opentelemetry/api";
 import type { Adapter } from "../adapters/types.js";
 import type { Cache } from "../cache/cache.js";
 import { ConfigurationError } from "../errors.js";
-import type { History } from "../lm/history.js";
+import type { LMHistory } from "../lm/history.js";
 import type { LM } from "../lm/types.js";
 import type { UsageTracker } from "../lm/usage.js";
 import type { Callback } from "./callbacks.js";
@@ -40,9 +40,11 @@ export interface Settings {
   /** DSPy's callbacks: Start/End events for modules, LM calls, adapters, tools, Evaluate and optimizer runs. */
   callbacks?: readonly Callback[];
   /** Where LM calls are recorded for inspectHistory(); default: one process-wide history of 1,000 calls. */
-  history?: History;
+  history?: LMHistory;
   /** Aggregates token usage of the calls made in this scope, when set. */
   usage?: UsageTracker;
+  /** Where DSPy-style input warnings go (missing or unknown input fields); default: console.warn. */
+  warn?: (message: string) => void;
   /** Whether ChatAdapter parse failures retry once with JSONAdapter (DSPy's default: yes). */
   useJSONFallback?: boolean;
   /**
@@ -61,7 +63,10 @@ export interface Settings {
   span?: Span;
   /** Where streaming predictors send their output (set by streamify). */
   stream?: StreamSink;
-  /** Input keys that are not in the signature are an error instead of DSPy's warning. */
+  /**
+   * A missing input field and a key that is not in the signature are DSPy's warnings by default,
+   * and the call proceeds (e.g. no `history` on a first turn); `true` makes both InputErrors.
+   */
   strictInputs?: boolean;
 }
 
