@@ -51,9 +51,13 @@ def build_module(kind: str, spec: dict[str, Any]) -> dspy.Module:
         tools = [_node_tool(t) for t in spec.get("tools") or []]
         return dspy.ReAct(signature, tools=tools, max_iters=int(spec.get("max_iters", 20)))
     if kind == "program_of_thought":
-        from .deno_sandbox import interpreter_factory
+        from .deno_sandbox import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIME_LIMIT_S, interpreter_factory
 
-        factory = interpreter_factory(str(spec.get("deno") or ""))
+        factory = interpreter_factory(
+            str(spec.get("deno") or ""),
+            float(spec.get("time_limit_s") or DEFAULT_TIME_LIMIT_S),
+            int(spec.get("memory_limit_mb") or DEFAULT_MEMORY_LIMIT_MB),
+        )
         return dspy.ProgramOfThought(signature, max_iters=int(spec.get("max_iters", 3)), interpreter_factory=factory)
     if kind == "multi_chain_comparison":
         return dspy.MultiChainComparison(

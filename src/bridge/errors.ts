@@ -27,12 +27,20 @@ export class WorkerCrashedError extends BridgeError {
   }
 }
 
-/** The pool gave up: workers could not start, or restarted too often. Every call fails with this. */
+/**
+ * The pool cannot serve: its workers could not start, or restarted too often. After a restart
+ * storm in a pool that was serving this is temporary (`permanent` false): the pool starts
+ * workers again after a pause. Calls fail with this meanwhile.
+ */
 export class PoolFailedError extends BridgeError {
   readonly reason: string;
-  constructor(pool: string, reason: string, options: { fix?: string; cause?: unknown } = {}) {
-    super(`Python pool "${pool}" failed: ${reason}`, { context: { pool }, ...options });
+  /** True when the pool gave up for good (no interpreter, or it never got going); it must be recreated. */
+  readonly permanent: boolean;
+  constructor(pool: string, reason: string, options: { fix?: string; cause?: unknown; permanent?: boolean } = {}) {
+    const { permanent = false, ...rest } = options;
+    super(`Python pool "${pool}" failed: ${reason}`, { context: { pool, permanent }, ...rest });
     this.reason = reason;
+    this.permanent = permanent;
   }
 }
 

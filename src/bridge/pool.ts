@@ -70,6 +70,19 @@ export class PythonPool implements SessionHost {
   private sessionSeq = 0;
   private restarts: number[] = [];
   private restartCount = 0;
+  /** Set once the pool has been running: from then on a restart storm suspends it instead of failing it for good. */
+  private everRunning = false;
+  /** Consecutive restart storms; each doubles the pause before workers are started again. */
+  private storms = 0;
+  private lastStormAt = 0;
+  private revival: NodeJS.Timeout | undefined;
+  /**
+   * Workers with a cancelled call still running, counted per worker. They get no new calls:
+   * if the call ignores its cancel, the worker is killed when the grace ends, and anything
+   * sent to it meanwhile would fail with an error about another call.
+   */
+  private readonly cancelling = new Map<Worker, number>();
+  private reviveAt: number | undefined;
   private recycled = 0;
   private heartbeat: NodeJS.Timeout | undefined;
   private boot: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -171,12 +184,24 @@ export class PythonPool implements SessionHost {
     };
   }
 
+  /** Why the pool cannot serve now, if it cannot (see PoolFailedError.permanent). */
+  failureNow(): PoolFailedError | undefined {
+    return this.state === "failed" ? this.failure : undefined;
+  }
+
+  /** Whether the pool was closed. */
+  get closed(): boolean {
+    return this.state === "closed";
+  }
+
   /** Stops every worker. Queued and running calls fail with PoolClosedError. */
   async close(): Promise<void> {
     if (this.state === "closed") return;
     const wasFailed = this.state === "failed";
     this.state = "closed";
     this.stopHeartbeat();
+    if (this.revival) clearTimeout(this.revival);
+    this.revival = undefined;
     const error = new PoolClosedError(`Python pool "${this.name}" was closed`);
     this.rejectEverything(error);
     for (const s of [...this.sessions]) s.close();
@@ -248,8 +273,10 @@ export class PythonPool implements SessionHost {
           worker: worker.id,
         });
         if (worker.inflight.size === 0) worker.setReferenced(false);
-        if (this.state === "starting" && this.readyCount() >= this.opts.size) {
+        // After a suspension one ready worker is enough to serve again; the rest follow.
+        if (this.state === "starting" && (this.everRunning || this.readyCount() >= this.opts.size)) {
           this.state = "running";
+          this.everRunning = true;
           this.boot?.resolve();
         }
         this.dispatch();
@@ -286,6 +313,7 @@ export class PythonPool implements SessionHost {
       this.reject(rec, crash);
     }
     worker.inflight.clear();
+    this.cancelling.delete(worker);
     for (const s of [...this.sessions]) if (s.worker === worker) s.lose(`its worker ${worker.id} ${how}`);
     if (this.state === "closed" || this.state === "failed") return;
     if (exit.spawnFailed) {
@@ -298,11 +326,16 @@ export class PythonPool implements SessionHost {
       this.restartCount++;
       this.restarts = this.restarts.filter((t) => now - t < this.opts.restartWindowMs);
       this.restarts.push(now);
+      if (this.revival) {
+        // Already pausing after a storm: the revival brings the pool back to size.
+        if (this.workers.length === 0) this.suspend(`its last worker ${worker.id} ${how}`);
+        return;
+      }
       if (this.restarts.length > this.opts.maxRestarts) {
         const tail = exit.stderrTail.length ? `; last stderr: ${exit.stderrTail.slice(-5).join(" | ")}` : "";
-        this.fail(
-          `${this.restarts.length} worker restarts within ${this.opts.restartWindowMs} ms (limit ${this.opts.maxRestarts}); last: worker ${worker.id} ${how}${tail}`,
-        );
+        const reason = `${this.restarts.length} worker restarts within ${this.opts.restartWindowMs} ms (limit ${this.opts.maxRestarts}); last: worker ${worker.id} ${how}${tail}`;
+        if (!this.everRunning) this.fail(reason);
+        else this.pauseRestarts(reason, now);
         return;
       }
       this.spawn();
@@ -310,10 +343,54 @@ export class PythonPool implements SessionHost {
     this.dispatch();
   }
 
-  private fail(reason: string, fix?: string): void {
+  /**
+   * A restart storm in a pool that has been serving: stop replacing workers for a while (1 s,
+   * doubling per consecutive storm up to 30 s), then start them again. The restart budget is a
+   * brake, not a verdict: whatever killed the workers may have passed. Live workers keep serving
+   * meanwhile; once none is left, calls fail at once with PoolFailedError saying when it retries.
+   */
+  private pauseRestarts(reason: string, now: number): void {
+    this.storms = now - this.lastStormAt > 2 * this.opts.restartWindowMs ? 1 : this.storms + 1;
+    this.lastStormAt = now;
+    const delay = Math.min(1000 * 2 ** (this.storms - 1), 30_000);
+    this.reviveAt = now + delay;
+    this.opts.logger.error(`Python pool "${this.name}": ${reason}; starting workers again in ${delay} ms`);
+    this.revival = setTimeout(() => this.revive(), delay);
+    this.revival.unref();
+    if (this.workers.length === 0) this.suspend(reason);
+  }
+
+  /** No worker left while restarts pause: refuse calls (typed, with the retry time) until the revival. */
+  private suspend(reason: string): void {
     if (this.state === "failed" || this.state === "closed") return;
+    const inMs = Math.max(0, (this.reviveAt ?? Date.now()) - Date.now());
     this.state = "failed";
-    this.failure = new PoolFailedError(this.name, reason, fix ? { fix } : {});
+    this.failure = new PoolFailedError(this.name, `${reason}; it starts workers again in ${inMs} ms`, {
+      fix: "retry after that; if the workers keep dying, look at the stderr lines and the worker's memory and time limits",
+    });
+    this.rejectEverything(this.failure);
+    for (const s of [...this.sessions]) s.lose(`the pool has no workers: ${reason}`);
+  }
+
+  private revive(): void {
+    this.revival = undefined;
+    this.reviveAt = undefined;
+    if (this.state === "closed" || (this.state === "failed" && this.failure?.permanent)) return;
+    if (this.state === "failed") {
+      this.state = "starting";
+      this.failure = undefined;
+    }
+    this.opts.logger.info(`Python pool "${this.name}": starting workers again after a restart storm`);
+    for (let n = this.workers.length; n < this.opts.size; n++) this.spawn();
+    this.dispatch();
+  }
+
+  private fail(reason: string, fix?: string): void {
+    if (this.state === "closed" || (this.state === "failed" && this.failure?.permanent)) return;
+    if (this.revival) clearTimeout(this.revival);
+    this.revival = undefined;
+    this.state = "failed";
+    this.failure = new PoolFailedError(this.name, reason, { ...(fix ? { fix } : {}), permanent: true });
     this.opts.logger.error(this.failure.message);
     this.stopHeartbeat();
     this.rejectEverything(this.failure);
@@ -459,6 +536,7 @@ export class PythonPool implements SessionHost {
       while (s.queue.length > 0) {
         const w = s.worker ?? this.pickWorker();
         if (!w || w.inflight.size >= this.opts.concurrency || (w.state !== "ready" && w.state !== "draining")) break;
+        if (this.cancelling.has(w)) break;
         const rec = s.queue.shift()!;
         if (rec.settled) continue;
         if (!s.worker) {
@@ -485,7 +563,7 @@ export class PythonPool implements SessionHost {
   private pickWorker(): Worker | undefined {
     let best: Worker | undefined;
     for (const w of this.workers) {
-      if (w.state !== "ready" || w.inflight.size >= this.opts.concurrency) continue;
+      if (w.state !== "ready" || w.inflight.size >= this.opts.concurrency || this.cancelling.has(w)) continue;
       if (!best || w.inflight.size < best.inflight.size) best = w;
     }
     return best;
@@ -521,6 +599,7 @@ export class PythonPool implements SessionHost {
     else this.settle(rec);
     if (w && w.inflight.get(rec.id) === rec) {
       w.send({ k: "cancel", id: rec.id });
+      this.cancelling.set(w, (this.cancelling.get(w) ?? 0) + 1);
       rec.grace = setTimeout(() => {
         if (w.inflight.get(rec.id) === rec) {
           w.kill(`call ${rec.id} (${rec.tool}) did not stop within ${this.opts.cancelGraceMs} ms of its cancel`);
@@ -564,7 +643,13 @@ export class PythonPool implements SessionHost {
   /** The worker answered `rec` (result, error or end): free its slot. */
   private answered(w: Worker, rec: CallRecord): void {
     w.inflight.delete(rec.id);
-    if (rec.grace) clearTimeout(rec.grace);
+    if (rec.grace) {
+      clearTimeout(rec.grace);
+      rec.grace = undefined;
+      const left = (this.cancelling.get(w) ?? 1) - 1;
+      if (left > 0) this.cancelling.set(w, left);
+      else this.cancelling.delete(w);
+    }
     w.completed++;
     if (rec.session && rec.session.worker === w) {
       rec.session.active--;

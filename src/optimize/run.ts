@@ -14,7 +14,7 @@ import { currentSettings } from "../runtime/settings.js";
 import { sharedPool } from "../router/pools.js";
 import { applyState, cloneProgram } from "./clone.js";
 import { hostFor, type RunSpec, type TextEmbedder } from "./host.js";
-import { exampleRecords, programStructure } from "./structure.js";
+import { type ExampleRecord, exampleRecords, programStructure, warnMissingLabels } from "./structure.js";
 import type {
   FeedbackMetric,
   OptimizeMetric,
@@ -93,6 +93,19 @@ export function taskLM(options: { lm?: LM | undefined }): LM {
   return lm;
 }
 
+/** The examples as records, with a warning for those lacking a label when a metric will score them. */
+function checkedRecords(
+  program: Module,
+  request: RunRequest,
+  data: Trainset,
+  options: OptimizeOptions,
+  what = "trainset",
+): ExampleRecord[] {
+  const records = exampleRecords(data, options.inputKeys, what);
+  if (request.metric !== undefined) warnMissingLabels(program, records, what);
+  return records;
+}
+
 export async function runOptimizer<P extends Module>(
   program: P,
   request: RunRequest,
@@ -121,8 +134,8 @@ export async function runOptimizer<P extends Module>(
           : { name: metric.name || "metric" },
     ...(request.programs ? { programs: programs.map(programStructure) } : { program: programStructure(program) }),
     ...(request.teacher ? { teacher: programStructure(request.teacher) } : {}),
-    ...(request.trainset ? { trainset: exampleRecords(request.trainset, options.inputKeys) } : {}),
-    ...(request.valset ? { valset: exampleRecords(request.valset, options.inputKeys, "valset") } : {}),
+    ...(request.trainset ? { trainset: checkedRecords(program, request, request.trainset, options) } : {}),
+    ...(request.valset ? { valset: checkedRecords(program, request, request.valset, options, "valset") } : {}),
     ...(options.evalset
       ? {
           evaluate: {

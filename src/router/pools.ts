@@ -11,6 +11,10 @@ import type { PoolOptions } from "../bridge/options.js";
 const DEFAULT_MODULES = ["dspex_worker.modules_python", "dspex_worker.retrievers", "dspex_worker.optimize"];
 
 const pools = new Map<PresetName, Promise<PythonPool>>();
+/** The started pools, to see synchronously whether one was closed or gave up for good. */
+const started = new Map<PresetName, PythonPool>();
+/** After a failed start, when the next may begin (1 s, doubling to 60 s), and the error until then. */
+const backoff = new Map<PresetName, { until: number; delayMs: number; error: unknown }>();
 const overrides = new Map<PresetName, PoolOptions>();
 
 /** Options for a preset's shared pool (size, env, modules ...), applied when it next starts. */
@@ -18,10 +22,23 @@ export function configurePool(preset: PresetName, options: PoolOptions): void {
   overrides.set(preset, { ...overrides.get(preset), ...options });
 }
 
-/** The shared pool for `preset`, started on first use. A pool that failed to start is retried next time. */
+/**
+ * The shared pool for `preset`, started on first use. A pool that failed to start, was closed, or
+ * gave up for good is replaced on a later call, no sooner than a backoff after the last failed
+ * start (so a broken venv is not respawned on every call). A restart storm in a running pool is
+ * not final: the pool pauses and starts its workers again itself (PythonPool).
+ */
 export function sharedPool(preset: PresetName): Promise<PythonPool> {
   let pool = pools.get(preset);
+  const current = started.get(preset);
+  if (pool && current && (current.closed || current.failureNow()?.permanent)) {
+    pools.delete(preset);
+    started.delete(preset);
+    pool = undefined;
+  }
   if (!pool) {
+    const wait = backoff.get(preset);
+    if (wait && Date.now() < wait.until) return Promise.reject(wait.error);
     const configured = overrides.get(preset);
     pool = PythonPool.start({
       preset,
@@ -32,7 +49,18 @@ export function sharedPool(preset: PresetName): Promise<PythonPool> {
       env: { TQDM_DISABLE: "1", ...configured?.env },
     });
     pools.set(preset, pool);
-    pool.catch(() => pools.delete(preset));
+    const starting = pool;
+    pool.then(
+      (p) => {
+        if (pools.get(preset) === starting) started.set(preset, p);
+        backoff.delete(preset);
+      },
+      (error: unknown) => {
+        if (pools.get(preset) === starting) pools.delete(preset);
+        const delayMs = Math.min((wait?.delayMs ?? 500) * 2, 60_000);
+        backoff.set(preset, { until: Date.now() + delayMs, delayMs, error });
+      },
+    );
   }
   return pool;
 }
@@ -41,5 +69,7 @@ export function sharedPool(preset: PresetName): Promise<PythonPool> {
 export async function closeSharedPools(): Promise<void> {
   const all = [...pools.values()];
   pools.clear();
+  started.clear();
+  backoff.clear();
   await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.close()));
 }

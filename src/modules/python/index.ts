@@ -1,5 +1,11 @@
 export { findDeno } from "./deno.js";
-export { SandboxUnavailableError, ToolArgumentsError, ToolDefinitionError } from "./errors.js";
+export {
+  SandboxError,
+  SandboxLimitError,
+  SandboxUnavailableError,
+  ToolArgumentsError,
+  ToolDefinitionError,
+} from "./errors.js";
 export { MultiChainComparison, type MultiChainComparisonOptions } from "./multi-chain-comparison.js";
 export { PythonChainOfThought, PythonPredict, type PythonPredictOptions } from "./predict.js";
 export { ProgramOfThought, type ProgramOfThoughtOptions } from "./program-of-thought.js";

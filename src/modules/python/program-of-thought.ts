@@ -3,11 +3,12 @@
  * (Pyodide inside Deno, no file, network or env access); never in the worker's own Python. With
  * no Deno binary the call fails with SandboxUnavailableError before anything runs.
  */
+import { ConfigurationError } from "../../errors.js";
 import type { InputsOf, OutputsOf, SignatureInput } from "../../signature/infer.js";
 import { Signature } from "../../signature/signature.js";
 import type { Prediction } from "../prediction.js";
 import { findDeno } from "./deno.js";
-import { SandboxUnavailableError } from "./errors.js";
+import { SandboxError, SandboxLimitError, SandboxUnavailableError } from "./errors.js";
 import { isPythonError, PythonModule, type PythonModuleOptions, signatureToWire } from "./python-module.js";
 
 export interface ProgramOfThoughtOptions extends PythonModuleOptions {
@@ -15,6 +16,10 @@ export interface ProgramOfThoughtOptions extends PythonModuleOptions {
   maxIters?: number;
   /** The Deno binary; default: DSPEX_DENO, the npm package `deno`, or `deno` on PATH. */
   deno?: string;
+  /** Longest one run of generated code may take before its sandbox is killed (default 30,000 ms). */
+  timeLimitMs?: number;
+  /** Most resident memory the sandbox may use before it is killed (default 1,024 MiB; Pyodide alone takes ~150). */
+  memoryLimitMb?: number;
 }
 
 const FIX =
@@ -26,12 +31,24 @@ export class ProgramOfThought<const S extends SignatureInput = string> extends P
   readonly signature: Signature;
   readonly maxIters: number;
   readonly #deno: string | undefined;
+  readonly #timeLimitMs: number | undefined;
+  readonly #memoryLimitMb: number | undefined;
 
   constructor(signature: S, options: ProgramOfThoughtOptions = {}) {
     super(options);
     this.signature = Signature.from(signature);
     this.maxIters = options.maxIters ?? 3;
     this.#deno = options.deno;
+    for (const [name, value] of [
+      ["timeLimitMs", options.timeLimitMs],
+      ["memoryLimitMb", options.memoryLimitMb],
+    ] as const) {
+      if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+        throw new ConfigurationError(`ProgramOfThought's ${name} must be a positive number, got ${String(value)}`);
+      }
+    }
+    this.#timeLimitMs = options.timeLimitMs;
+    this.#memoryLimitMb = options.memoryLimitMb;
   }
 
   /** The Deno binary the sandbox will use; throws SandboxUnavailableError when there is none. */
@@ -51,10 +68,29 @@ export class ProgramOfThought<const S extends SignatureInput = string> extends P
   }
 
   protected spec(): Record<string, unknown> {
-    return { signature: signatureToWire(this.signature), max_iters: this.maxIters, deno: this.denoPath() };
+    return {
+      signature: signatureToWire(this.signature),
+      max_iters: this.maxIters,
+      deno: this.denoPath(),
+      time_limit_s: this.#timeLimitMs === undefined ? null : this.#timeLimitMs / 1000,
+      memory_limit_mb: this.#memoryLimitMb ?? null,
+    };
   }
 
   protected override translateError(error: unknown): unknown {
+    if (isPythonError(error, "SandboxLimitExceeded")) {
+      const limit = /memory limit/.test(error.pythonMessage) ? "memory" : "time";
+      return new SandboxLimitError(`ProgramOfThought: ${error.pythonMessage}`, limit, {
+        cause: error,
+        fix: `raise ${limit === "time" ? "timeLimitMs" : "memoryLimitMb"} if the code really needs more, or change the instructions`,
+      });
+    }
+    if (isPythonError(error, "SandboxExited")) {
+      return new SandboxError(`ProgramOfThought: ${error.pythonMessage}`, {
+        cause: error,
+        fix: "the generated code must not call Deno.exit() or otherwise end its sandbox",
+      });
+    }
     if (isPythonError(error, "SandboxUnavailable", "CodeInterpreterError")) {
       return new SandboxUnavailableError(`DSPy's sandbox could not run: ${error.pythonMessage}`, {
         cause: error,

@@ -8,7 +8,8 @@
  * is sent with every call, so any worker can serve any call. DSPy's LM calls are served by the LM
  * of the caller's context; the predictor calls DSPy records come back into the caller's trace.
  */
-import { PythonError, UnknownToolError } from "../../bridge/errors.js";
+import { BridgeValueError, PythonError, UnknownToolError } from "../../bridge/errors.js";
+import { MAX_VALUE_DEPTH } from "../../bridge/values.js";
 import type { PythonPool } from "../../bridge/pool.js";
 import { ConfigurationError } from "../../errors.js";
 import type { LM } from "../../lm/types.js";
@@ -18,6 +19,7 @@ import { type FieldSpec, Signature } from "../../signature/signature.js";
 import { Example, type Fields } from "../example.js";
 import { Module, type Parameter, type ProgramState } from "../module.js";
 import { Predict } from "../predict.js";
+import { validateInputs } from "../validate-inputs.js";
 import { Prediction } from "../prediction.js";
 import { currentSettings } from "../../runtime/settings.js";
 import { contextLM } from "./node-lm.js";
@@ -124,8 +126,16 @@ export abstract class PythonModule<I extends Fields = Fields, O extends Fields =
     return this;
   }
 
+  /** The DSPy signature whose inputs a call must carry. */
+  abstract readonly signature: Signature;
+  /** Input keys the module takes besides the signature's (MultiChainComparison's `completions`). */
+  protected readonly extraInputKeys: readonly string[] = [];
+
   async forward(inputs: I): Promise<Prediction<O>> {
+    // Native Predict's rule, checked before anything reaches Python (which would accept a
+    // missing input and send the LM a prompt without it).
     const settings = currentSettings();
+    validateInputs(this.signature, inputs, { strict: settings.strictInputs === true, allow: this.extraInputKeys });
     const lm = contextLM(settings, this.constructor.name, this.lm);
     const pool = await this.pool();
     const scoped = this.registerCallScoped(pool);
@@ -233,7 +243,8 @@ export function signatureToWire(signature: Signature): WireSignature {
   const field = (f: Signature["inputFields"][number]): WireField => ({
     name: f.name,
     // A zod/JSON-schema object has no Python class in the worker: DSPy sees a dict.
-    type: f.type.kind === "object" ? "dict[str, Any]" : f.typeName,
+    // DSPy prints Optional[str] as "Union[str, NoneType]" but its signature parser knows only "None".
+    type: f.type.kind === "object" ? "dict[str, Any]" : f.typeName.replace(/\bNoneType\b/g, "None"),
     desc: f.description,
     prefix: f.prefix,
   });
@@ -245,12 +256,19 @@ export function signatureToWire(signature: Signature): WireSignature {
 }
 
 /** Examples and Predictions as plain records, recursively, for the channel. */
-export function plain(value: unknown): unknown {
-  if (value instanceof Example) return plain(value.toDict());
-  if (Array.isArray(value)) return value.map(plain);
+export function plain(value: unknown, depth = 0): unknown {
+  if (depth > MAX_VALUE_DEPTH) {
+    // The bridge refuses this too; saying so here keeps a cycle from overflowing the stack first.
+    throw new BridgeValueError(`an input is nested deeper than ${MAX_VALUE_DEPTH} levels, or is circular`, {
+      context: { maxDepth: MAX_VALUE_DEPTH },
+      fix: "send plain, acyclic data; flatten deep structures or send them as a JSON string",
+    });
+  }
+  if (value instanceof Example) return plain(value.toDict(), depth + 1);
+  if (Array.isArray(value)) return value.map((v) => plain(v, depth + 1));
   if (value instanceof Float32Array || value instanceof Float64Array) return Array.from(value);
   if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v, depth + 1)]));
   }
   return value;
 }
