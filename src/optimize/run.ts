@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { PythonPool } from "../bridge/pool.js";
 import type { Session } from "../bridge/session.js";
 import { ConfigurationError } from "../errors.js";
-import type { Metric } from "../evaluate/types.js";
+import type { Metric, ProgramFileRef } from "../evaluate/types.js";
 import type { LM } from "../lm/types.js";
 import { UsageTracker } from "../lm/usage.js";
 import type { Module, ProgramState } from "../modules/module.js";
@@ -93,6 +93,14 @@ export function taskLM(options: { lm?: LM | undefined }): LM {
   return lm;
 }
 
+function remoteFile(file: OptimizeOptions["programFile"]): ProgramFileRef {
+  if (typeof file === "string" && file.length > 0) return { path: file };
+  if (typeof file === "object" && file !== null && typeof file.path === "string") return file;
+  throw new ConfigurationError("An optimizer with a queue needs the program's file, which the workers load", {
+    fix: 'pass { queue, programFile: "./program.ts" }',
+  });
+}
+
 /** The examples as records, with a warning for those lacking a label when a metric will score them. */
 function checkedRecords(
   program: Module,
@@ -162,6 +170,7 @@ export async function runOptimizer<P extends Module>(
     served: {},
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.queue ? { remote: { queue: options.queue, programFile: remoteFile(options.programFile) } } : {}),
   };
   const id = randomUUID();
   const session = request.keep ? pool.session() : undefined;
