@@ -32,6 +32,15 @@ export {
 } from "./lm/errors.js";
 export { contentText, fromV1 } from "./lm/compat.js";
 export { Audio, File, Image, MediaError } from "./media/index.js";
+export {
+  type McpClientLike,
+  mcpTool,
+  mcpTools,
+  Tool,
+  ToolArgumentsError,
+  ToolDefinitionError,
+  ToolExecutionError,
+} from "./tools/index.js";
 export { anthropic } from "./lm/providers/anthropic.js";
 export { openai } from "./lm/providers/openai.js";
 export { ScriptedLM } from "./lm/providers/scripted.js";

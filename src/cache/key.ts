@@ -77,6 +77,10 @@ export function canonicalRequest(request: LMRequest, context: CacheKeyContext): 
   out += ',"rolloutId":' + canonical(pick(request.rolloutId, d?.rolloutId), 0);
   out += ',"stop":' + canonical(pick(request.stop, d?.stop), 0);
   out += ',"temperature":' + canonical(pick(request.temperature, d?.temperature), 0);
+  // Written only when set, so that keys of requests without tools are what they always were.
+  if (request.tools !== undefined) out += ',"tools":' + canonical(request.tools, 0);
+  if (request.toolChoice !== undefined) out += ',"toolChoice":' + canonical(request.toolChoice, 0);
+  if (request.parallelToolCalls !== undefined) out += ',"parallelToolCalls":' + canonical(request.parallelToolCalls, 0);
   out += ',"v":' + KEY_VERSION + "}";
   return out;
 }

@@ -10,7 +10,8 @@
  * refuses media with an LMUnsupportedContentError. See docs in README ("LM interface v2").
  */
 
-export type Role = "system" | "user" | "assistant";
+/** "tool" carries a tool's result back to the LM (native function calling). */
+export type Role = "system" | "user" | "assistant" | "tool";
 
 export interface TextPart {
   type: "text";
@@ -42,7 +43,32 @@ export type MessageContent = string | ContentPart[];
 export interface Message {
   role: Role;
   content: MessageContent;
+  /** On an assistant message: the tool calls it made (native function calling). */
+  toolCalls?: ToolCall[];
+  /** On a tool message: the id of the call this is the result of. */
+  toolCallId?: string;
+  /** On a tool message: the tool's name. */
+  name?: string;
 }
+
+/** One call of a tool the LM asked for; `args` already parsed from the wire's JSON. */
+export interface ToolCall {
+  id?: string;
+  name: string;
+  args: Record<string, unknown>;
+}
+
+/** A tool offered to the LM, in OpenAI's shape (DSPy's `format_as_litellm_function_call`). */
+export interface FunctionToolSpec {
+  type: "function";
+  function: {
+    name: string;
+    description: string;
+    parameters: { type: "object"; properties: Record<string, unknown>; required: string[] };
+  };
+}
+
+export type ToolChoice = "auto" | "none" | "required" | { name: string };
 
 /** A version 1 message: string content only. */
 export interface MessageV1 {
@@ -72,6 +98,10 @@ export interface LMRequest {
   signal?: AbortSignal;
   /** Provider-specific settings, passed through to the wire as-is. */
   providerOptions?: Record<string, unknown>;
+  /** Tools the LM may call (native function calling). */
+  tools?: FunctionToolSpec[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
 }
 
 export interface Usage {
@@ -88,6 +118,8 @@ export interface LMResponse {
   /** True when served from the cache; cached responses are not counted as usage. */
   cached: boolean;
   finishReasons?: (string | null)[];
+  /** Per completion: the tool calls the LM made, when it made any. */
+  toolCalls?: (ToolCall[] | undefined)[];
 }
 
 export interface LMStreamChunk {
@@ -98,6 +130,8 @@ export interface LMStreamChunk {
   finishReason?: string | null;
   /** Set on a final chunk (delta "") when the provider reports usage for the whole stream. */
   usage?: Usage;
+  /** Set (with delta "") once completion `index`'s tool calls are complete. */
+  toolCalls?: ToolCall[];
 }
 
 export interface LM {

@@ -28,6 +28,13 @@ export type AnthropicReply =
       errorAt?: number;
       errorType?: string;
     }
+  /** A message with tool_use blocks (after optional text), or its SSE form with input_json_delta. */
+  | {
+      kind: "toolUse";
+      text?: string;
+      uses: { id: string; name: string; input: Record<string, unknown> }[];
+      stream?: boolean;
+    }
   | { kind: "error"; status: number; type: string; message: string; headers?: Record<string, string> }
   | { kind: "auth" }
   | { kind: "raw"; status?: number; body: string; headers?: Record<string, string> }
@@ -94,6 +101,69 @@ function write(reply: AnthropicReply, req: RecordedRequest, res: ServerResponse,
         });
       }
       writeEvents(res, socket, events, reply);
+      return;
+    }
+    case "toolUse": {
+      const blocks: Record<string, unknown>[] = [
+        ...(reply.text === undefined ? [] : [{ type: "text", text: reply.text }]),
+        ...reply.uses.map((u) => ({ type: "tool_use", id: u.id, name: u.name, input: u.input })),
+      ];
+      if (!reply.stream) {
+        sendJSON(res, 200, {
+          id: "msg_loopback",
+          type: "message",
+          role: "assistant",
+          model,
+          content: blocks,
+          stop_reason: "tool_use",
+          stop_sequence: null,
+          usage: { input_tokens: 11, output_tokens: 7 },
+        });
+        return;
+      }
+      const events = [
+        event("message_start", {
+          message: {
+            id: "msg_loopback",
+            type: "message",
+            role: "assistant",
+            model,
+            content: [],
+            usage: { input_tokens: 11, output_tokens: 1 },
+          },
+        }),
+      ];
+      blocks.forEach((block, index) => {
+        if (block.type === "text") {
+          events.push(
+            event("content_block_start", { index, content_block: { type: "text", text: "" } }),
+            event("content_block_delta", { index, delta: { type: "text_delta", text: block.text } }),
+          );
+        } else {
+          const json = JSON.stringify(block.input);
+          const cut = Math.floor(json.length / 2);
+          events.push(
+            event("content_block_start", {
+              index,
+              content_block: { type: "tool_use", id: block.id, name: block.name, input: {} },
+            }),
+            event("content_block_delta", {
+              index,
+              delta: { type: "input_json_delta", partial_json: json.slice(0, cut) },
+            }),
+            event("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: json.slice(cut) } }),
+          );
+        }
+        events.push(event("content_block_stop", { index }));
+      });
+      events.push(
+        event("message_delta", {
+          delta: { stop_reason: "tool_use", stop_sequence: null },
+          usage: { output_tokens: 9 },
+        }),
+        event("message_stop", {}),
+      );
+      writeEvents(res, socket, events, {});
       return;
     }
     case "error":

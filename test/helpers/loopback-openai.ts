@@ -40,6 +40,14 @@ export type Reply =
       /** Insert a stream error event (an `{"error": ...}` data line) after this many events. */
       errorAfter?: number;
     }
+  /** An assistant message with tool_calls (arguments as the JSON text the server sends), or its SSE form. */
+  | {
+      kind: "toolCalls";
+      calls: { id: string; name: string; arguments: string }[];
+      content?: string | null;
+      stream?: boolean;
+      usage?: WireUsage;
+    }
   | { kind: "json"; status?: number; body: unknown; headers?: Record<string, string> }
   | { kind: "raw"; status?: number; body: string; headers?: Record<string, string> }
   | { kind: "rateLimit"; retryAfter?: string; retryAfterMs?: string; message?: string; code?: string }
@@ -242,6 +250,46 @@ function writeOpenAI(reply: Reply, req: RecordedRequest, res: ServerResponse, so
       if (reply.usage) events.push(chunk([], { usage: reply.usage }));
       if (!reply.omitDone) events.push("data: [DONE]\n\n");
       writeEvents(res, socket, events, reply);
+      return;
+    }
+    case "toolCalls": {
+      const wire = reply.calls.map((c) => ({
+        id: c.id,
+        type: "function",
+        function: { name: c.name, arguments: c.arguments },
+      }));
+      if (!reply.stream) {
+        sendJSON(res, 200, {
+          id: "chatcmpl-loopback",
+          object: "chat.completion",
+          model,
+          choices: [
+            {
+              index: 0,
+              message: { role: "assistant", content: reply.content ?? null, tool_calls: wire },
+              finish_reason: "tool_calls",
+            },
+          ],
+          usage: reply.usage ?? { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+        });
+        return;
+      }
+      const chunk = (delta: Record<string, unknown>, finish: string | null = null, extra = {}): string =>
+        `data: ${JSON.stringify({ id: "chatcmpl-loopback", object: "chat.completion.chunk", model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
+      const events = [chunk({ role: "assistant", content: reply.content ?? null })];
+      // Each call: its id and name first, then its arguments in two pieces, as OpenAI streams them.
+      reply.calls.forEach((c, index) => {
+        const cut = Math.floor(c.arguments.length / 2);
+        events.push(
+          chunk({ tool_calls: [{ index, id: c.id, type: "function", function: { name: c.name, arguments: "" } }] }),
+          chunk({ tool_calls: [{ index, function: { arguments: c.arguments.slice(0, cut) } }] }),
+          chunk({ tool_calls: [{ index, function: { arguments: c.arguments.slice(cut) } }] }),
+        );
+      });
+      events.push(chunk({}, "tool_calls"));
+      if (reply.usage) events.push(`data: ${JSON.stringify({ choices: [], usage: reply.usage })}\n\n`);
+      events.push("data: [DONE]\n\n");
+      writeEvents(res, socket, events, {});
       return;
     }
     case "json":

@@ -15,7 +15,9 @@ export type AnthropicSource =
 export type AnthropicBlock =
   | { type: "text"; text: string }
   | { type: "image"; source: AnthropicSource }
-  | { type: "document"; source: AnthropicSource; title?: string };
+  | { type: "document"; source: AnthropicSource; title?: string }
+  | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> }
+  | { type: "tool_result"; tool_use_id: string; content: string | AnthropicBlock[] };
 
 const IMAGE_TYPES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
 

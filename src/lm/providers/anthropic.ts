@@ -22,7 +22,8 @@ import { addUsage, isRecord, joinURL, mergeRequest, tokenCount } from "../reques
 import type { RetryOptions } from "../retry.js";
 import { SSEParser } from "../sse.js";
 import { headerSecrets } from "../scrub.js";
-import type { LM, LMRequest, LMResponse, LMStreamChunk, Message, Usage } from "../types.js";
+import { anthropicToolFields, parseArguments } from "../tool-wire.js";
+import type { LM, LMRequest, LMResponse, LMStreamChunk, Message, ToolCall, Usage } from "../types.js";
 import { type AnthropicBlock, toAnthropicBlocks } from "./anthropic-content.js";
 
 export interface AnthropicOptions {
@@ -71,16 +72,29 @@ export function toAnthropicMessages(
       system.push(systemText(m.content, index, who));
       return;
     }
-    const blocks =
+    let blocks: AnthropicBlock[] =
       typeof m.content === "string"
         ? [{ type: "text" as const, text: m.content }]
         : toAnthropicBlocks(m.content, index, who);
-    const text = typeof m.content === "string" ? m.content : undefined;
+    let text = typeof m.content === "string" ? m.content : undefined;
+    // A tool's result is a tool_result block in a user turn; an assistant's calls are tool_use blocks.
+    const role = m.role === "tool" ? "user" : m.role;
+    if (m.role === "tool") {
+      const content = typeof m.content === "string" ? m.content : blocks;
+      blocks = [{ type: "tool_result", tool_use_id: m.toolCallId ?? "", content }];
+      text = undefined;
+    } else if (m.role === "assistant" && m.toolCalls !== undefined && m.toolCalls.length > 0) {
+      blocks = blocks.filter((b) => b.type !== "text" || b.text !== "");
+      m.toolCalls.forEach((c, i) => {
+        blocks.push({ type: "tool_use", id: c.id ?? `toolu_${index}_${i}`, name: c.name, input: c.args });
+      });
+      text = undefined;
+    }
     const last = turns.at(-1);
-    if (last !== undefined && last.role === m.role) {
+    if (last !== undefined && last.role === role) {
       last.parts.push(blocks);
       last.texts.push(text);
-    } else turns.push({ role: m.role, parts: [blocks], texts: [text] });
+    } else turns.push({ role, parts: [blocks], texts: [text] });
   });
   return {
     system: system.length === 0 ? undefined : system.join("\n\n"),
@@ -141,6 +155,7 @@ export class AnthropicMessagesLM implements LM {
       model: results[0]?.model ?? this.model,
       cached: false,
       finishReasons: results.map((r) => r.finishReasons?.[0] ?? null),
+      ...(results.some((r) => r.toolCalls !== undefined) ? { toolCalls: results.map((r) => r.toolCalls?.[0]) } : {}),
     };
   }
 
@@ -198,7 +213,7 @@ export class AnthropicMessagesLM implements LM {
     if (system !== undefined) body.system = system;
     if (request.temperature !== undefined) body.temperature = request.temperature;
     if (request.stop !== undefined && request.stop.length > 0) body.stop_sequences = request.stop;
-    return { ...body, ...(request.providerOptions ?? {}) };
+    return { ...body, ...anthropicToolFields(request), ...(request.providerOptions ?? {}) };
   }
 
   private message(json: unknown, info: CallInfo, status: number): LMResponse {
@@ -209,10 +224,20 @@ export class AnthropicMessagesLM implements LM {
       });
     }
     let text = "";
+    const calls: ToolCall[] = [];
     for (const block of json.content) {
       if (isRecord(block) && block.type === "text" && typeof block.text === "string") text += block.text;
+      if (isRecord(block) && block.type === "tool_use") {
+        const call: ToolCall = {
+          name: typeof block.name === "string" ? block.name : "",
+          args: parseArguments(block.input),
+        };
+        if (typeof block.id === "string") call.id = block.id;
+        calls.push(call);
+      }
     }
     return {
+      ...(calls.length > 0 ? { toolCalls: [calls] } : {}),
       outputs: [text],
       usage: wireUsage(json.usage),
       model: typeof json.model === "string" ? json.model : this.model,
@@ -227,6 +252,8 @@ async function* readStream(exchange: Exchange, info: CallInfo, index: number): A
   const parser = new SSEParser();
   let usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
   let complete = false;
+  // tool_use blocks by content index: the call, then its input as streamed JSON text.
+  const uses = new Map<number, { id?: string; name: string; json: string }>();
   try {
     while (!complete) {
       let read: IteratorResult<Uint8Array>;
@@ -251,14 +278,40 @@ async function* readStream(exchange: Exchange, info: CallInfo, index: number): A
         }
         if (type === "message_start" && isRecord(json.message)) {
           usage = wireUsage(json.message.usage);
+        } else if (type === "content_block_start" && isRecord(json.content_block)) {
+          const block = json.content_block;
+          if (block.type === "tool_use") {
+            const use: { id?: string; name: string; json: string } = {
+              name: typeof block.name === "string" ? block.name : "",
+              json: "",
+            };
+            if (typeof block.id === "string") use.id = block.id;
+            uses.set(tokenCount(json.index), use);
+          }
         } else if (type === "content_block_delta" && isRecord(json.delta)) {
           if (json.delta.type === "text_delta" && typeof json.delta.text === "string" && json.delta.text !== "") {
             yield { index, delta: json.delta.text };
+          } else if (json.delta.type === "input_json_delta" && typeof json.delta.partial_json === "string") {
+            const use = uses.get(tokenCount(json.index));
+            if (use !== undefined) use.json += json.delta.partial_json;
           }
         } else if (type === "message_delta") {
           if (isRecord(json.usage)) {
             const completionTokens = tokenCount(json.usage.output_tokens);
             usage = { ...usage, completionTokens, totalTokens: usage.promptTokens + completionTokens };
+          }
+          if (uses.size > 0) {
+            const toolCalls = [...uses.entries()]
+              .sort(([a], [b]) => a - b)
+              .map(
+                ([, u]): ToolCall => ({
+                  ...(u.id === undefined ? {} : { id: u.id }),
+                  name: u.name,
+                  args: parseArguments(u.json),
+                }),
+              );
+            uses.clear();
+            yield { index, delta: "", toolCalls };
           }
           if (isRecord(json.delta) && typeof json.delta.stop_reason === "string") {
             yield { index, delta: "", finishReason: json.delta.stop_reason };

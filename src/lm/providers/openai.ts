@@ -14,7 +14,8 @@ import { isRecord, joinURL, mergeRequest, tokenCount } from "../request.js";
 import type { RetryOptions } from "../retry.js";
 import { SSEParser } from "../sse.js";
 import { headerSecrets } from "../scrub.js";
-import type { LM, LMRequest, LMResponse, LMStreamChunk, ResponseFormat, Usage } from "../types.js";
+import { OpenAIToolCallAccumulator, openAIMessage, openAIToolCalls, openAIToolFields } from "../tool-wire.js";
+import type { LM, LMRequest, LMResponse, LMStreamChunk, ResponseFormat, ToolCall, Usage } from "../types.js";
 
 export interface OpenAIOptions {
   model: string;
@@ -107,14 +108,14 @@ export class OpenAIChatLM implements LM {
     const body: Record<string, unknown> = {
       model: this.model,
       // Content parts are already in the chat-completions shape (text, image_url, input_audio, file).
-      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+      messages: request.messages.map(openAIMessage),
     };
     if (request.temperature !== undefined) body.temperature = request.temperature;
     if (request.maxTokens !== undefined) body.max_tokens = request.maxTokens;
     if (request.n !== undefined && request.n !== 1) body.n = request.n;
     if (request.stop !== undefined && request.stop.length > 0) body.stop = request.stop;
     if (request.responseFormat !== undefined) body.response_format = wireResponseFormat(request.responseFormat);
-    return { ...body, ...(request.providerOptions ?? {}) };
+    return { ...body, ...openAIToolFields(request), ...(request.providerOptions ?? {}) };
   }
 
   private completion(json: unknown, info: CallInfo, status: number): LMResponse {
@@ -129,6 +130,7 @@ export class OpenAIChatLM implements LM {
     );
     const outputs: string[] = [];
     const finishReasons: (string | null)[] = [];
+    const toolCalls: (ToolCall[] | undefined)[] = [];
     for (const choice of ordered) {
       if (!isRecord(choice)) throw new LMBadResponseError(`${info.provider} returned a malformed choice.`, base(info));
       const message = choice.message;
@@ -141,8 +143,10 @@ export class OpenAIChatLM implements LM {
       }
       outputs.push(content ?? "");
       finishReasons.push(typeof choice.finish_reason === "string" ? choice.finish_reason : null);
+      toolCalls.push(openAIToolCalls(message));
     }
     return {
+      ...(toolCalls.some((c) => c !== undefined) ? { toolCalls } : {}),
       outputs,
       usage: wireUsage(isRecord(json) ? json.usage : undefined),
       model: isRecord(json) && typeof json.model === "string" ? json.model : this.model,
@@ -156,6 +160,7 @@ async function* readStream(exchange: Exchange, info: CallInfo, n: number): Async
   const chunks = exchange.response.body[Symbol.asyncIterator]();
   const parser = new SSEParser();
   const finished = new Set<number>();
+  const tools = new OpenAIToolCallAccumulator();
   let usage: Usage | undefined;
   let complete = false;
   try {
@@ -188,7 +193,12 @@ async function* readStream(exchange: Exchange, info: CallInfo, n: number): Async
           const index = tokenCount(choice.index);
           const delta = isRecord(choice.delta) && typeof choice.delta.content === "string" ? choice.delta.content : "";
           const finishReason = typeof choice.finish_reason === "string" ? choice.finish_reason : undefined;
-          if (finishReason !== undefined) finished.add(index);
+          tools.feed(index, choice.delta);
+          if (finishReason !== undefined) {
+            finished.add(index);
+            const calls = tools.take(index);
+            if (calls !== undefined) yield { index, delta: "", toolCalls: calls };
+          }
           if (delta !== "" || finishReason !== undefined) {
             yield finishReason === undefined ? { index, delta } : { index, delta, finishReason };
           }

@@ -15,8 +15,5 @@ export class SandboxLimitError extends SandboxError {
   }
 }
 
-/** A ReAct tool definition that cannot be exposed to Python (bad name, schema or function). */
-export class ToolDefinitionError extends DSPexError {}
-
-/** A TypeScript tool called from Python with arguments its schema rejects. */
-export class ToolArgumentsError extends DSPexError {}
+// Tool errors belong to the tools themselves (src/tools/); kept importable from here.
+export { ToolArgumentsError, ToolDefinitionError } from "../../tools/errors.js";

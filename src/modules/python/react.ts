@@ -7,11 +7,12 @@ import type { InputsOf, OutputsOf, SignatureInput, Simplify } from "../../signat
 import { Signature } from "../../signature/signature.js";
 import { PythonModule, type PythonModuleOptions, signatureToWire } from "./python-module.js";
 import { type Registration, registerScoped } from "./scoped-callbacks.js";
+import type { Tool } from "../../tools/tool.js";
 import { type PreparedTool, prepareTools, type ToolDefinition } from "./tools.js";
 
 export interface ReActOptions extends PythonModuleOptions {
   /** Each tool declares its own argument type; `never` accepts any of them without `any`. */
-  tools: readonly ToolDefinition<never>[];
+  tools: readonly (ToolDefinition<never> | Tool<never>)[];
   /** DSPy's default: 20. */
   maxIters?: number;
 }
