@@ -28,6 +28,7 @@ const BENCHES: Bench[] = [
   { name: "p6", load: () => import("./p6-coldstart.js") },
   { name: "p7", load: () => import("./p7-local.js" as string) as Promise<BenchModule> },
   { name: "memory", load: () => import("./memory.js" as string) as Promise<BenchModule> },
+  { name: "p8", load: () => import("./p8-scale.js" as string) as Promise<BenchModule> },
 ];
 
 function normalize(row: Loose): Row {

@@ -24,6 +24,7 @@ const SLOW = [
   "test/lm/local.test.ts",
   "test/lm/local-chat-model.test.ts",
   "test/optimize/",
+  "test/scale/optimize.test.ts",
   "test/retrieve/embedder.test.ts",
   "test/modules/python/",
 ];

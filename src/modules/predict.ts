@@ -9,18 +9,18 @@ import { JSONAdapter } from "../adapters/json.js";
 import type { Adapter } from "../adapters/types.js";
 import { cachedGenerate } from "../cache/cached-lm.js";
 import type { LM, LMRequest, LMResponse } from "../lm/types.js";
-import { allowsNone } from "../signature/types.js";
 import { streamGenerate } from "../stream/stream-generate.js";
 import type { InputsOf, OutputsOf, SignatureInput } from "../signature/infer.js";
 import { Signature, type SignatureState } from "../signature/signature.js";
 import { defaultCache } from "../runtime/default-cache.js";
 import { embeddedDefaultLM } from "../runtime/default-lm.js";
 import { recordCall } from "../runtime/record-call.js";
-import { InputError, NoLMError } from "./errors.js";
+import { NoLMError } from "./errors.js";
 import type { Fields } from "./example.js";
 import { Module, type ModuleInputs, PARAMETER, type Parameter, ProgramStateError } from "./module.js";
 import { Prediction } from "./prediction.js";
-import { currentSettings, type Settings } from "../runtime/settings.js";
+import { validateInputs } from "./validate-inputs.js";
+import { checkLM, currentSettings, type Settings } from "../runtime/settings.js";
 
 /** Per-module and per-call LM settings (DSPy's `**config`). */
 export interface PredictConfig {
@@ -80,12 +80,16 @@ export class Predict<const S extends SignatureInput = string>
   }
 
   override call(inputs: ModuleInputs<InputsOf<S>>, options?: PredictCallOptions): Promise<Prediction<OutputsOf<S>>> {
-    // An Example stands for the typed inputs; checkInputs validates them at run time.
+    // An Example stands for the typed inputs; validateInputs checks them at run time.
     return options ? this.forward(inputs as InputsOf<S>, options) : super.call(inputs);
   }
 
   async forward(inputs: InputsOf<S>, options: PredictCallOptions = {}): Promise<Prediction<OutputsOf<S>>> {
     const settings = currentSettings();
+    // A per-call or per-module `lm` is checked as configure() checks it (a "provider/model" string
+    // would otherwise fail deep inside the call as "lm.generate is not a function").
+    checkLM(options.lm);
+    checkLM(this.lm);
     const lm =
       options.lm ?? this.lm ?? settings.lm ?? (settings.embeddedDefault === false ? undefined : embeddedDefaultLM());
     if (!lm) throw new NoLMError(`Predict(${this.signature.spec})`);
@@ -93,7 +97,7 @@ export class Predict<const S extends SignatureInput = string>
     const demos = options.demos ?? this.demos;
     let config = options.config ? { ...this.config, ...options.config } : this.config;
     if (settings.predictConfig !== undefined) config = { ...settings.predictConfig, ...config };
-    let callInputs = checkInputs(signature, inputs);
+    let callInputs = validateInputs(signature, inputs, { strict: settings.strictInputs === true });
     if (settings.hint !== undefined) {
       // DSPy's Refine adds the hint inside the adapter call, so its trace shows `hint_` too.
       callInputs = { ...callInputs, hint_: settings.hint(this) ?? "N/A" };
@@ -219,27 +223,4 @@ function withHintField(signature: Signature): Signature {
     HINT_SIGNATURES.set(signature, extended);
   }
   return extended;
-}
-
-/** The one rule for a predictor's inputs (native Predict and the Python-backed modules alike). */
-export function checkInputs(signature: Signature, inputs: Fields): Fields {
-  if (typeof inputs !== "object" || inputs === null || Array.isArray(inputs)) {
-    throw new InputError(`Predict(${signature.spec}) takes an object of inputs`, {
-      fix: `call it as .call({ ${signature.inputFields.map((f) => `${f.name}: ...`).join(", ")} })`,
-    });
-  }
-  // A plain loop: this runs on every call, and the array is only needed when something is missing.
-  let missing: string[] | undefined;
-  for (const f of signature.inputFields) {
-    if (f.name in inputs || allowsNone(f.type)) continue;
-    missing ??= [];
-    missing.push(f.name);
-  }
-  if (missing !== undefined) {
-    throw new InputError(`Missing input field${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`, {
-      context: { signature: signature.spec, given: Object.keys(inputs) },
-      fix: `pass { ${missing.map((m) => `${m}: ...`).join(", ")} }`,
-    });
-  }
-  return inputs;
 }

@@ -22,7 +22,8 @@ import { recordCall } from "../runtime/record-call.js";
 import { context, type Settings, type TraceEntry } from "../runtime/settings.js";
 import { applyState, cloneProgram } from "./clone.js";
 import { type ExampleRecord, toExample } from "./structure.js";
-import type { FeedbackMetric, OptimizeProgress } from "./types.js";
+import type { FeedbackMetric, OptimizeProgress, ProgramRunQueue } from "./types.js";
+import type { ProgramFileRef } from "../evaluate/types.js";
 
 export const OPTIMIZE_MODULE = "dspex_worker.optimize";
 
@@ -50,6 +51,8 @@ export interface RunSpec {
   signal?: AbortSignal;
   /** LM calls DSPy made itself (not through the TS program), by role, as Node served them. */
   served?: Record<string, number>;
+  /** Program runs go to workers through this queue (see OptimizeOptions.queue). */
+  remote?: { queue: ProgramRunQueue; programFile: ProgramFileRef };
 }
 
 const COPIES_KEPT = 16;
@@ -171,6 +174,25 @@ export class OptimizeHost {
 
   private async program(args: ProgramArgs): Promise<{ prediction: Fields; trace: [string, Fields, Fields][] }> {
     const run = this.get(args.run);
+    const remote = run.spec.remote;
+    // Only the program being optimized, on the task LM, can run elsewhere: the workers load its
+    // file and use their own LM; a teacher or another role's LM exists only here.
+    const predictorLms = Object.values(args.predictorLms ?? {});
+    if (remote && args.program === 0 && (args.lm?.role ?? "task") === "task" && predictorLms.length === 0) {
+      const config = args.lm?.config ?? {};
+      const result = await remote.queue.trace(
+        {
+          program: remote.programFile,
+          state: args.state,
+          inputs: args.inputs,
+          ...(Object.keys(config).length > 0 ? { config: config as Record<string, unknown> } : {}),
+        },
+        run.spec.signal,
+      );
+      // The program threw on the worker: DSPy sees a failed run, as with a local throw.
+      if (result.error) throw new DSPexError(result.error.message, { context: { remote: true } });
+      return { prediction: result.prediction ?? {}, trace: result.trace ?? [] };
+    }
     const copy = run.copyWith(args.program, args.state, args.predictorLms ?? {});
     const trace: TraceEntry[] = [];
     const s = run.spec;

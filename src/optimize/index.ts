@@ -1,6 +1,7 @@
 export { type BootstrapFinetuneOptions, bootstrapFinetune } from "./bootstrap-finetune.js";
 export { type BootstrapOptions, bootstrapFewShot } from "./bootstrap-few-shot.js";
 export { cloneProgram } from "./clone.js";
+export { EmptyDatasetError } from "./structure.js";
 export { type COPROOptions, copro } from "./copro.js";
 export { type EnsembleOptions, ensemble } from "./ensemble.js";
 export { type GEPAOptions, gepa } from "./gepa.js";

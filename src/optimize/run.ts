@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { PythonPool } from "../bridge/pool.js";
 import type { Session } from "../bridge/session.js";
 import { ConfigurationError } from "../errors.js";
-import type { Metric } from "../evaluate/types.js";
+import type { Metric, ProgramFileRef } from "../evaluate/types.js";
 import type { LM } from "../lm/types.js";
 import { UsageTracker } from "../lm/usage.js";
 import type { Module, ProgramState } from "../modules/module.js";
@@ -14,7 +14,7 @@ import { currentSettings } from "../runtime/settings.js";
 import { sharedPool } from "../router/pools.js";
 import { applyState, cloneProgram } from "./clone.js";
 import { hostFor, type RunSpec, type TextEmbedder } from "./host.js";
-import { exampleRecords, programStructure } from "./structure.js";
+import { type ExampleRecord, exampleRecords, programStructure, warnMissingLabels } from "./structure.js";
 import type {
   FeedbackMetric,
   OptimizeMetric,
@@ -93,6 +93,27 @@ export function taskLM(options: { lm?: LM | undefined }): LM {
   return lm;
 }
 
+function remoteFile(file: OptimizeOptions["programFile"]): ProgramFileRef {
+  if (typeof file === "string" && file.length > 0) return { path: file };
+  if (typeof file === "object" && file !== null && typeof file.path === "string") return file;
+  throw new ConfigurationError("An optimizer with a queue needs the program's file, which the workers load", {
+    fix: 'pass { queue, programFile: "./program.ts" }',
+  });
+}
+
+/** The examples as records, with a warning for those lacking a label when a metric will score them. */
+function checkedRecords(
+  program: Module,
+  request: RunRequest,
+  data: Trainset,
+  options: OptimizeOptions,
+  what = "trainset",
+): ExampleRecord[] {
+  const records = exampleRecords(data, options.inputKeys, what);
+  if (request.metric !== undefined) warnMissingLabels(program, records, what);
+  return records;
+}
+
 export async function runOptimizer<P extends Module>(
   program: P,
   request: RunRequest,
@@ -121,8 +142,8 @@ export async function runOptimizer<P extends Module>(
           : { name: metric.name || "metric" },
     ...(request.programs ? { programs: programs.map(programStructure) } : { program: programStructure(program) }),
     ...(request.teacher ? { teacher: programStructure(request.teacher) } : {}),
-    ...(request.trainset ? { trainset: exampleRecords(request.trainset, options.inputKeys) } : {}),
-    ...(request.valset ? { valset: exampleRecords(request.valset, options.inputKeys, "valset") } : {}),
+    ...(request.trainset ? { trainset: checkedRecords(program, request, request.trainset, options) } : {}),
+    ...(request.valset ? { valset: checkedRecords(program, request, request.valset, options, "valset") } : {}),
     ...(options.evalset
       ? {
           evaluate: {
@@ -149,6 +170,7 @@ export async function runOptimizer<P extends Module>(
     served: {},
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.queue ? { remote: { queue: options.queue, programFile: remoteFile(options.programFile) } } : {}),
   };
   const id = randomUUID();
   const session = request.keep ? pool.session() : undefined;

@@ -1,6 +1,6 @@
 /** Shapes shared by every optimizer: options, metrics, progress and the report. */
 import type { PythonPool } from "../bridge/pool.js";
-import type { Metric } from "../evaluate/types.js";
+import type { Metric, ProgramFileRef } from "../evaluate/types.js";
 import type { UsageSnapshot } from "../lm/usage.js";
 import type { LM } from "../lm/types.js";
 import type { Example, Fields } from "../modules/example.js";
@@ -70,6 +70,36 @@ export interface OptimizeOptions {
   evalset?: Trainset;
   /** Threads DSPy evaluates with (num_threads); default DSPy's. */
   numThreads?: number;
+  /**
+   * Run the program on other machines: the runs DSPy asks Node for go through this queue
+   * (`redisQueue({ url })` from dspex/scale) to `dspex worker` processes, which load
+   * `programFile` with the candidate state; the optimizer itself stays here. Runs with a
+   * teacher program or a non-task LM role stay local.
+   */
+  queue?: ProgramRunQueue;
+  /** With `queue`: the file the workers load the program from. */
+  programFile?: string | ProgramFileRef;
+}
+
+/** A program run on another machine: the candidate state and inputs go, prediction and trace come back. */
+export interface RemoteProgramRun {
+  program: ProgramFileRef;
+  state: ProgramState;
+  inputs: Fields;
+  /** LM settings for this run (DSPy's rollout temperature, say). */
+  config?: Record<string, unknown>;
+}
+
+export interface RemoteProgramResult {
+  prediction?: Fields;
+  trace?: [string, Fields, Fields][];
+  /** The program threw on the worker: `${name}: ${message}`. */
+  error?: { message: string; name: string };
+}
+
+/** Where optimizer program runs can go instead of this process (scale's RedisQueue). */
+export interface ProgramRunQueue {
+  trace(run: RemoteProgramRun, signal?: AbortSignal): Promise<RemoteProgramResult>;
 }
 
 export interface OptimizeScores {

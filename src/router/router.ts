@@ -4,6 +4,7 @@
  * why; the factories build the module or retriever the route names.
  */
 import { ChainOfThought, type ChainOfThoughtOptions } from "../modules/chain-of-thought.js";
+import { closest } from "../suggest.js";
 import { Predict, type PredictConfig } from "../modules/predict.js";
 import { MultiChainComparison, type MultiChainComparisonOptions } from "../modules/python/multi-chain-comparison.js";
 import { PythonChainOfThought, PythonPredict } from "../modules/python/predict.js";
@@ -195,37 +196,6 @@ function pythonOptions(o: PythonModuleOptions): PythonModuleOptions {
   if (o.lm) out.lm = o.lm;
   if (o.timeoutMs !== undefined) out.timeoutMs = o.timeoutMs;
   return out;
-}
-
-/** The valid name nearest to `name` (case-insensitive edit distance), when it is close. */
-function closest(name: string, valid: readonly string[]): string | undefined {
-  const a = name.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const candidate of valid) {
-    const d = distance(a, candidate.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = candidate;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(a.length / 3)) ? best : undefined;
-}
-
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(
-        (prev[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    prev = row;
-  }
-  return prev[b.length] as number;
 }
 
 /** A router with the default table and Python allowed; immutable, so safe to share. */

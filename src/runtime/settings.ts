@@ -60,6 +60,8 @@ export interface Settings {
   signal?: AbortSignal;
   /** Where streaming predictors send their output (set by streamify). */
   stream?: StreamSink;
+  /** Input keys that are not in the signature are an error instead of DSPy's warning. */
+  strictInputs?: boolean;
 }
 
 /**
@@ -93,7 +95,7 @@ export function currentSettings(): Settings {
 }
 
 /** A string or a stray object as `lm` would otherwise fail deep inside the first call. */
-function checkLM(lm: unknown): void {
+export function checkLM(lm: unknown): void {
   if (lm === undefined || (typeof lm === "object" && lm !== null && typeof (lm as LM).generate === "function")) return;
   throw new ConfigurationError(
     `\`lm\` must be an LM object, got ${typeof lm === "string" ? `the string "${lm}"` : String(lm)}`,

@@ -31,6 +31,8 @@ export interface TraceJob {
   program: ProgramFile;
   state: ProgramState;
   inputs: Fields;
+  /** LM settings for this run (Predict config: temperature, ...), as an optimizer asked. */
+  config?: Record<string, unknown>;
 }
 
 export type ProgramJob = EvaluateJob | TraceJob;
@@ -85,7 +87,13 @@ export function jobId(job: ProgramJob): string {
   const payload =
     job.kind === "evaluate"
       ? ["evaluate", programKey(job.program), stateHash(job.state), exampleId(job.example), job.score ? "1" : "0"]
-      : ["trace", programKey(job.program), stateHash(job.state), hash(canonicalJSON(job.inputs))];
+      : [
+          "trace",
+          programKey(job.program),
+          stateHash(job.state),
+          hash(canonicalJSON(job.inputs)),
+          hash(canonicalJSON(job.config ?? {})),
+        ];
   // BullMQ ids must not be plain integers and must not contain ":" (its key separator).
   return `${job.kind}-${hash(payload.join("\u0000")).slice(0, 40)}`;
 }

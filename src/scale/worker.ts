@@ -14,7 +14,7 @@ import type { Metric, ProgramFileRef } from "../evaluate/types.js";
 import type { LM } from "../lm/types.js";
 import type { Fields } from "../modules/example.js";
 import type { Module, ProgramState } from "../modules/module.js";
-import { Predict } from "../modules/predict.js";
+import { Predict, type PredictConfig } from "../modules/predict.js";
 import { context, type Settings, type TraceEntry } from "../runtime/settings.js";
 import { applyState, cloneProgram } from "../optimize/clone.js";
 import { loadBullMQ, loadIORedis } from "./bullmq.js";
@@ -139,6 +139,8 @@ export async function startWorker(options: ProgramWorkerOptions): Promise<Progra
     connection,
     prefix,
     concurrency,
+    // Recorded on each job it takes (processedBy), for monitoring and the fault tests.
+    name: me,
     lockDuration: lockMs,
     stalledInterval: options.stalledIntervalMs ?? Math.max(500, Math.floor(lockMs / 2)),
     maxStalledCount: options.maxStalled ?? 5,
@@ -218,8 +220,9 @@ async function runEvaluate(
 /** An optimizer's program run: the prediction plus `(predictor, inputs, outputs)` per predictor call. */
 async function runTrace(job: TraceJob, program: Module, settings: Settings, worker: string): Promise<TraceResult> {
   const trace: TraceEntry[] = [];
+  const config = job.config ? { predictConfig: { ...settings.predictConfig, ...(job.config as PredictConfig) } } : {};
   try {
-    const prediction = await context({ ...settings, trace }, () => program.call(job.inputs));
+    const prediction = await context({ ...settings, ...config, trace }, () => program.call(job.inputs));
     const names = new Map(program.namedPredictors().map(([name, p]) => [p as unknown, name]));
     const steps: [string, Fields, Fields][] = [];
     for (const entry of trace) {

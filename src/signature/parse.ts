@@ -3,6 +3,7 @@
  * DSPy leans on Python's `ast`; we parse the same subset by hand so every rejection can
  * point at a position and suggest a fix.
  */
+import { closest } from "../suggest.js";
 import { SignatureError } from "./errors.js";
 import { type LiteralValue, makeLiteral, makeUnion, STR, type TypeNode } from "./types.js";
 
@@ -97,6 +98,14 @@ export function parseSignatureString(spec: string): ParsedSignature {
   const arrow = arrows[0]!;
   const inputs = new FieldListParser(spec, 0, arrow).parse();
   const outputs = new FieldListParser(spec, arrow + 2, spec.length).parse();
+  // DSPy accepts "question ->" and then has nothing to ask the LM for; we say so here instead.
+  if (outputs.length === 0) {
+    throw new SignatureError("Signature has no output fields", {
+      spec,
+      position: spec.length,
+      fix: `name at least one output after "->", e.g. "${spec.slice(0, arrow).trim() || "question"} -> answer"`,
+    });
+  }
   const inputNames = new Set(inputs.map((f) => f.name));
   for (const out of outputs) {
     if (inputNames.has(out.name)) {
@@ -542,31 +551,4 @@ const IDENT = /^[\p{ID_Start}_][\p{ID_Continue}]*/u;
 function isIdentifier(s: string): boolean {
   const m = IDENT.exec(s);
   return m !== null && m[0].length === s.length;
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDist = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDist) {
-      bestDist = d;
-      best = c;
-    }
-  }
-  return bestDist <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
 }

@@ -158,7 +158,14 @@ export class Signature<I extends UntypedFields = UntypedFields, O extends Untype
         fix: "write { inputs: { question: 'str' }, outputs: { answer: 'str' } }",
       });
     }
-    return new Signature(build("input", map.inputs), build("output", map.outputs), map.instructions);
+    const inputs = build("input", map.inputs);
+    const outputs = build("output", map.outputs);
+    if (outputs.length === 0) {
+      throw new SignatureError("A signature map needs at least one output field", {
+        fix: "write outputs: { answer: 'str' }",
+      });
+    }
+    return new Signature(inputs, outputs, map.instructions);
   }
 
   /** Accepts any of the forms a user may pass where a signature is expected. */

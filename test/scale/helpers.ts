@@ -105,3 +105,20 @@ export async function startWorkerProcess(args: WorkerArgs): Promise<WorkerProces
   };
   return { proc, log: () => log, stop: () => waitExit("SIGTERM"), kill: () => waitExit("SIGKILL") };
 }
+
+/** Runs the dspex CLI (through tsx) without blocking this process's event loop. */
+export function runCLI(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, ["--import", "tsx", join(root, "src", "cli", "main.ts"), ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  proc.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  proc.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => proc.once("close", (status) => resolve({ status, stdout, stderr })));
+}

@@ -27,6 +27,7 @@ export class MultiChainComparison<const S extends SignatureInput = string> exten
   MultiChainOutputs<OutputsOf<S>>
 > {
   protected readonly kind = "multi_chain_comparison";
+  protected override readonly extraInputKeys = ["completions"];
   readonly signature: Signature;
   readonly m: number;
   readonly temperature: number;

@@ -18,7 +18,8 @@ import { parseTypeString } from "../../signature/parse.js";
 import { type FieldSpec, Signature } from "../../signature/signature.js";
 import { Example, type Fields } from "../example.js";
 import { Module, type Parameter, type ProgramState } from "../module.js";
-import { checkInputs, Predict } from "../predict.js";
+import { Predict } from "../predict.js";
+import { validateInputs } from "../validate-inputs.js";
 import { Prediction } from "../prediction.js";
 import { currentSettings } from "../../runtime/settings.js";
 import { contextLM } from "./node-lm.js";
@@ -127,12 +128,14 @@ export abstract class PythonModule<I extends Fields = Fields, O extends Fields =
 
   /** The DSPy signature whose inputs a call must carry. */
   abstract readonly signature: Signature;
+  /** Input keys the module takes besides the signature's (MultiChainComparison's `completions`). */
+  protected readonly extraInputKeys: readonly string[] = [];
 
   async forward(inputs: I): Promise<Prediction<O>> {
     // Native Predict's rule, checked before anything reaches Python (which would accept a
     // missing input and send the LM a prompt without it).
-    checkInputs(this.signature, inputs as Fields);
     const settings = currentSettings();
+    validateInputs(this.signature, inputs, { strict: settings.strictInputs === true, allow: this.extraInputKeys });
     const lm = contextLM(settings, this.constructor.name, this.lm);
     const pool = await this.pool();
     const scoped = this.registerCallScoped(pool);
