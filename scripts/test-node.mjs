@@ -27,6 +27,10 @@ const SLOW = [
   "test/scale/optimize.test.ts",
   "test/retrieve/embedder.test.ts",
   "test/modules/python/",
+  // pip/npm downloads and builds of the package: set-up steps, the README typecheck, the consumer flow.
+  "test/setup/",
+  "test/readme.test.ts",
+  "test/package/",
 ];
 const picked = only.length > 0 ? files.filter((f) => only.some((o) => f.includes(o))) : files;
 const selected = fast ? picked.filter((f) => !SLOW.some((s) => f.startsWith(s))) : picked;

@@ -115,3 +115,6 @@ export {
   type OptimizeResult,
   simba,
 } from "./optimize/index.js";
+export { type SetupOptions, type SetupResult, SetupError, setup } from "./setup/index.js";
+export { dspexHome } from "./home.js";
+export { OptionalDependencyMissingError } from "./optional.js";

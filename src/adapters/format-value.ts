@@ -16,15 +16,22 @@ import { PyFloat, PyTuple, pyJsonDumps, pyStr, setOwn } from "../py/builtins.js"
  * Sets/tuples become lists. Scalars are returned as they are.
  */
 export function serializeForJson(value: unknown, media?: MediaSink): unknown {
+  if (typeof value === "number") return value;
+  return serializeNested(value, media);
+}
+
+/** Inside a container pydantic's JSON mode writes NaN and infinities as null (at the top, a float stays itself). */
+function serializeNested(value: unknown, media: MediaSink | undefined): unknown {
   if (value === null || value === undefined) return null;
   const t = typeof value;
-  if (t === "string" || t === "number" || t === "boolean") return value;
+  if (t === "number") return Number.isFinite(value) ? value : null;
+  if (t === "string" || t === "boolean") return value;
   if (t === "bigint") return value;
   if (t !== "object") return String(value);
   if (value instanceof PyFloat) return value;
   // pydantic dumps a dspy.Type as its marker text; in user messages a token stands in for it.
   if (value instanceof MediaValue) return media === undefined ? value.toString() : media.token(value);
-  const each = (v: unknown) => serializeForJson(v, media);
+  const each = (v: unknown) => serializeNested(v, media);
   if (Array.isArray(value)) return value.map(each);
   if (value instanceof PyTuple) return value.items.map(each);
   if (value instanceof History) return { messages: value.messages.map(each) };

@@ -34,7 +34,7 @@ export function parseValue(value: unknown, type: TypeNode): unknown {
   if (
     type.kind === "union" &&
     type.options.some((o) => o.kind === "none") &&
-    type.options.some((o) => o.kind === "str")
+    type.options.some((o) => o.kind === "str" && o.annotated === undefined)
   ) {
     return validate(value, type);
   }

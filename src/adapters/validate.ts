@@ -5,7 +5,7 @@
  * reproduced here. Unions use pydantic's "smart" mode: an exact match wins over a coercion.
  */
 import { annotationName, type LiteralValue, type TypeNode } from "../signature/types.js";
-import { PyFloat, PyTuple, pyRepr, setOwn } from "../py/builtins.js";
+import { PyFloat, PyTuple, pyInt, pyRepr, setOwn } from "../py/builtins.js";
 
 export class ValidationFailure extends Error {}
 
@@ -22,7 +22,8 @@ const numericText = (s: string) => s.trim();
 
 const isFloat = (v: unknown): v is number | PyFloat =>
   v instanceof PyFloat || (typeof v === "number" && !Number.isInteger(v));
-const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
+const isInt = (v: unknown): v is number | bigint =>
+  typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v));
 const isList = (v: unknown): v is unknown[] | PyTuple => Array.isArray(v) || v instanceof PyTuple;
 const itemsOf = (v: unknown[] | PyTuple): unknown[] => (Array.isArray(v) ? v : v.items);
 const isDict = (v: unknown): v is Record<string, unknown> =>
@@ -111,7 +112,7 @@ function at<T>(loc: string | number, run: () => T): T {
   }
 }
 
-function toInt(value: unknown, strict: boolean): number {
+function toInt(value: unknown, strict: boolean): number | bigint {
   if (isInt(value)) return value;
   if (strict) return fail("Input should be a valid integer", value);
   if (typeof value === "boolean") return value ? 1 : 0;
@@ -122,8 +123,7 @@ function toInt(value: unknown, strict: boolean): number {
   }
   if (typeof value === "string") {
     const t = numericText(value);
-    if (INT_TEXT.test(t) || INT_WITH_ZERO_FRACTION.test(t))
-      return Number(t.replaceAll("_", "").replace(/\.0*$/, "")) + 0;
+    if (INT_TEXT.test(t) || INT_WITH_ZERO_FRACTION.test(t)) return pyInt(t.replaceAll("_", "").replace(/\.0*$/, ""));
     return fail("Input should be a valid integer, unable to parse string as an integer", value);
   }
   return fail("Input should be a valid integer", value);
@@ -131,6 +131,7 @@ function toInt(value: unknown, strict: boolean): number {
 
 function toFloat(value: unknown, strict: boolean): number | PyFloat {
   if (isFloat(value)) return value;
+  if (typeof value === "bigint") return strict ? fail("Input should be a valid number", value) : asFloat(Number(value));
   if (typeof value === "number") return strict ? fail("Input should be a valid number", value) : asFloat(value);
   if (strict) return fail("Input should be a valid number", value);
   if (typeof value === "boolean") return new PyFloat(value ? 1 : 0);

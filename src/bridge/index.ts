@@ -27,5 +27,14 @@ export { type BridgeLogger, consoleLogger, silentLogger } from "./logger.js";
 export type { PoolOptions } from "./options.js";
 export { type PoolStats, PythonPool, type WorkerStats } from "./pool.js";
 export { type PresetDefaults, type PresetName, presetDefaults, presetNames } from "./presets.js";
-export { type PythonEnv, type PythonVersions, packageRoot, probePython, resolvePython } from "./python-env.js";
+export {
+  checkInterpreter,
+  type PythonEnv,
+  PythonEnvError,
+  type PythonVersions,
+  packageRoot,
+  pinnedRequirements,
+  probePython,
+  resolvePython,
+} from "./python-env.js";
 export { Session, type SessionState } from "./session.js";

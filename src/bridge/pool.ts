@@ -23,6 +23,7 @@ import { type Launcher, type StartMode, spawnLauncher } from "./launch.js";
 import { logAt } from "./logger.js";
 import type { CallbackCallMsg, ErrorMsg, FromPython } from "./messages.js";
 import { type PoolOptions, type ResolvedOptions, resolveOptions } from "./options.js";
+import { checkInterpreter } from "./python-env.js";
 import { Session, type SessionHost } from "./session.js";
 import { ChunkStream } from "./stream.js";
 import { type WorkerExit, WorkerProcess } from "./worker.js";
@@ -110,7 +111,10 @@ export class PythonPool implements SessionHost {
 
   /** Starts `size` workers in parallel and resolves once all are ready (DSPy imported). */
   static async start(options: PoolOptions = {}): Promise<PythonPool> {
-    const pool = new PythonPool(resolveOptions(options));
+    const opts = resolveOptions(options);
+    // Before any worker: an interpreter without DSPy would otherwise crash-loop until the restart limit.
+    await checkInterpreter(opts.name, opts.pythonEnv, { dspy: opts.importDspy, pythonPath: opts.workerEnv.PYTHONPATH });
+    const pool = new PythonPool(opts);
     await pool.startWorkers();
     return pool;
   }
@@ -317,7 +321,7 @@ export class PythonPool implements SessionHost {
     for (const s of [...this.sessions]) if (s.worker === worker) s.lose(`its worker ${worker.id} ${how}`);
     if (this.state === "closed" || this.state === "failed") return;
     if (exit.spawnFailed) {
-      this.fail(how, "run `npm run setup` to create the Python venv, or set DSPEX_PYTHON to a Python with dspy");
+      this.fail(how, "run `npx dspex setup` to create the Python venv, or set DSPEX_PYTHON to a Python with dspy");
       return;
     }
     if (!exit.expected) {

@@ -1,17 +1,38 @@
 import { randomUUID } from "node:crypto";
-import type { Redis, RedisOptions } from "ioredis";
+import type { RedisOptions } from "ioredis";
 import { ConfigurationError } from "../errors.js";
+import { importOptional } from "../optional.js";
 import type { LMResponse } from "../lm/types.js";
 import { CacheStoreError, errorCode } from "./errors.js";
 import { type CacheStore, fromJSON, toStored } from "./store.js";
 
+/**
+ * The part of an ioredis client the store uses; an ioredis `Redis` is one. Declared here so that
+ * our published types do not need ioredis (an optional peer) installed.
+ */
+export interface RedisClientLike {
+  readonly status: string;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<unknown>;
+  set(key: string, value: string, px: "PX", milliseconds: number): Promise<unknown>;
+  set(key: string, value: string, px: "PX", milliseconds: number, nx: "NX"): Promise<"OK" | null>;
+  eval(script: string, numKeys: number, ...args: string[]): Promise<unknown>;
+  exists(key: string): Promise<number>;
+  del(key: string): Promise<number>;
+  scan(cursor: string, match: "MATCH", pattern: string, count: "COUNT", n: number): Promise<[string, string[]]>;
+  unlink(...keys: string[]): Promise<number>;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+  on(event: "error", listener: (error: Error) => void): unknown;
+}
+
 export interface RedisStoreOptions {
   /** An ioredis client to use. It stays the caller's: `close()` leaves it open. */
-  client?: Redis;
+  client?: RedisClientLike;
   /** Connection URL when no client is given, e.g. "redis://127.0.0.1:6379/0". */
   url?: string;
   /** Further ioredis options when no client is given (they override ours). */
-  redisOptions?: RedisOptions;
+  redisOptions?: Record<string, unknown>;
   /** Prefix of every key, so one Redis can hold other data and several caches. */
   keyPrefix?: string;
   /** Entry lifetime, enforced by Redis itself (PX). */
@@ -39,7 +60,7 @@ export class RedisStore implements CacheStore {
   readonly keyPrefix: string;
   private readonly options: RedisStoreOptions;
   private readonly ttlMs: number | undefined;
-  private client: Promise<Redis> | undefined;
+  private client: Promise<RedisClientLike> | undefined;
   private readonly owned: boolean;
   private closed = false;
 
@@ -156,7 +177,7 @@ export class RedisStore implements CacheStore {
     }
   }
 
-  private connection(): Promise<Redis> {
+  private connection(): Promise<RedisClientLike> {
     if (this.closed) {
       return Promise.reject(new CacheStoreError("The Redis cache store is closed", { context: { store: "redis" } }));
     }
@@ -164,8 +185,8 @@ export class RedisStore implements CacheStore {
     return this.client;
   }
 
-  private async connect(): Promise<Redis> {
-    const { Redis: RedisClient } = await import("ioredis");
+  private async connect(): Promise<RedisClientLike> {
+    const { Redis: RedisClient } = await importOptional<typeof import("ioredis")>("ioredis");
     const timeout = this.options.commandTimeoutMs ?? 2000;
     const base: RedisOptions = {
       commandTimeout: timeout,
@@ -174,7 +195,7 @@ export class RedisStore implements CacheStore {
       // ioredis waits this long for a socket that never connected to close, holding the process
       // open after close(); a healthy socket closes at once anyway.
       disconnectTimeout: 200,
-      ...this.options.redisOptions,
+      ...(this.options.redisOptions as RedisOptions | undefined),
     };
     const redis = this.options.url === undefined ? new RedisClient(base) : new RedisClient(this.options.url, base);
     // Without a listener ioredis prints every connection error itself; failures reach the

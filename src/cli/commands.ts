@@ -8,6 +8,7 @@ import type { Example, Fields } from "../modules/example.js";
 import type { Module } from "../modules/module.js";
 import { CAPABILITIES } from "../router/capabilities.js";
 import { configure } from "../runtime/settings.js";
+import { setup } from "../setup/index.js";
 import { loadDataset } from "./dataset.js";
 import { UsageError } from "./errors.js";
 import { printDoctor } from "./doctor.js";
@@ -27,12 +28,18 @@ export interface CommandOptions {
   "lock-ms"?: string;
   rpm?: string;
   tpm?: string;
+  python?: string;
+  "no-models"?: boolean;
+  "models-only"?: boolean;
+  dev?: boolean;
 }
 
 export async function runCommand(command: string, args: string[], options: CommandOptions): Promise<number> {
   switch (command) {
     case "doctor":
       return printDoctor();
+    case "setup":
+      return setupCommand(options);
     case "run":
       return run(need(args, 1, "run <program> --input ..."), options);
     case "eval":
@@ -43,9 +50,23 @@ export async function runCommand(command: string, args: string[], options: Comma
       return workerCommand(options);
     default:
       throw new UsageError(`unknown command "${command}"`, {
-        fix: "commands are: run, eval, optimize, worker, doctor",
+        fix: "commands are: setup, run, eval, optimize, worker, doctor",
       });
   }
+}
+
+async function setupCommand(options: CommandOptions): Promise<number> {
+  if (options["no-models"] && options["models-only"]) {
+    throw new UsageError("--no-models and --models-only exclude each other", { fix: "pass one of them" });
+  }
+  const result = await setup({
+    ...(options.python === undefined ? {} : { python: options.python }),
+    models: !options["no-models"],
+    modelsOnly: options["models-only"] ?? false,
+    dev: options.dev ?? false,
+  });
+  if (options.json) console.log(JSON.stringify(result));
+  return 0;
 }
 
 function need(args: string[], n: number, usage: string): string[] {

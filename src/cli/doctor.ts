@@ -3,15 +3,16 @@
  * for whatever is missing.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type PresetDefaults, type PresetName, presetDefaults, presetNames } from "../bridge/presets.js";
-import { type PythonEnv, probePython, resolvePython } from "../bridge/python-env.js";
+import { type PythonEnv, pinnedRequirements, probePython, resolvePython } from "../bridge/python-env.js";
+import { dspexHome } from "../home.js";
 import { defaultModelPath } from "../lm/providers/local-model.js";
+import { installCommand, locateOptional } from "../optional.js";
 import { defaultEmbedderDir } from "../retrieve/local-embedder.js";
 
-export const PINNED_DSPY = "3.4.1";
+export const PINNED_DSPY = pinnedRequirements().find((r) => r.name === "dspy")?.version ?? "unknown";
 
 export interface Check {
   name: string;
@@ -30,25 +31,29 @@ export interface Report {
   checks: Check[];
 }
 
-function nodeLlamaCpp(root: string): { installed: boolean; version: string | null } {
-  try {
-    // Its package.json is not in its exports map: find the package folder from its entry point.
-    const entry = createRequire(join(root, "package.json")).resolve("node-llama-cpp");
-    const dir = entry.slice(0, entry.lastIndexOf("node_modules/node-llama-cpp") + "node_modules/node-llama-cpp".length);
-    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version?: string };
-    return { installed: true, version: pkg.version ?? null };
-  } catch {
-    return { installed: false, version: null };
+function nodeLlamaCpp(env: NodeJS.ProcessEnv): { installed: boolean; version: string | null } {
+  const entry = locateOptional("node-llama-cpp", env);
+  if (entry === undefined) return { installed: false, version: null };
+  // Its package.json is not in its exports map: walk up from the entry point to it.
+  for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, "package.json");
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
+    if (pkg.name === "node-llama-cpp") return { installed: true, version: pkg.version ?? null };
   }
+  return { installed: true, version: null };
 }
 
 export async function doctor(options: { env?: NodeJS.ProcessEnv; python?: string } = {}): Promise<Report> {
   const env = resolvePython({ ...(options.python ? { python: options.python } : {}), env: options.env ?? process.env });
   const probe = env.exists ? probePython(env) : undefined;
+  const pins = pinnedRequirements(env.root)
+    .map((r) => `"${r.name}==${r.version}"`)
+    .join(" ");
   const setupFix =
     env.source === "venv"
-      ? "npm run setup (creates .venv from PyPI with dspy pinned)"
-      : `install it into ${env.python}: ${env.python} -m pip install -e python/ (or unset DSPEX_PYTHON and run npm run setup)`;
+      ? `npx dspex setup (creates the venv in ${dspexHome(options.env ?? process.env)} with dspy pinned)`
+      : `install it into ${env.python}: ${env.python} -m pip install ${pins} (or unset DSPEX_PYTHON and run npx dspex setup)`;
   const checks: Check[] = [];
   checks.push(
     probe
@@ -76,17 +81,22 @@ export async function doctor(options: { env?: NodeJS.ProcessEnv; python?: string
       ? { name: "dspex_worker", ok: true, detail: `importable from ${env.workerPath}` }
       : { name: "dspex_worker", ok: false, detail: "the worker package does not import", fix: setupFix },
   );
-  const llama = nodeLlamaCpp(env.root);
+  const llama = nodeLlamaCpp(options.env ?? process.env);
   checks.push(
     llama.installed
       ? { name: "node-llama-cpp", ok: true, detail: `node-llama-cpp ${llama.version}` }
-      : { name: "node-llama-cpp", ok: false, detail: "not installed (the local() LM needs it)", fix: "npm install" },
+      : {
+          name: "node-llama-cpp",
+          ok: false,
+          detail: "not installed (the local() LM needs it)",
+          fix: `npx dspex setup (or ${installCommand("node-llama-cpp")})`,
+        },
   );
   const model = defaultModelPath(options.env ?? process.env);
   checks.push(
     existsSync(model)
       ? { name: "embedded LM", ok: true, detail: model }
-      : { name: "embedded LM", ok: false, detail: `no model at ${model}`, fix: "npm run setup (or set DSPEX_MODEL)" },
+      : { name: "embedded LM", ok: false, detail: `no model at ${model}`, fix: "npx dspex setup (or set DSPEX_MODEL)" },
   );
   const embedder = defaultEmbedderDir(options.env ?? process.env);
   checks.push(
@@ -96,7 +106,7 @@ export async function doctor(options: { env?: NodeJS.ProcessEnv; python?: string
           name: "embedder",
           ok: false,
           detail: `no model in ${embedder}`,
-          fix: "npm run setup (or set DSPEX_EMBEDDER)",
+          fix: "npx dspex setup (or set DSPEX_EMBEDDER)",
         },
   );
   return {

@@ -4,7 +4,8 @@
  * also export `metric`, `inputKeys` and `lm`.
  */
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { register as registerHooks } from "node:module";
+import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DSPexError } from "../errors.js";
 import type { Metric } from "../evaluate/types.js";
@@ -25,6 +26,12 @@ export interface LoadedProgram {
 export async function loadProgram(file: string, exportName?: string): Promise<LoadedProgram> {
   const path = resolve(file);
   if (!existsSync(path)) throw new ProgramLoadError(`program file not found: ${file}`, { fix: "check the path" });
+  const ext = extname(path);
+  if (!TYPESCRIPT.has(ext) && !JAVASCRIPT.has(ext)) {
+    throw new ProgramLoadError(`cannot load ${file}: unsupported file type "${ext}"`, {
+      fix: "write the program in a .ts, .mts, .js or .mjs file",
+    });
+  }
   let mod: Record<string, unknown>;
   try {
     mod = await importProgram(path);
@@ -70,18 +77,35 @@ function isModule(value: unknown): value is Module {
   );
 }
 
-/** Imports directly when this process can already load TypeScript, else through tsx's loader. */
+const TYPESCRIPT = new Set([".ts", ".mts", ".cts", ".tsx"]);
+const JAVASCRIPT = new Set([".js", ".mjs", ".cjs"]);
+let tsxRegistered = false;
+
+/**
+ * TypeScript goes through tsx's loader, registered before the first import: Node caches a
+ * failed import, so trying plain `import` first would leave the file unloadable. The loader is
+ * global (not tsx's namespaced tsImport) so that the program's `import "dspex"` resolves to the
+ * very copy this CLI runs, and its modules are ours.
+ */
 async function importProgram(path: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(path).href;
-  try {
-    return (await import(url)) as Record<string, unknown>;
-  } catch (error) {
-    if ((error as { code?: string }).code !== "ERR_UNKNOWN_FILE_EXTENSION") throw error;
+  if (TYPESCRIPT.has(extname(path)) && !tsxRegistered) {
+    const { register } = await import("tsx/esm/api");
+    register();
+    // Registered after tsx, so it runs first: a user's .ts/.tsx outside node_modules is an ES
+    // module even in a "type": "commonjs" project (npm init's default). As CommonJS, its
+    // import of dspex would be a require() of our ES modules from inside a cycle, which Node refuses.
+    registerHooks(`data:text/javascript,${encodeURIComponent(ESM_TYPESCRIPT_HOOK)}`);
+    tsxRegistered = true;
   }
-  const { register } = await import("tsx/esm/api");
-  register();
-  return (await import(url)) as Record<string, unknown>;
+  return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
 }
+
+const ESM_TYPESCRIPT_HOOK = `export async function load(url, context, next) {
+  if (url.startsWith("file:") && /\\.tsx?$/.test(new URL(url).pathname) && !url.includes("/node_modules/")) {
+    return next(url, { ...context, format: "module" });
+  }
+  return next(url, context);
+}`;
 
 async function instantiate(value: unknown): Promise<Module | undefined> {
   if (isModule(value)) return value;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The dspex CLI: run, eval, optimize, doctor. Every failure ends in one line with a hint and a
+ * The dspex CLI: setup, run, eval, optimize, doctor. Every failure ends in one line with a hint and a
  * meaningful exit code: 0 ok, 1 the work failed, 2 bad usage or input.
  */
 import { parseArgs } from "node:util";
@@ -11,6 +11,7 @@ import { INPUT_ERRORS } from "./errors.js";
 const USAGE = `usage: dspex <command> [options]
 
 commands:
+  setup                                          install the Python venv and the embedded models into the DSPex home
   run <program> --input '{"question": "..."}'    run a program once (or --input key=value ...)
   eval <program> <dataset>                       evaluate on a .jsonl or .csv dataset
   optimize <program> <trainset> --optimizer NAME optimize and save the program (--out file.json)
@@ -28,6 +29,9 @@ options:
   --cache MODE         worker: redis (shared with the other workers, default), local or off
   --lock-ms N          worker: job lock; a dead worker's jobs go to others after about this long (default 10000)
   --rpm N, --tpm N     worker: requests/tokens per minute per provider, shared by all workers on the Redis
+  --python PATH        setup: the interpreter to make the venv from (default python3)
+  --no-models          setup: only the Python venv
+  --models-only        setup: only the embedded models and their runtimes
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -71,6 +75,10 @@ function parse(argv: string[]) {
       "lock-ms": { type: "string" },
       rpm: { type: "string" },
       tpm: { type: "string" },
+      python: { type: "string" },
+      "no-models": { type: "boolean" },
+      "models-only": { type: "boolean" },
+      dev: { type: "boolean" },
       help: { type: "boolean", short: "h", default: false },
     },
   });

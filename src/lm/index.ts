@@ -34,7 +34,7 @@ export {
 } from "./providers/scripted.js";
 export { type TrackingOptions, withTracking } from "./tracked.js";
 export { UsageTracker, type UsageSnapshot, type UsageTotals } from "./usage.js";
-export { LocalLM, type LocalOptions, local, toChatHistory } from "./providers/local.js";
+export { LocalLM, type LocalOptions, local } from "./providers/local.js";
 export {
   DEFAULT_MODEL_FILE,
   DEFAULT_MODEL_PACKAGE,

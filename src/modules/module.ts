@@ -6,8 +6,10 @@
 import { randomUUID } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { DSPexError } from "../errors.js";
+import { Signature } from "../signature/signature.js";
 import type { ExampleLike, Fields } from "./example.js";
 import type { Prediction } from "./prediction.js";
+import { stateJSON } from "./state-json.js";
 import { currentSettings } from "../runtime/settings.js";
 
 /** Marks objects whose state DSPy saves (its `Parameter`): in practice, Predict. */
@@ -136,8 +138,17 @@ export abstract class Module<I extends Fields = Fields, O extends Fields = Field
     if (!path.endsWith(".json")) {
       throw new ProgramStateError(`Cannot save to "${path}"`, { fix: "use a path ending in .json" });
     }
-    const state = { ...this.dumpState(), metadata: DSPY_SAVE_METADATA };
-    await writeFile(path, `${JSON.stringify(state, null, 2)}\n`);
+    await writeFile(path, this.stateText());
+  }
+
+  /** The text `save()` writes (DSPy's orjson layout; demo floats stay floats by their field types). */
+  stateText(): string {
+    const signatures = new Map<string, Signature>();
+    for (const [name, p] of this.namedParameters()) {
+      const signature = (p as { signature?: unknown }).signature;
+      if (signature instanceof Signature) signatures.set(name, signature);
+    }
+    return stateJSON({ ...this.dumpState(), metadata: DSPY_SAVE_METADATA }, signatures);
   }
 
   /** Reads a `.json` state saved by DSPex or by Python `dspy`. */

@@ -97,7 +97,7 @@ export class Predict<const S extends SignatureInput = string>
     const demos = options.demos ?? this.demos;
     let config = options.config ? { ...this.config, ...options.config } : this.config;
     if (settings.predictConfig !== undefined) config = { ...settings.predictConfig, ...config };
-    let callInputs = validateInputs(signature, inputs, { strict: settings.strictInputs === true });
+    let callInputs = validateInputs(signature, inputs, { strict: settings.strictInputs === true, warn: settings.warn });
     if (settings.hint !== undefined) {
       // DSPy's Refine adds the hint inside the adapter call, so its trace shows `hint_` too.
       callInputs = { ...callInputs, hint_: settings.hint(this) ?? "N/A" };

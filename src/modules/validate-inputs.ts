@@ -3,14 +3,16 @@
  * that takes signature inputs should too).
  *
  * - Not an object: an InputError.
- * - A missing field, or one whose value is `undefined` (which adapters would silently leave out
- *   of the prompt), unless its type allows None: an InputError naming the fields.
+ * - A missing field, or one whose value is `undefined`, unless its type allows None: DSPy's
+ *   warning ("Not all input fields were provided to module") and the call proceeds without it, as
+ *   DSPy's does (a first chat turn has no `history`); under `strictInputs` an InputError naming them.
  * - A key that is not an input field: DSPy's warning ("Input contains fields not in signature"),
  *   with "did you mean ...?" when a field is a likely typo. A warning and not an error because
  *   DSPy programs pass whole records (labels included) and DSPy only warns; typed callers already
  *   get a compile error for a misspelled key in an object literal. `strictInputs: true` in
  *   configure()/context() turns it into an InputError.
  */
+import { pyRepr } from "../py/builtins.js";
 import type { Signature } from "../signature/signature.js";
 import { allowsNone } from "../signature/types.js";
 import { closest } from "../suggest.js";
@@ -18,7 +20,7 @@ import { InputError } from "./errors.js";
 import type { Fields } from "./example.js";
 
 export interface InputCheckOptions {
-  /** Unknown keys are an error instead of a warning. */
+  /** Missing fields and unknown keys are errors instead of warnings. */
   strict?: boolean;
   /** Where warnings go (default console.warn). */
   warn?: (message: string) => void;
@@ -50,7 +52,8 @@ export function validateInputs(signature: Signature, inputs: unknown, options: I
     unknown ??= [];
     unknown.push(key);
   }
-  if (missing !== undefined) {
+  if (missing !== undefined && !options.strict) reportMissing(signature, given, missing, options);
+  else if (missing !== undefined) {
     const undefinedOnes = missing.filter((m) => m in given);
     const hints = unknown ? suggestions(unknown, missing) : [];
     throw new InputError(`Missing input field${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`, {
@@ -72,6 +75,14 @@ export function validateInputs(signature: Signature, inputs: unknown, options: I
   }
   if (unknown !== undefined) reportUnknown(signature, unknown, options);
   return given;
+}
+
+function reportMissing(signature: Signature, given: Fields, missing: string[], options: InputCheckOptions): void {
+  const present = signature.inputFields.filter((f) => f.name in given && given[f.name] !== undefined);
+  const list = (names: string[]) => `[${names.map((n) => pyRepr(n)).join(", ")}]`;
+  (options.warn ?? console.warn)(
+    `Not all input fields were provided to module. Present: ${list(present.map((f) => f.name))}. Missing: ${list(missing)}.`,
+  );
 }
 
 function suggestions(unknown: readonly string[], fields: readonly string[]): string[] {

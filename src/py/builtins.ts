@@ -132,6 +132,15 @@ export function floatRepr(x: number): string {
 }
 
 /**
+ * Python's `int(text)` for decimal digits (sign allowed, no underscores): a number while it is
+ * exact, a bigint beyond 2^53 so that large ids and counts keep every digit. Never -0.
+ */
+export function pyInt(text: string): number | bigint {
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n + 0 : BigInt(text);
+}
+
+/**
  * Python's `repr(int)` of the number's exact value: past 2^53 `String()` rounds the digits
  * (12345678901234567000 for the double 12345678901234567168) and from 1e21 uses exponent form.
  */

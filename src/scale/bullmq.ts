@@ -1,40 +1,21 @@
 /**
- * BullMQ and ioredis, loaded on first use: programs that never scale out never load them, and
- * an install without them fails with a typed error that says what to install.
+ * BullMQ and ioredis, loaded on first use through the one loader of optional parts: programs
+ * that never scale out never load them, and an install without them fails with
+ * OptionalDependencyMissingError naming the install command.
  */
-import { DSPexError } from "../errors.js";
+import { importOptional, OptionalDependencyMissingError } from "../optional.js";
 
-export class ScaleDependencyError extends DSPexError {}
+/** Kept for callers of the first scale release; the error is the shared one for optional parts. */
+export const ScaleDependencyError = OptionalDependencyMissingError;
 
 export type BullMQ = typeof import("bullmq");
 export type IORedis = { Redis: typeof import("ioredis").Redis };
 
-let bullmq: Promise<BullMQ> | undefined;
-let ioredis: Promise<IORedis> | undefined;
-
 export function loadBullMQ(): Promise<BullMQ> {
-  bullmq ??= import("bullmq").catch((cause: unknown) => {
-    bullmq = undefined;
-    throw missing("bullmq", cause);
-  });
-  return bullmq;
+  return importOptional<BullMQ>("bullmq");
 }
 
-export function loadIORedis(): Promise<IORedis> {
-  ioredis ??= import("ioredis").then(
-    ({ Redis }) => ({ Redis }),
-    (cause: unknown) => {
-      ioredis = undefined;
-      throw missing("ioredis", cause);
-    },
-  );
-  return ioredis;
-}
-
-function missing(name: string, cause: unknown): ScaleDependencyError {
-  return new ScaleDependencyError(`Scaling out needs the "${name}" package, which cannot be loaded`, {
-    fix: "npm install bullmq ioredis",
-    context: { package: name },
-    cause,
-  });
+export async function loadIORedis(): Promise<IORedis> {
+  const { Redis } = await importOptional<typeof import("ioredis")>("ioredis");
+  return { Redis };
 }

@@ -54,14 +54,14 @@ describe("frames", () => {
 });
 
 describe("environment and presets", () => {
-  it("resolves the interpreter: option, then DSPEX_PYTHON, then the project venv", () => {
+  it("resolves the interpreter: option, then DSPEX_PYTHON, then the DSPex home's venv", () => {
     assert.equal(resolvePython({ python: "/opt/py", env: { DSPEX_PYTHON: "/x" } }).python, "/opt/py");
     const fromEnv = resolvePython({ env: { DSPEX_PYTHON: "/usr/bin/python3" } });
     assert.equal(fromEnv.source, "DSPEX_PYTHON");
     assert.equal(fromEnv.python, "/usr/bin/python3");
-    const venv = resolvePython({ env: {} });
+    const venv = resolvePython({ env: { DSPEX_HOME: "/opt/dspex-home" } });
     assert.equal(venv.source, "venv");
-    assert.match(venv.python, /\.venv\/bin\/python$/);
+    assert.equal(venv.python, "/opt/dspex-home/venv/bin/python");
     assert.ok(existsSync(venv.workerPath));
   });
 

@@ -22,6 +22,9 @@ describe("doctor", () => {
     const text = formatReport(report);
     assert.match(text, /FAIL {2}python/);
     assert.match(text, /FAIL {2}dspy {12}dspy is missing/);
-    assert.match(text, /fix: npm run setup|fix: install it into/);
+    assert.match(
+      text,
+      /fix: install it into \/nonexistent\/python3: \/nonexistent\/python3 -m pip install "dspy==3\.4\.1"/,
+    );
   });
 });

@@ -108,7 +108,7 @@ describe("faults (real workers, no mocks)", () => {
     const err = await startPlain({ name: "nopython", python: "/nonexistent/python3" }).catch((e: unknown) => e);
     assert.ok(err instanceof PoolFailedError);
     assert.match(err.reason, /cannot start \/nonexistent\/python3/);
-    assert.match(err.fix ?? "", /npm run setup/);
+    assert.match(err.fix ?? "", /npx dspex setup/);
   });
 
   it("deadline: a hung call times out, is cancelled, and its worker is killed when it ignores the cancel", async () => {

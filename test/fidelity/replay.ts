@@ -208,12 +208,18 @@ async function replayModule(c: FuzzCase): Promise<Outcome[]> {
   predictor.demos = decode(c.demos) as Record<string, unknown>[];
   const lm = new ScriptedLM([c.completion as string, c.completion as string]);
   let outcome: { ok: true; value: Record<string, unknown> } | { ok: false; error: unknown };
+  const warnings: string[] = [];
   try {
-    const pred = await context({ lm, adapter: chat }, () => module.call(decode(c.inputs) as Record<string, unknown>));
+    const pred = await context({ lm, adapter: chat, warn: (m) => warnings.push(m) }, () =>
+      module.call(decode(c.inputs) as Record<string, unknown>),
+    );
     outcome = { ok: true, value: pred.toDict() as Record<string, unknown> };
   } catch (error) {
     outcome = { ok: false, error };
   }
+  const warned = warnings.some((w) => w.startsWith("Not all input fields"));
+  if (warned !== c.warned)
+    return [{ bucket, match: false, detail: `missing-input warning: dspy ${c.warned}, ours ${warned}` }];
   const sent = lm.requests.slice(0, 1).map((r) => r.messages);
   const diff = compareMessages(c.messages, sent);
   if (diff) return [{ bucket, match: false, detail: `messages: ${diff}` }];

@@ -20,8 +20,8 @@ import {
   type Message,
   openai,
   toAnthropicMessages,
-  toChatHistory,
 } from "../../src/lm/index.js";
+import { toChatHistory } from "../../src/lm/providers/local.js";
 import { Audio, File, Image } from "../../src/media/index.js";
 import { context, Predict } from "../../src/modules/index.js";
 import { type AnthropicLoopback, start as startAnthropic } from "../helpers/loopback-anthropic.js";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -20,6 +20,7 @@ import {
 } from "../../src/lm/providers/local-model.js";
 import { unloadLocalModels } from "../../src/lm/providers/local-runtime.js";
 import type { LMRequest, LMStreamChunk } from "../../src/lm/types.js";
+import { DEFAULT_LM } from "../../src/models.js";
 
 const root = join(import.meta.dirname, "..", "..");
 const lm = local();
@@ -55,18 +56,19 @@ async function collect(stream: AsyncIterable<LMStreamChunk>): Promise<LMStreamCh
 }
 
 describe("local provider without a model", () => {
-  test("set-up script and resolver name the same package and file", () => {
-    const script = readFileSync(join(root, "scripts", "setup-model.mjs"), "utf8");
-    assert.match(
-      script,
-      new RegExp(`name: "${DEFAULT_MODEL_PACKAGE.name}", version: "${DEFAULT_MODEL_PACKAGE.version}"`),
-    );
-    assert.match(script, new RegExp(`MODEL_FILE = "${DEFAULT_MODEL_FILE.replace(/\./g, "\\.")}"`));
+  test("set-up and the resolver share one model table: the GGUF set-up extracts is the one loaded", () => {
+    const gguf = DEFAULT_LM.files.find((f) => f.file === DEFAULT_MODEL_FILE);
+    assert.ok(gguf?.sha256, "the default GGUF is in the set-up table with its sha256");
+    assert.deepEqual(gguf.package, DEFAULT_MODEL_PACKAGE);
   });
 
-  test("DSPEX_MODEL overrides the default path", () => {
+  test("the default model lives in the DSPex home, whatever the current directory; DSPEX_MODEL overrides it", () => {
     assert.equal(defaultModelPath({ DSPEX_MODEL: "/tmp/some/model.gguf" }), "/tmp/some/model.gguf");
-    assert.ok(defaultModelPath({}).endsWith(join(".dspex", "models", DEFAULT_MODEL_FILE)));
+    assert.equal(
+      defaultModelPath({ DSPEX_HOME: "/opt/dspex-home" }),
+      join("/opt/dspex-home", "models", DEFAULT_MODEL_FILE),
+    );
+    assert.equal(defaultModelPath({ XDG_DATA_HOME: "/xdg" }), join("/xdg", "dspex", "models", DEFAULT_MODEL_FILE));
   });
 
   test("a missing model file is a typed error with the fix", async () => {
@@ -76,7 +78,7 @@ describe("local provider without a model", () => {
     await assert.rejects(missing.generate(ask("hi")), (e: unknown) => {
       assert.ok(e instanceof LocalModelMissingError);
       assert.match(e.message, /\/nonexistent\/model\.gguf/);
-      assert.match(e.fix ?? "", /npm run setup/);
+      assert.match(e.fix ?? "", /npx dspex setup/);
       assert.match(e.fix ?? "", /DSPEX_MODEL/);
       return true;
     });

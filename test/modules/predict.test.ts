@@ -102,12 +102,30 @@ describe("Predict", () => {
     assert.equal(lm.requests.length, 1);
   });
 
-  it("rejects missing inputs and a missing LM with typed errors", async () => {
+  it("warns about a missing input and proceeds as DSPy does; strictInputs makes it an InputError", async () => {
+    const warnings: string[] = [];
+    const lm = new ScriptedLM([{ answer: "Paris" }]);
+    const sig = Signature.parse("question, context -> answer");
+    const pred = await context({ lm, warn: (m) => warnings.push(m) }, () =>
+      // @ts-expect-error: a missing input is a compile error for typed signatures; at run time DSPy's warning.
+      new Predict(sig).call({ question: "?" }),
+    );
+    assert.equal(pred.answer, "Paris");
+    assert.deepEqual(warnings, [
+      "Not all input fields were provided to module. Present: ['question']. Missing: ['context'].",
+    ]);
+    // The prompt leaves the missing field out, as DSPy's does.
+    assert.deepEqual(lm.requests[0]!.messages, new ChatAdapter().format(sig, [], { question: "?" }));
     await assert.rejects(
-      // @ts-expect-error: the compiler knows `context` is missing; the runtime must say so too.
-      context({ lm: new ScriptedLM([]) }, () => new Predict("question, context -> answer").call({ question: "?" })),
+      context({ lm: new ScriptedLM([]), strictInputs: true }, () =>
+        // @ts-expect-error: the compiler knows `context` is missing; the runtime must say so too.
+        new Predict("question, context -> answer").call({ question: "?" }),
+      ),
       (e: unknown) => e instanceof InputError && /context/.test(e.message) && /context: \.\.\./.test(e.fix ?? ""),
     );
+  });
+
+  it("rejects a missing LM with a typed error", async () => {
     await assert.rejects(
       context({ embeddedDefault: false }, () => new Predict("q -> a").call({ q: "?" })),
       NoLMError,

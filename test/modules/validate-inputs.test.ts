@@ -20,11 +20,18 @@ import { Signature } from "../../src/signature/signature.js";
 const untyped = (p: Predict<string>, inputs: Fields, options?: { lm?: LM }) => p.call(inputs, options);
 
 describe("input validation", () => {
-  it("an undefined value counts as missing, and the error says it is undefined", async () => {
-    const lm = new ScriptedLM([{ answer: "x" }]);
+  it("an undefined value counts as missing: DSPy's warning by default, under strictInputs an error saying so", async () => {
+    const warnings: string[] = [];
+    const lenient = new ScriptedLM([{ answer: "x" }]);
     const qa = new Predict("question -> answer");
+    const pred = await context({ lm: lenient, warn: (m) => warnings.push(m) }, () =>
+      untyped(qa, { question: undefined }),
+    );
+    assert.equal(pred.answer, "x");
+    assert.deepEqual(warnings, ["Not all input fields were provided to module. Present: []. Missing: ['question']."]);
+    const lm = new ScriptedLM([{ answer: "x" }]);
     await assert.rejects(
-      context({ lm }, () => untyped(qa, { question: undefined })),
+      context({ lm, strictInputs: true }, () => untyped(qa, { question: undefined })),
       (e: unknown) =>
         e instanceof InputError &&
         /Missing input field question/.test(e.message) &&
@@ -41,10 +48,10 @@ describe("input validation", () => {
     assert.deepEqual([a.answer, b.answer], ["x", "y"]);
   });
 
-  it("a misspelled required key: the missing-field error suggests the right name", async () => {
+  it("a misspelled required key: the strict missing-field error suggests the right name", async () => {
     const qa = new Predict("question, context -> answer");
     await assert.rejects(
-      context({ lm: new ScriptedLM([]) }, () => untyped(qa, { questoin: "q", context: "c" })),
+      context({ lm: new ScriptedLM([]), strictInputs: true }, () => untyped(qa, { questoin: "q", context: "c" })),
       (e: unknown) => e instanceof InputError && /"questoin": did you mean "question"\?/.test(e.fix ?? ""),
     );
   });

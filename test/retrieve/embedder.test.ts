@@ -58,7 +58,7 @@ describe("local embedder (all-MiniLM-L6-v2 int8)", () => {
   test("a missing model folder is a typed error with the fix", async () => {
     await assert.rejects(localEmbedder({ dir: "/nonexistent/embedder" }).embed(["x"]), (e: unknown) => {
       assert.ok(e instanceof EmbedderMissingError);
-      assert.match(e.fix ?? "", /npm run setup/);
+      assert.match(e.fix ?? "", /npx dspex setup/);
       return true;
     });
   });

@@ -13,7 +13,10 @@ const isObject = (v: unknown): v is Json => v !== null && typeof v === "object" 
 const PRIMITIVES = new Set(["string", "number", "integer", "boolean", "null"]);
 const DATE_FORMATS = new Set(["date-time", "time", "date"]);
 
-/** Converts a JSON schema to node-llama-cpp's grammar schema; unsupported parts widen to "any JSON". */
+/**
+ * Converts a JSON schema to node-llama-cpp's grammar schema; unsupported parts widen to "any JSON".
+ * @internal kept out of the published types, which must not need the optional node-llama-cpp.
+ */
 export function toGrammarSchema(
   schema: Record<string, unknown>,
   options: { maxStringLength?: number | undefined } = {},

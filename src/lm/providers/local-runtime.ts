@@ -14,6 +14,7 @@ import type {
   LlamaGrammar,
   LlamaModel,
 } from "node-llama-cpp";
+import { importOptional } from "../../optional.js";
 import { LMAbortedError, LMError } from "../errors.js";
 import type { ResponseFormat } from "../types.js";
 import { assertModelFile } from "./local-model.js";
@@ -28,7 +29,10 @@ export interface RuntimeOptions {
 
 const MAX_CACHED_GRAMMARS = 64;
 
-/** A context and its pool of sequences: each request borrows one sequence and returns it. */
+/**
+ * A context and its pool of sequences: each request borrows one sequence and returns it.
+ * @internal kept out of the published types, which must not need the optional node-llama-cpp.
+ */
 export class LocalRuntime {
   private readonly free: LlamaContextSequence[];
   private readonly waiters: Array<(sequence: LlamaContextSequence) => void> = [];
@@ -140,7 +144,7 @@ class Registry {
       throw new LMError(`Could not load the local model ${options.modelPath}: ${String(cause)}`, {
         provider: "local",
         cause,
-        fix: "Check that the file is a GGUF model llama.cpp supports (re-run `npm run setup`, or fix DSPEX_MODEL).",
+        fix: "Check that the file is a GGUF model llama.cpp supports (re-run `npx dspex setup`, or fix DSPEX_MODEL).",
       });
     }
     const context = await loaded.createContext({
@@ -148,14 +152,14 @@ class Registry {
       sequences: options.maxConcurrency,
       threads: options.threads ?? defaultThreads(llama),
     });
-    const { resolveChatWrapper } = await import("node-llama-cpp");
+    const { resolveChatWrapper } = await importOptional<typeof import("node-llama-cpp")>("node-llama-cpp");
     return new LocalRuntime(llama, loaded, context, resolveChatWrapper(loaded));
   }
 
   private getLlama(): Promise<Llama> {
     if (this.llama === undefined) {
       this.llama = (async () => {
-        const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
+        const { getLlama, LlamaLogLevel } = await importOptional<typeof import("node-llama-cpp")>("node-llama-cpp");
         // CPU only, prebuilt binaries only: never download or compile llama.cpp at run time.
         return getLlama({
           gpu: false,
@@ -207,6 +211,7 @@ function defaultThreads(llama: Llama): number {
 
 const registry = new Registry();
 
+/** @internal */
 export function localRuntime(options: RuntimeOptions): Promise<LocalRuntime> {
   return registry.get(options);
 }

@@ -6,6 +6,7 @@
  */
 import { basename } from "node:path";
 import type { ChatHistoryItem, LlamaContextSequence, Token } from "node-llama-cpp";
+import { importOptional } from "../../optional.js";
 import { contentText, firstMediaPart } from "../compat.js";
 import { LMAbortedError, LMContextWindowError, LMError, LMUnsupportedContentError } from "../errors.js";
 import { mergeRequest } from "../request.js";
@@ -16,7 +17,7 @@ import { AsyncQueue } from "./local-queue.js";
 import { chatGrammar } from "./local-chat-grammar.js";
 
 export interface LocalOptions {
-  /** A GGUF file; default: $DSPEX_MODEL, else the model `npm run setup` installed. */
+  /** A GGUF file; default: $DSPEX_MODEL, else the model `dspex setup` installed in the DSPex home. */
   modelPath?: string;
   /** Tokens per request (prompt + completion); capped at the model's training context. Default 4096. */
   contextSize?: number;
@@ -180,7 +181,7 @@ export class LocalLM implements LM {
     req: LMRequest,
     onText?: (text: string) => void,
   ): Promise<{ completion: Completion; promptTokens: number }> {
-    const { LlamaChat } = await import("node-llama-cpp");
+    const { LlamaChat } = await importOptional<typeof import("node-llama-cpp")>("node-llama-cpp");
     const chat = new LlamaChat({
       contextSequence: sequence,
       chatWrapper: runtime.chatWrapper,
@@ -258,6 +259,7 @@ export function local(options: LocalOptions = {}): LocalLM {
  * DSPy messages to node-llama-cpp's chat history, ending on the model turn to generate. The
  * embedded models read text only: text parts are joined, and any other part fails with a typed
  * error before the model is touched.
+ * @internal kept out of the published types, which must not need the optional node-llama-cpp.
  */
 export function toChatHistory(
   messages: readonly Message[],

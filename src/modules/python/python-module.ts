@@ -132,10 +132,13 @@ export abstract class PythonModule<I extends Fields = Fields, O extends Fields =
   protected readonly extraInputKeys: readonly string[] = [];
 
   async forward(inputs: I): Promise<Prediction<O>> {
-    // Native Predict's rule, checked before anything reaches Python (which would accept a
-    // missing input and send the LM a prompt without it).
+    // Native Predict's rule (validate-inputs.ts), checked before anything reaches Python.
     const settings = currentSettings();
-    validateInputs(this.signature, inputs, { strict: settings.strictInputs === true, allow: this.extraInputKeys });
+    validateInputs(this.signature, inputs, {
+      strict: settings.strictInputs === true,
+      warn: settings.warn,
+      allow: this.extraInputKeys,
+    });
     const lm = contextLM(settings, this.constructor.name, this.lm);
     const pool = await this.pool();
     const scoped = this.registerCallScoped(pool);

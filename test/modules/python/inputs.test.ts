@@ -1,5 +1,5 @@
 /**
- * Inputs to Python-backed modules follow native Predict's rule, and values the bridge cannot
+ * Inputs to Python-backed modules follow native Predict's rule (modules/inputs.ts), and values the bridge cannot
  * carry fail that call with a typed error. Before: a missing input reached DSPy (which sent the
  * LM a prompt without it), null gave an untyped error, circular and 5,000-deep inputs a raw
  * RangeError, and a lone surrogate in an input killed the worker (seven calls in flight all
@@ -27,11 +27,18 @@ describe("inputs of Python-backed modules", () => {
   });
   after(() => pool.close());
 
-  it("a missing input is refused before Python or the LM sees anything, as native Predict does", async () => {
+  it("a missing input follows native Predict's rule: DSPy's warning by default, an InputError under strictInputs", async () => {
     const predict = new PythonPredict("question, context -> answer", { pool });
+    const warnings: string[] = [];
+    const lenient = new ScriptedLM([{ answer: "fine" }]);
+    const pred = await context({ lm: lenient, warn: (m) => warnings.push(m) }, () => predict.call({ question: "q" }));
+    assert.equal(pred.answer, "fine");
+    assert.deepEqual(warnings, [
+      "Not all input fields were provided to module. Present: ['question']. Missing: ['context'].",
+    ]);
     const lm = new ScriptedLM([{ answer: "never" }]);
     await assert.rejects(
-      context({ lm }, () => predict.call({ question: "q" })),
+      context({ lm, strictInputs: true }, () => predict.call({ question: "q" })),
       (e: unknown) => e instanceof InputError && /Missing input field context/.test(e.message),
     );
     await assert.rejects(
