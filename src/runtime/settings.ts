@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { Adapter } from "../adapters/types.js";
 import type { Cache } from "../cache/cache.js";
 import { ConfigurationError } from "../errors.js";
-import type { History } from "../lm/history.js";
+import type { LMHistory } from "../lm/history.js";
 import type { LM } from "../lm/types.js";
 import type { UsageTracker } from "../lm/usage.js";
 import type { StreamSink } from "../stream/types.js";
@@ -41,7 +41,7 @@ export interface Settings {
   maxTraceSize?: number;
   callbacks?: readonly ModuleCallback[];
   /** Where LM calls are recorded for inspectHistory(); default: one process-wide history of 1,000 calls. */
-  history?: History;
+  history?: LMHistory;
   /** Aggregates token usage of the calls made in this scope, when set. */
   usage?: UsageTracker;
   /** Where DSPy-style input warnings go (missing or unknown input fields); default: console.warn. */
