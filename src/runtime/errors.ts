@@ -5,7 +5,7 @@ export class NoLMError extends DSPexError {
   constructor(module: string) {
     super(`${module} has no LM to call`, {
       context: { module },
-      fix: 'run `npm run setup` to install the embedded model, or call configure({ lm: openai({ model: "gpt-4o-mini" }) }), or pass { lm } to the module or to context()',
+      fix: 'run `npx dspex setup` to install the embedded model, or call configure({ lm: openai({ model: "gpt-4o-mini" }) }), or pass { lm } to the module or to context()',
     });
   }
 }
