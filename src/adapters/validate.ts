@@ -176,6 +176,8 @@ function toLiteral(value: unknown, allowed: LiteralValue[]): LiteralValue {
     // pydantic finds an int member for a bool input (True == 1 in Python) and returns the member.
     if (typeof v === "boolean" && typeof a === "number" && a === Number(v)) return a;
   }
+  // With no exact member, pydantic reads the numbers 1 and 0 as True and False (Literal[True, False]).
+  if (v === 0 || v === 1) for (const a of allowed) if (typeof a === "boolean" && Number(a) === v) return a;
   return fail(`Input should be ${allowed.map((a) => pyRepr(a)).join(" or ")}`, value);
 }
 
