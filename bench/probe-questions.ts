@@ -192,7 +192,12 @@ export function check(q: ProbeQuestion, value: unknown): boolean {
   return answer.split(" ").length <= 12 && ` ${answer} `.includes(` ${norm(gold)} `);
 }
 
-/** A value that is a field placeholder such as `{answer}` (the failure small models fall into). */
+/**
+ * A value that contains a field placeholder such as `{answer}` (the failure small models fall
+ * into: the template's placeholder, alone or after the answer) or a field marker, in a string
+ * or a list item.
+ */
 export function isPlaceholderEcho(value: unknown): boolean {
-  return typeof value === "string" && /^\s*\{\w+\}\s*$/.test(value);
+  if (Array.isArray(value)) return value.some(isPlaceholderEcho);
+  return typeof value === "string" && /\{\w+\}|## \w+ ##/.test(value);
 }

@@ -20,6 +20,7 @@ const fast = args.includes("--fast");
 const only = args.filter((a) => !a.startsWith("--"));
 // Node 20 has no --test-skip-pattern, so slowness is marked per file.
 const SLOW = [
+  "test/bridge/chaos.test.ts",
   "test/lm/local.test.ts",
   "test/lm/local-chat-model.test.ts",
   "test/optimize/",

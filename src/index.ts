@@ -16,7 +16,8 @@ export {
   react,
   signature,
 } from "./facade.js";
-export { History as CallHistory } from "./lm/history.js";
+// The LM call log; `History` is the conversation type (dspy.History).
+export { LMHistory } from "./lm/history.js";
 export { UsageTracker } from "./lm/usage.js";
 export {
   LMAbortedError,
@@ -55,9 +56,69 @@ export type {
   MessageContent,
   Usage,
 } from "./lm/types.js";
-export * from "./modules/index.js";
-export { Signature, SignatureError, type SignatureMap } from "./signature/index.js";
-export * from "./pipeline/index.js";
+// An explicit list: internals (PARAMETER, resetSettings, findDeno, preparePythonModules ...) stay in
+// their subpath exports, for the few who need them.
+export { BestOfN, type BestOfNOptions, NoSuccessfulAttemptError, type RewardFn } from "./modules/best-of-n.js";
+export { ChainOfThought, type ChainOfThoughtOptions, type WithReasoning } from "./modules/chain-of-thought.js";
+export { InputError, NoLMError } from "./modules/errors.js";
+export { Example, type ExampleLike, type Fields } from "./modules/example.js";
+export {
+  type InputsOfModule,
+  Module,
+  type ModuleInputs,
+  type OutputsOfModule,
+  type ProgramState,
+  ProgramStateError,
+} from "./modules/module.js";
+export {
+  type ExecPair,
+  type PairResult,
+  Parallel,
+  ParallelCancelledError,
+  type ParallelInput,
+  type ParallelOptions,
+  type ResultsOf,
+} from "./modules/parallel.js";
+export { Predict, type PredictCallOptions, type PredictConfig } from "./modules/predict.js";
+export { Prediction, type PredictionBase } from "./modules/prediction.js";
+export { Refine, type RefineOptions } from "./modules/refine.js";
+export {
+  configure,
+  context,
+  currentSettings,
+  type ModuleCallback,
+  type Settings,
+  type TraceEntry,
+} from "./runtime/settings.js";
+export type {
+  HistoryValue,
+  InferSignature,
+  InputsOf,
+  OutputsOf,
+  SignatureInput,
+  UntypedFields,
+} from "./signature/infer.js";
+export { Signature, SignatureError, type SignatureMap, signatureFromZod } from "./signature/index.js";
+export {
+  branch,
+  cached,
+  type MergeStrategy,
+  Pipeline,
+  type PipelineEvent,
+  PipelineError,
+  type PipelineResult,
+  parallel,
+  pipeline,
+  pythonStep,
+  type RunOptions,
+  type Step,
+  type StepFn,
+  type StepLike,
+  type StepOptions,
+  type StepReport,
+  step,
+} from "./pipeline/index.js";
+export { shutdown } from "./shutdown.js";
 export { StreamListener, StreamListenerError } from "./stream/listener.js";
 export type { StatusMessageProvider } from "./stream/status.js";
 export { type StreamifyOptions, type StreamingProgram, streamify } from "./stream/streamify.js";
@@ -77,7 +138,23 @@ export {
   normalizeText,
   SemanticF1,
 } from "./evaluate/index.js";
-export * from "./modules/python/index.js";
+export {
+  MultiChainComparison,
+  type MultiChainComparisonOptions,
+  ProgramOfThought,
+  type ProgramOfThoughtOptions,
+  PythonChainOfThought,
+  PythonModule,
+  type PythonModuleOptions,
+  PythonPredict,
+  type PythonPredictOptions,
+  ReAct,
+  type ReActOptions,
+  SandboxError,
+  SandboxLimitError,
+  SandboxUnavailableError,
+  type ToolDefinition,
+} from "./modules/python/index.js";
 export {
   CAPABILITIES,
   closeSharedPools,
@@ -110,6 +187,7 @@ export {
   gepa,
   knnFewShot,
   labeledFewShot,
+  EmptyDatasetError,
   miproV2,
   type OptimizeReport,
   type OptimizeResult,

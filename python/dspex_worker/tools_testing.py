@@ -201,3 +201,12 @@ def media_echo(args: Any, ctx: CallContext) -> dict[str, Any]:
     """The Python types of the values Node sent, and the values themselves sent back."""
     values = _params(args).get("values") or []
     return {"types": [type(v).__module__ + "." + type(v).__name__ for v in values], "values": values}
+
+
+@tool("dspy_history_sizes", inline=True)
+def dspy_history_sizes(args: Any, ctx: CallContext) -> dict[str, int]:
+    """How many entries DSPy's global history and the configured LM's history hold."""
+    import dspy
+    import dspy.clients.base_lm as base_lm
+
+    return {"global": len(base_lm.GLOBAL_HISTORY), "lm": len(dspy.settings.lm.history)}

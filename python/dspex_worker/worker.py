@@ -22,6 +22,10 @@ READ_FD = 3
 WRITE_FD = 4
 
 
+# DSPy history entries a worker keeps (global, per LM and per module); DSPy's default is 10,000.
+WORKER_HISTORY_SIZE = 50
+
+
 def error_message(call_id: int, exc: BaseException, error_type: str | None = None) -> Message:
     return {
         "k": "error",
@@ -193,7 +197,12 @@ def main() -> int:
 
         dspy_version = dspy.__version__
         # Node serves every LM call; a tool can still override with dspy.context(lm=...).
-        dspy.configure(lm=NodeLM())
+        # Node keeps the history users read (inspectHistory); DSPy's own copies here (10,000
+        # entries global, per LM and per module, ~5 KB each) only grew the worker, so keep a few.
+        import dspy.clients.base_lm as base_lm
+
+        base_lm.MAX_HISTORY_SIZE = WORKER_HISTORY_SIZE
+        dspy.configure(lm=NodeLM(), max_history_size=WORKER_HISTORY_SIZE)
     load_tools(env.get("DSPEX_WORKER_TEST_TOOLS") == "1", env.get("DSPEX_WORKER_MODULES", ""))
 
     worker = Worker(writer, channel, int(env.get("DSPEX_WORKER_THREADS", "4")))

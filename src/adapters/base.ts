@@ -13,7 +13,7 @@ import { History } from "./history.js";
 import { marker } from "./prompt-parts.js";
 import { pyStrip } from "../py/builtins.js";
 import { has, toValues, type Values } from "./records.js";
-import type { Adapter, FieldValues } from "./types.js";
+import type { Adapter, AdapterOptions, FieldValues } from "./types.js";
 
 export interface FieldSlot {
   readonly field: Field;
@@ -41,6 +41,12 @@ const slots = (fields: readonly Field[]): FieldSlot[] =>
   fields.map((field) => ({ field, name: field.name, header: `${marker(field.name)}\n` }));
 
 export abstract class BaseAdapter implements Adapter {
+  readonly useNativeFunctionCalling: boolean;
+
+  constructor(options: AdapterOptions = {}) {
+    this.useNativeFunctionCalling = options.useNativeFunctionCalling ?? false;
+  }
+
   abstract readonly name: "chat" | "json" | "xml";
   protected abstract readonly plans: WeakMap<Signature, FormatPlan>;
   private readonly withoutHistory = new WeakMap<Signature, Signature>();

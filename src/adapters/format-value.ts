@@ -6,6 +6,7 @@
 import type { Field } from "../signature/signature.js";
 import type { TypeNode } from "../signature/types.js";
 import { MediaValue } from "../media/base.js";
+import { Tool } from "../tools/tool.js";
 import type { MediaSink } from "./custom-types.js";
 import { History } from "./history.js";
 import { PyFloat, PyTuple, pyJsonDumps, pyStr, setOwn } from "../py/builtins.js";
@@ -31,6 +32,8 @@ function serializeNested(value: unknown, media: MediaSink | undefined): unknown 
   if (value instanceof PyFloat) return value;
   // pydantic dumps a dspy.Type as its marker text; in user messages a token stands in for it.
   if (value instanceof MediaValue) return media === undefined ? value.toString() : media.token(value);
+  // A dspy.Tool serializes as str(tool): its name, description and arguments.
+  if (value instanceof Tool) return value.toString();
   const each = (v: unknown) => serializeNested(v, media);
   if (Array.isArray(value)) return value.map(each);
   if (value instanceof PyTuple) return value.items.map(each);

@@ -17,4 +17,13 @@ export interface Adapter {
   parse(signature: Signature, completion: string): Record<string, unknown>;
   /** The structured-output format a provider or grammar can enforce, where the adapter has one. */
   responseFormat?(signature: Signature): ResponseFormat | undefined;
+  /**
+   * DSPy's `use_native_function_calling`: with a Tool input and a ToolCalls output, tools go to
+   * the LM's native function calling instead of the prompt (see native-tools.ts).
+   */
+  readonly useNativeFunctionCalling?: boolean;
+}
+
+export interface AdapterOptions {
+  useNativeFunctionCalling?: boolean;
 }

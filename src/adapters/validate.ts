@@ -5,7 +5,8 @@
  * reproduced here. Unions use pydantic's "smart" mode: an exact match wins over a coercion.
  */
 import { annotationName, type LiteralValue, type TypeNode } from "../signature/types.js";
-import { PyFloat, PyTuple, pyInt, pyRepr, setOwn } from "../py/builtins.js";
+import { PyFloat, PyTuple, pyInt, pyRepr, setOwn, toPlain } from "../py/builtins.js";
+import { ToolCalls } from "../tools/tool-calls.js";
 
 export class ValidationFailure extends Error {}
 
@@ -44,8 +45,11 @@ export function validate(value: unknown, type: TypeNode, strict = false): unknow
     case "image":
     case "audio":
     case "file":
+    case "tool":
     case "history":
       return value;
+    case "toolCalls":
+      return toToolCalls(value);
     case "str":
       if (typeof value === "string") return value;
       return fail("Input should be a valid string", value);
@@ -172,6 +176,8 @@ function toLiteral(value: unknown, allowed: LiteralValue[]): LiteralValue {
     // pydantic finds an int member for a bool input (True == 1 in Python) and returns the member.
     if (typeof v === "boolean" && typeof a === "number" && a === Number(v)) return a;
   }
+  // With no exact member, pydantic reads the numbers 1 and 0 as True and False (Literal[True, False]).
+  if (v === 0 || v === 1) for (const a of allowed) if (typeof a === "boolean" && Number(a) === v) return a;
   return fail(`Input should be ${allowed.map((a) => pyRepr(a)).join(" or ")}`, value);
 }
 
@@ -205,4 +211,18 @@ function dedupe(items: unknown[]): unknown[] {
     seen.add(key);
     return true;
   });
+}
+
+/** pydantic's validation of dspy.ToolCalls: `{tool_calls: [...]}`, a list of calls, or one call. */
+function toToolCalls(value: unknown): ToolCalls {
+  if (value instanceof ToolCalls) return value;
+  const isCall = (v: unknown): v is Record<string, unknown> =>
+    isDict(v) && (("name" in v && ("args" in v || "arguments" in v)) || "function" in v);
+  const plain = toPlain(value);
+  if (Array.isArray(plain) && plain.every(isCall)) return ToolCalls.fromDictList(plain);
+  if (isDict(plain) && Array.isArray(plain.tool_calls) && plain.tool_calls.every(isCall)) {
+    return ToolCalls.fromDictList(plain.tool_calls);
+  }
+  if (isCall(plain)) return ToolCalls.fromDictList([plain]);
+  return fail("Received invalid value for `dspy.ToolCalls`", value);
 }

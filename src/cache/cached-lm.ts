@@ -83,6 +83,10 @@ export class CachedLM implements LM {
     return this.inner.defaults;
   }
 
+  get supportsFunctionCalling(): boolean | undefined {
+    return this.inner.supportsFunctionCalling;
+  }
+
   generate(request: LMRequest): Promise<LMResponse> {
     return cachedGenerate(this.inner, request, this.cache, { adapter: this.adapter });
   }

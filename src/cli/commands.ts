@@ -1,4 +1,5 @@
 /** The CLI's commands. Each returns an exit code; user errors throw typed errors with a hint. */
+import { closest } from "../suggest.js";
 import { SingleBar } from "cli-progress";
 import { Evaluate } from "../evaluate/evaluate.js";
 import * as metrics from "../evaluate/metrics.js";
@@ -81,8 +82,10 @@ async function prepare(file: string): Promise<LoadedProgram> {
 }
 
 async function run([file]: string[], options: CommandOptions): Promise<number> {
-  const { program } = await prepare(file!);
+  const loaded = await prepare(file!);
+  const { program } = loaded;
   const inputs = parseInputs(options.input ?? []);
+  checkInputKeys(loaded, inputs);
   const prediction = await program.call(inputs);
   const fields = prediction.toDict();
   if (options.json) console.log(JSON.stringify(fields));
@@ -111,6 +114,32 @@ export function parseInputs(items: string[]): Fields {
   }
   if (Object.keys(out).length === 0) throw new UsageError("no inputs given", { fix: "add --input key=value" });
   return out;
+}
+
+/**
+ * `--input` keys the program cannot take are a usage error, with the nearest input name: a typo
+ * (`questoin=hi`) must not run the program without its question. Known inputs are the program's
+ * exported `inputKeys`, else every predictor's input fields (a superset, so no valid key is refused).
+ */
+export function checkInputKeys(loaded: LoadedProgram, inputs: Fields): void {
+  const known = new Set(loaded.inputKeys ?? []);
+  if (!loaded.inputKeys) {
+    for (const [, p] of loaded.program.namedPredictors()) {
+      const sig = (p as { signature?: { inputFields: readonly { name: string }[] } }).signature;
+      for (const f of sig?.inputFields ?? []) known.add(f.name);
+    }
+  }
+  // A program whose predictors are not known yet (Python-backed, learnt on first call): nothing to check.
+  if (known.size === 0) return;
+  const unknown = Object.keys(inputs).filter((k) => !known.has(k));
+  if (unknown.length === 0) return;
+  const hints = unknown.map((k) => {
+    const near = closest(k, known);
+    return near ? `"${k}": did you mean "${near}"?` : `"${k}" is not an input`;
+  });
+  throw new UsageError(`unknown --input key${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")}`, {
+    fix: `${hints.join(" ")} The program's inputs are: ${[...known].join(", ")}`,
+  });
 }
 
 function inputKeysFor(loaded: LoadedProgram, options: CommandOptions): string[] {

@@ -8,6 +8,7 @@ import { EventEmitter, setMaxListeners } from "node:events";
 import { ConfigurationError } from "../errors.js";
 import { Example, type Fields } from "../modules/example.js";
 import { Prediction } from "../modules/prediction.js";
+import { observe } from "../runtime/observe.js";
 import { context, currentSettings } from "../runtime/settings.js";
 import { EvaluateError, type EvaluationFailure, MetricError } from "./errors.js";
 import { pyRound } from "../py/round.js";
@@ -102,9 +103,19 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
     this.queue = options.queue;
   }
 
-  /** The rows and the metric are typed by the program's predictions (`Module<I, O>` gives `O`). */
+  /**
+   * The rows and the metric are typed by the program's predictions (`Module<I, O>` gives `O`).
+   * The run sits between onEvaluateStart and onEvaluateEnd.
+   */
   async run<O extends Fields = Fields>(program: Program<O>, options: RunOptions<O> = {}): Promise<EvaluationResult<O>> {
-    return (await this.runUntyped(program as Program, options as RunOptions)) as EvaluationResult<O>;
+    const untyped = program as Program;
+    const result = await observe(
+      currentSettings(),
+      "evaluate",
+      { instance: this, name: "Evaluate", inputs: { program } },
+      () => this.runUntyped(untyped, options as RunOptions),
+    );
+    return result as EvaluationResult<O>;
   }
 
   private async runUntyped(program: Program, options: RunOptions): Promise<EvaluationResult> {

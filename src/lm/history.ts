@@ -14,14 +14,15 @@ export interface HistoryEntry {
 }
 
 /** A bounded record of LM calls: a ring buffer that drops the oldest entry once full. */
-export class History {
+export class LMHistory {
   readonly cap: number;
   #buffer: (HistoryEntry | undefined)[];
   #start = 0;
   #size = 0;
 
   constructor(cap = 1000) {
-    if (!Number.isInteger(cap) || cap < 1) throw new RangeError(`History cap must be a positive integer, got ${cap}.`);
+    if (!Number.isInteger(cap) || cap < 1)
+      throw new RangeError(`LMHistory cap must be a positive integer, got ${cap}.`);
     this.cap = cap;
     this.#buffer = new Array<HistoryEntry | undefined>(cap);
   }
@@ -83,15 +84,15 @@ export interface InspectOptions {
  * The text DSPy's `inspect_history(n)` prints for the last n entries (pretty_print_history),
  * ANSI colours included unless `colors: false` (DSPy drops them when writing to a file).
  */
-export function inspectHistory(
+export function formatHistory(
   n: number,
-  history: History | readonly HistoryEntry[],
+  history: LMHistory | readonly HistoryEntry[],
   options: InspectOptions = {},
 ): string {
   const colors = options.colors ?? true;
   const paint = (code: string, text: string, end = "\n"): string =>
     colors ? `\x1b[${code}m${text}\x1b[0m${end}` : `${text}${end}`;
-  const entries = history instanceof History ? history.last(n) : n <= 0 ? [...history] : history.slice(-n);
+  const entries = history instanceof LMHistory ? history.last(n) : n <= 0 ? [...history] : history.slice(-n);
   let out = "";
   for (const entry of entries) {
     out += "\n\n\n\n";
@@ -111,13 +112,13 @@ export function inspectHistory(
   return out;
 }
 
-/** Writes inspectHistory's text (to stdout unless `write` is given). */
+/** Writes formatHistory's text (to stdout unless `write` is given). */
 export function printHistory(
   n: number,
-  history: History | readonly HistoryEntry[],
+  history: LMHistory | readonly HistoryEntry[],
   options: InspectOptions & { write?: (text: string) => void } = {},
 ): void {
-  const text = inspectHistory(n, history, options);
+  const text = formatHistory(n, history, options);
   if (options.write !== undefined) options.write(text);
   else process.stdout.write(text);
 }

@@ -18,10 +18,10 @@ export { type AnthropicBlock, parseDataURI, toAnthropicBlocks } from "./provider
 export { OpenAIChatLM, type OpenAIOptions, openai } from "./providers/openai.js";
 export { AnthropicMessagesLM, type AnthropicOptions, anthropic, toAnthropicMessages } from "./providers/anthropic.js";
 export {
-  History,
+  formatHistory,
   type HistoryEntry,
   type InspectOptions,
-  inspectHistory,
+  LMHistory,
   printHistory,
   pythonTimestamp,
 } from "./history.js";

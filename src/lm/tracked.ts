@@ -1,11 +1,11 @@
-import { type History, pythonTimestamp } from "./history.js";
+import { type LMHistory, pythonTimestamp } from "./history.js";
 import { scrubSecrets } from "./scrub.js";
 import { generateWith, streamWith } from "./compat.js";
 import type { LM, LMRequest, LMResponse, MessageContent, Usage } from "./types.js";
 import type { UsageTracker } from "./usage.js";
 
 export interface TrackingOptions {
-  history?: History;
+  history?: LMHistory;
   usage?: UsageTracker;
   /** Strings (credentials) removed from messages and outputs before they enter the history. */
   secrets?: readonly (string | undefined)[];
@@ -14,7 +14,7 @@ export interface TrackingOptions {
 }
 
 /**
- * Wraps an LM so that each call lands in a History and a UsageTracker. Tracking composes
+ * Wraps an LM so that each call lands in a LMHistory and a UsageTracker. Tracking composes
  * around providers rather than living in them, so every provider (and the cache) gets it alike.
  */
 export function withTracking(lm: LM, options: TrackingOptions): LM {
@@ -47,6 +47,7 @@ export function withTracking(lm: LM, options: TrackingOptions): LM {
     provider: lm.provider,
     model: lm.model,
     ...(lm.defaults === undefined ? {} : { defaults: lm.defaults }),
+    ...(lm.supportsFunctionCalling === undefined ? {} : { supportsFunctionCalling: lm.supportsFunctionCalling }),
     async generate(request) {
       const started = now();
       const response = await generateWith(lm, request);

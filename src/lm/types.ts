@@ -150,6 +150,8 @@ export interface LM {
    * whose whole point is to answer in sequence). Absent means cacheable.
    */
   readonly cacheable?: boolean;
+  /** True when the provider takes `tools` and returns tool calls (DSPy's `supports_function_calling`). */
+  readonly supportsFunctionCalling?: boolean;
   generate(request: LMRequest): Promise<LMResponse>;
   stream(request: LMRequest): AsyncIterable<LMStreamChunk>;
 }

@@ -41,14 +41,19 @@ export interface Attempt {
   trace: TraceEntry[];
 }
 
+// Symbol-keyed, so the program walk never mistakes the reward function for part of the
+// program, yet copies of the program (optimizer runs) carry it; #private fields would not copy.
+export const REWARD_FN = Symbol("rewardFn");
+export const ON_ATTEMPT_ERROR = Symbol("onAttemptError");
+
 /** Typed as the module it wraps: same inputs, same prediction fields. */
 export class BestOfN<I extends Fields = Fields, O extends Fields = Fields> extends Module<I, O> {
   readonly module: Module<I, O>;
   readonly N: number;
   readonly threshold: number;
   readonly failCount: number;
-  readonly #rewardFn: RewardFn;
-  readonly #onAttemptError: BestOfNOptions["onAttemptError"];
+  readonly [REWARD_FN]: RewardFn;
+  readonly [ON_ATTEMPT_ERROR]: BestOfNOptions["onAttemptError"];
 
   constructor(module: Module<I, O>, options: BestOfNOptions<I, O>) {
     super();
@@ -56,10 +61,9 @@ export class BestOfN<I extends Fields = Fields, O extends Fields = Fields> exten
     this.N = options.N;
     this.threshold = options.threshold;
     this.failCount = options.failCount || options.N;
-    // Private, so the predictor walk never mistakes the reward function for part of the program.
     // Attempts run untyped inside; the reward sees exactly the module's inputs and predictions.
-    this.#rewardFn = options.rewardFn as RewardFn;
-    this.#onAttemptError = options.onAttemptError;
+    this[REWARD_FN] = options.rewardFn as RewardFn;
+    this[ON_ATTEMPT_ERROR] = options.onAttemptError;
   }
 
   async forward(inputs: I): Promise<Prediction<O>> {
@@ -71,12 +75,12 @@ export class BestOfN<I extends Fields = Fields, O extends Fields = Fields> exten
     for (let idx = 0; idx < this.N; idx++) {
       const rolloutId = nthRolloutId(start, idx);
       try {
-        const attempt = await runAttempt(this.module, inputs, settings, rolloutId, this.#rewardFn);
+        const attempt = await runAttempt(this.module, inputs, settings, rolloutId, this[REWARD_FN]);
         if (attempt.reward > (best?.reward ?? Number.NEGATIVE_INFINITY)) best = attempt;
         if (attempt.reward >= this.threshold) break;
       } catch (error) {
         lastError = error;
-        reportAttemptError("BestOfN", this.#onAttemptError, error, idx, rolloutId);
+        reportAttemptError("BestOfN", this[ON_ATTEMPT_ERROR], error, idx, rolloutId);
         if (idx > failCount) throw error;
         failCount--;
       }

@@ -3,23 +3,17 @@
  * predictor walk, state dump/load and save/load follow DSPy's `BaseModule` so that files
  * round-trip with Python `dspy`.
  */
-import { randomUUID } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { DSPexError } from "../errors.js";
 import { Signature } from "../signature/signature.js";
 import type { ExampleLike, Fields } from "./example.js";
 import type { Prediction } from "./prediction.js";
+import { observe } from "../runtime/observe.js";
 import { stateJSON } from "./state-json.js";
 import { currentSettings } from "../runtime/settings.js";
+import { markModuleClass, namedParametersOf, type Parameter, walkProgram } from "./walk.js";
 
-/** Marks objects whose state DSPy saves (its `Parameter`): in practice, Predict. */
-export const PARAMETER: unique symbol = Symbol.for("dspex.parameter");
-
-export interface Parameter {
-  readonly [PARAMETER]: true;
-  dumpState(): Record<string, unknown>;
-  loadState(state: Record<string, unknown>): void;
-}
+export { isParameter, MEMBERS, PARAMETER, type Parameter } from "./walk.js";
 
 export type ProgramState = Record<string, unknown>;
 
@@ -34,10 +28,6 @@ export class ProgramStateError extends DSPexError {}
 export type InputsOfModule<M> = M extends Module<infer I, infer _O> ? I : Fields;
 /** The fields of the predictions a module returns. */
 export type OutputsOfModule<M> = M extends Module<infer _I, infer O> ? O : Fields;
-
-export function isParameter(value: unknown): value is Parameter {
-  return typeof value === "object" && value !== null && PARAMETER in value;
-}
 
 /**
  * What `.call()` takes: the typed inputs, or an Example (whose fields are only known at run time,
@@ -61,46 +51,17 @@ export abstract class Module<I extends Fields = Fields, O extends Fields = Field
   abstract forward(inputs: I): Promise<Prediction<O>>;
 
   /** Runs the module with callbacks; programs call sub-modules through this too. */
-  async call(input: ModuleInputs<I>): Promise<Prediction<O>> {
+  call(input: ModuleInputs<I>): Promise<Prediction<O>> {
     // An Example stands for the typed inputs here; Predict validates them at run time.
     const inputs = input as I;
-    const callbacks = currentSettings().callbacks;
-    if (!callbacks || callbacks.length === 0) return this.forward(inputs);
-    const callId = randomUUID();
-    const module = this.constructor.name;
-    for (const cb of callbacks) cb.onModuleStart?.({ callId, module, inputs });
-    try {
-      const outputs = await this.forward(inputs);
-      for (const cb of callbacks) cb.onModuleEnd?.({ callId, module, outputs });
-      return outputs;
-    } catch (error) {
-      for (const cb of callbacks) cb.onModuleEnd?.({ callId, module, error });
-      throw error;
-    }
+    return observe(currentSettings(), "module", { instance: this, name: this.constructor.name, inputs }, () =>
+      this.forward(inputs),
+    );
   }
 
-  /** DSPy's `named_parameters`: every Predict reachable through properties, lists and records. */
+  /** DSPy's `named_parameters`: every Predict of the program (see walk.ts for what belongs to it). */
   namedParameters(): [string, Parameter][] {
-    const found: [string, Parameter][] = [];
-    const visited = new Set<unknown>();
-    const add = (name: string, value: unknown): void => {
-      if (isParameter(value)) {
-        if (!visited.has(value)) {
-          visited.add(value);
-          found.push([name, value]);
-        }
-      } else if (value instanceof Module && !value.compiled) {
-        for (const [sub, param] of value.namedParameters()) add(`${name}.${sub}`, param);
-      }
-    };
-    if (isParameter(this)) add("self", this);
-    for (const [name, value] of Object.entries(this)) {
-      if (isParameter(value) || value instanceof Module) add(name, value);
-      else if (Array.isArray(value)) for (const [i, item] of value.entries()) add(`${name}[${i}]`, item);
-      else if (value instanceof Map) for (const [k, item] of value) add(`${name}['${String(k)}']`, item);
-      else if (isPlainObject(value)) for (const [k, item] of Object.entries(value)) add(`${name}['${k}']`, item);
-    }
-    return found;
+    return namedParametersOf(this);
   }
 
   /** Named predictors (DSPy's `named_predictors`). */
@@ -168,37 +129,26 @@ export abstract class Module<I extends Fields = Fields, O extends Fields = Field
     if (typeof state !== "object" || state === null || Array.isArray(state)) {
       throw new ProgramStateError(`"${path}" does not hold a program state object`);
     }
-    await prepareTree(this);
+    await prepareProgram(this);
     return this.loadState(state as ProgramState);
   }
 }
+
+markModuleClass(Module.prototype);
 
 /**
  * Some modules learn their predictors lazily (Python-backed ones ask the worker on first use);
  * they expose `prepare()`, which must run before their state can be loaded.
  */
-async function prepareTree(root: Module): Promise<void> {
-  const seen = new Set<unknown>();
+export async function prepareProgram(root: Module): Promise<void> {
   const pending: Promise<unknown>[] = [];
-  const walk = (value: unknown): void => {
-    if (typeof value !== "object" || value === null || seen.has(value)) return;
-    seen.add(value);
-    if (value instanceof Module) {
-      const prepare = (value as { prepare?: unknown }).prepare;
-      if (typeof prepare === "function") pending.push(prepare.call(value));
-      for (const child of Object.values(value)) walk(child);
-    } else if (Array.isArray(value) || isPlainObject(value)) {
-      for (const child of Object.values(value)) walk(child);
-    } else if (value instanceof Map) {
-      for (const child of value.values()) walk(child);
-    }
-  };
-  walk(root);
+  walkProgram(
+    root,
+    (_path, node) => {
+      const prepare = (node as { prepare?: unknown }).prepare;
+      if (node instanceof Module && typeof prepare === "function") pending.push(prepare.call(node));
+    },
+    { intoCompiled: true },
+  );
   await Promise.all(pending);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }

@@ -6,33 +6,21 @@
 import { AdapterParseError } from "../adapters/errors.js";
 import { ChatAdapter } from "../adapters/chat.js";
 import { JSONAdapter } from "../adapters/json.js";
+import { parseWithToolCalls, planNativeTools } from "../adapters/native-tools.js";
 import type { Adapter } from "../adapters/types.js";
-import { cachedGenerate } from "../cache/cached-lm.js";
 import type { LM, LMRequest, LMResponse } from "../lm/types.js";
-import { streamGenerate } from "../stream/stream-generate.js";
 import type { InputsOf, OutputsOf, SignatureInput } from "../signature/infer.js";
 import { Signature, type SignatureState } from "../signature/signature.js";
-import { defaultCache } from "../runtime/default-cache.js";
-import { embeddedDefaultLM } from "../runtime/default-lm.js";
-import { recordCall } from "../runtime/record-call.js";
-import { NoLMError } from "./errors.js";
+import { observeSync } from "../runtime/observe.js";
+import { lmCall, resolveLM } from "../runtime/lm-call.js";
+import type { PredictConfig } from "../runtime/predict-config.js";
 import type { Fields } from "./example.js";
 import { Module, type ModuleInputs, PARAMETER, type Parameter, ProgramStateError } from "./module.js";
 import { Prediction } from "./prediction.js";
 import { validateInputs } from "./validate-inputs.js";
 import { checkLM, currentSettings, type Settings } from "../runtime/settings.js";
 
-/** Per-module and per-call LM settings (DSPy's `**config`). */
-export interface PredictConfig {
-  temperature?: number;
-  maxTokens?: number;
-  n?: number;
-  stop?: string[];
-  rolloutId?: string | number;
-  providerOptions?: Record<string, unknown>;
-  /** false skips the cache for this module or call. */
-  cache?: boolean;
-}
+export type { PredictConfig } from "../runtime/predict-config.js";
 
 export interface PredictCallOptions {
   config?: PredictConfig;
@@ -90,9 +78,7 @@ export class Predict<const S extends SignatureInput = string>
     // would otherwise fail deep inside the call as "lm.generate is not a function").
     checkLM(options.lm);
     checkLM(this.lm);
-    const lm =
-      options.lm ?? this.lm ?? settings.lm ?? (settings.embeddedDefault === false ? undefined : embeddedDefaultLM());
-    if (!lm) throw new NoLMError(`Predict(${this.signature.spec})`);
+    const lm = resolveLM(settings, options.lm ?? this.lm, `Predict(${this.signature.spec})`);
     let signature = options.signature ?? this.signature;
     const demos = options.demos ?? this.demos;
     let config = options.config ? { ...this.config, ...options.config } : this.config;
@@ -136,25 +122,45 @@ export class Predict<const S extends SignatureInput = string>
     adapter: Adapter,
     { lm, signature, demos, inputs, config, settings, options }: GenerateCall,
   ): Promise<[Fields[], LMResponse]> {
-    const request = buildRequest(
-      adapter.format(signature, demos, inputs),
-      config,
-      lm,
-      options.signal ?? settings.signal,
-    );
-    if (adapter.responseFormat) {
-      const format = adapter.responseFormat(signature);
+    // Native function calling: the tools leave the prompt and go to the LM as function tools.
+    const tools = planNativeTools(adapter, lm, signature, inputs);
+    const promptSignature = tools?.signature ?? signature;
+    const callbacks = settings.callbacks;
+    // Checked here, not only inside observeSync: without callbacks no event objects are built.
+    const observed = callbacks !== undefined && callbacks.length > 0;
+    const messages = observed
+      ? observeSync(
+          settings,
+          "adapterFormat",
+          adapterEvent(adapter, { signature: promptSignature, demos, inputs }),
+          () => adapter.format(promptSignature, demos, inputs),
+        )
+      : adapter.format(promptSignature, demos, inputs);
+    const request = buildRequest(messages, config, lm, options.signal ?? settings.signal);
+    if (tools !== undefined) request.tools = tools.tools;
+    if (adapter.responseFormat && promptSignature.outputFields.length > 0) {
+      const format = adapter.responseFormat(promptSignature);
       if (format) request.responseFormat = format;
     }
-    const cache = settings.cache === false || lm.cacheable === false ? undefined : (settings.cache ?? defaultCache());
-    const started = Date.now();
-    const cacheOptions = { enabled: config.cache, adapter: adapter.name };
-    const response =
-      settings.stream === undefined
-        ? await cachedGenerate(lm, request, cache, cacheOptions)
-        : await streamGenerate(settings.stream, this, { lm, request, cache, cacheOptions, adapter, signature });
-    recordCall(settings, lm, request, response, started);
-    return [response.outputs.map((text) => adapter.parse(signature, text)), response];
+    const response = await lmCall(request, {
+      lm,
+      settings,
+      cacheTag: adapter.name,
+      cache: config.cache,
+      stream: { predictor: this, signature: promptSignature, adapter },
+    });
+    const parse = (completion: string, i: number): Fields =>
+      tools === undefined
+        ? adapter.parse(signature, completion)
+        : parseWithToolCalls(tools, adapter, completion, response.toolCalls?.[i]);
+    const completions = response.outputs.map((completion, i) =>
+      observed
+        ? observeSync(settings, "adapterParse", adapterEvent(adapter, { signature, completion }), () =>
+            parse(completion, i),
+          )
+        : parse(completion, i),
+    );
+    return [completions, response];
   }
 
   /** DSPy's Predict state: `{ traces, train, demos, signature, lm }`. */
@@ -188,6 +194,10 @@ export class Predict<const S extends SignatureInput = string>
     this.train = [];
     this.demos = [];
   }
+}
+
+function adapterEvent(adapter: Adapter, inputs: unknown): { instance: Adapter; name: string; inputs: unknown } {
+  return { instance: adapter, name: adapter.constructor.name, inputs };
 }
 
 function buildRequest(

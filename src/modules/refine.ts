@@ -11,6 +11,8 @@ import {
   type Attempt,
   type BestOfNOptions,
   keepBest,
+  ON_ATTEMPT_ERROR,
+  REWARD_FN,
   moduleLM,
   nthRolloutId,
   type RewardFn,
@@ -78,8 +80,8 @@ export class Refine<I extends Fields = Fields, O extends Fields = Fields> extend
   /** DSPy sends `inspect.getsource` of the module's class and of the reward function. */
   readonly moduleCode: string;
   readonly rewardFnCode: string;
-  readonly #rewardFn: RewardFn;
-  readonly #onAttemptError: BestOfNOptions["onAttemptError"];
+  readonly [REWARD_FN]: RewardFn;
+  readonly [ON_ATTEMPT_ERROR]: BestOfNOptions["onAttemptError"];
 
   constructor(module: Module<I, O>, options: RefineOptions<I, O>) {
     super();
@@ -87,8 +89,8 @@ export class Refine<I extends Fields = Fields, O extends Fields = Fields> extend
     this.N = options.N;
     this.threshold = options.threshold;
     this.failCount = options.failCount || options.N;
-    this.#rewardFn = options.rewardFn as RewardFn;
-    this.#onAttemptError = options.onAttemptError;
+    this[REWARD_FN] = options.rewardFn as RewardFn;
+    this[ON_ATTEMPT_ERROR] = options.onAttemptError;
     this.moduleCode = module.constructor.toString();
     this.rewardFnCode = options.rewardFn.toString();
   }
@@ -108,14 +110,14 @@ export class Refine<I extends Fields = Fields, O extends Fields = Fields> extend
       try {
         const given = advice;
         const extra: Settings = given ? { hint: (p) => hintFor(given, nameOf.get(p)) } : {};
-        const attempt = await runAttempt(this.module, inputs, settings, rolloutId, this.#rewardFn, extra);
+        const attempt = await runAttempt(this.module, inputs, settings, rolloutId, this[REWARD_FN], extra);
         if (attempt.reward > (best?.reward ?? Number.NEGATIVE_INFINITY)) best = attempt;
         if (attempt.reward >= this.threshold) break;
         if (idx === this.N - 1) break;
         advice = await this.advise(inputs, attempt, nameOf, moduleNames, settings);
       } catch (error) {
         lastError = error;
-        reportAttemptError("Refine", this.#onAttemptError, error, idx, rolloutId);
+        reportAttemptError("Refine", this[ON_ATTEMPT_ERROR], error, idx, rolloutId);
         if (idx > failCount) throw error;
         failCount--;
       }

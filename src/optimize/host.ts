@@ -8,17 +8,15 @@
  */
 import { toLMRequest, type LMCallbackArgs, type LMCallbackReply } from "../bridge/callbacks.js";
 import type { PythonPool } from "../bridge/pool.js";
-import { cachedGenerate } from "../cache/cached-lm.js";
 import { ConfigurationError, DSPexError } from "../errors.js";
 import type { Metric } from "../evaluate/types.js";
 import type { LM } from "../lm/types.js";
 import type { UsageTracker } from "../lm/usage.js";
-import { defaultCache } from "../runtime/default-cache.js";
 import type { Fields } from "../modules/example.js";
 import type { Module, ProgramState } from "../modules/module.js";
 import { Predict, type PredictConfig } from "../modules/predict.js";
 import { Prediction } from "../modules/prediction.js";
-import { recordCall } from "../runtime/record-call.js";
+import { DSPY_PROMPTS, lmCall } from "../runtime/lm-call.js";
 import { context, type Settings, type TraceEntry } from "../runtime/settings.js";
 import { applyState, cloneProgram } from "./clone.js";
 import { type ExampleRecord, toExample } from "./structure.js";
@@ -60,7 +58,11 @@ const COPIES_KEPT = 16;
 class Run {
   /** Copies with a given state, by program and state: identical states reuse one copy. */
   private readonly copies = new Map<string, Module>();
-  constructor(readonly spec: RunSpec) {}
+  /** What DSPy's own LM calls run under: the caller's settings, counted in the run's usage. */
+  readonly lmSettings: Settings;
+  constructor(readonly spec: RunSpec) {
+    this.lmSettings = { ...spec.settings, usage: spec.usage };
+  }
 
   /** The LM for a role, else the task LM; undefined when the run has none (predictors may have their own). */
   lmFor(role: string | undefined): LM | undefined {
@@ -205,7 +207,9 @@ export class OptimizeHost {
       predictConfig: { ...s.settings.predictConfig, ...args.lm?.config },
       ...(s.signal ? { signal: s.signal } : {}),
     };
-    const prediction = await context(settings, () => copy.call(args.inputs));
+    const prediction = await context(settings, () => copy.call(args.inputs)).catch((error: unknown) => {
+      throw privateFieldHint(copy, error);
+    });
     const names = new Map(copy.namedPredictors().map(([name, p]) => [p as unknown, name]));
     const steps: [string, Fields, Fields][] = [];
     for (const entry of trace) {
@@ -220,11 +224,7 @@ export class OptimizeHost {
     const lm = run.lm(args.role);
     const request = toLMRequest(args);
     if (run.spec.signal) request.signal = run.spec.signal;
-    const s = run.spec.settings;
-    const cache = s.cache === false || lm.cacheable === false ? undefined : (s.cache ?? defaultCache());
-    const started = Date.now();
-    const response = await cachedGenerate(lm, request, cache, { adapter: "python" });
-    recordCall({ ...s, usage: run.spec.usage }, lm, request, response, started);
+    const response = await lmCall(request, { lm, settings: run.lmSettings, cacheTag: DSPY_PROMPTS });
     const served = run.spec.served;
     if (served) served[args.role ?? "task"] = (served[args.role ?? "task"] ?? 0) + 1;
     return {
@@ -267,6 +267,16 @@ export class OptimizeHost {
     }
     return null;
   }
+}
+
+/** A structural copy of a class with `#private` fields fails inside its methods; say why and what to do. */
+function privateFieldHint(copy: Module, error: unknown): unknown {
+  if (!(error instanceof TypeError) || !/private member/.test(error.message)) return error;
+  const name = copy.constructor.name;
+  return new ConfigurationError(`A copy of ${name} cannot reach its #private fields: ${error.message}`, {
+    cause: error,
+    fix: `give ${name} a clone() method returning a new instance, keep such members under symbol keys, or pass { factory: () => new ${name}(...) }`,
+  });
 }
 
 /** What goes back to Python: numbers and booleans as they are, `{score, feedback}` for GEPA. */

@@ -7,7 +7,8 @@
 import { randomUUID } from "node:crypto";
 import { UsageTracker } from "../lm/usage.js";
 import type { Fields } from "../modules/example.js";
-import { Module, type Parameter } from "../modules/module.js";
+import { MEMBERS, Module } from "../modules/module.js";
+import { copyProgram } from "../modules/walk.js";
 import { Prediction } from "../modules/prediction.js";
 import { currentSettings } from "../runtime/settings.js";
 import { hostFor } from "./host.js";
@@ -26,11 +27,14 @@ export class PythonCompiledProgram extends Module {
   }
 
   /** The wrapped programs' predictors (one program: its names; several: `programs[i].name`). */
-  override namedParameters(): [string, Parameter][] {
+  [MEMBERS](): Iterable<[string, unknown]> {
     if (this.#inner.length === 1) return this.#inner[0]!.namedParameters();
-    return this.#inner.flatMap((p, i) =>
-      p.namedParameters().map(([n, param]): [string, Parameter] => [`programs[${i}].${n}`, param]),
-    );
+    return [["programs", this.#inner]];
+  }
+
+  /** A copy runs the same compiled program in Python over copies of the TS programs. */
+  clone(): PythonCompiledProgram {
+    return new PythonCompiledProgram(this.#kept, this.#inner.map(copyProgram));
   }
 
   async forward(inputs: Fields): Promise<Prediction> {

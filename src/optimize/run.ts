@@ -10,6 +10,8 @@ import type { Metric, ProgramFileRef } from "../evaluate/types.js";
 import type { LM } from "../lm/types.js";
 import { UsageTracker } from "../lm/usage.js";
 import type { Module, ProgramState } from "../modules/module.js";
+import { observe } from "../runtime/observe.js";
+import { bridgeSpan } from "../runtime/telemetry.js";
 import { currentSettings } from "../runtime/settings.js";
 import { sharedPool } from "../router/pools.js";
 import { applyState, cloneProgram } from "./clone.js";
@@ -114,7 +116,19 @@ function checkedRecords(
   return records;
 }
 
-export async function runOptimizer<P extends Module>(
+/** One optimizer run, between onCompileStart and onCompileEnd. */
+export function runOptimizer<P extends Module>(
+  program: P,
+  request: RunRequest,
+  options: OptimizeOptions,
+): Promise<RunOutcome<P>> {
+  const inputs = { optimizer: request.optimizer, trainset: request.trainset, valset: request.valset };
+  return observe(currentSettings(), "compile", { instance: program, name: request.optimizer, inputs }, () =>
+    run(program, request, options),
+  );
+}
+
+async function run<P extends Module>(
   program: P,
   request: RunRequest,
   options: OptimizeOptions,
@@ -182,9 +196,11 @@ export async function runOptimizer<P extends Module>(
       ...(options.signal ? { signal: options.signal } : {}),
     };
     const payload = { ...args, run: id };
-    raw = session
-      ? await session.call<RawResult>("optimize.run", payload, callOptions)
-      : await pool.call<RawResult>("optimize.run", payload, callOptions);
+    raw = await bridgeSpan(settings.span, pool.name, "optimize.run", () =>
+      session
+        ? session.call<RawResult>("optimize.run", payload, callOptions)
+        : pool.call<RawResult>("optimize.run", payload, callOptions),
+    );
   } catch (error) {
     session?.close();
     throw error;

@@ -313,6 +313,9 @@ export function toPlain(value: unknown): unknown {
   if (value instanceof PyTuple) return value.items.map(toPlain);
   if (Array.isArray(value)) return value.map(toPlain);
   if (value !== null && typeof value === "object") {
+    // Validated values of other classes (a ToolCalls) stay what they are.
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return value;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) setOwn(out, k, toPlain(v));
     return out;

@@ -11,3 +11,10 @@ export function defaultCache(): Cache {
   instance ??= new Cache();
   return instance;
 }
+
+/** Closes the default cache's store (flushing pending writes); the next use opens a new one. */
+export async function closeDefaultCache(): Promise<void> {
+  const cache = instance;
+  instance = undefined;
+  await cache?.close();
+}

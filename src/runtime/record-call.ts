@@ -2,14 +2,14 @@
  * Records each LM call made by a module into the history (DSPy's GLOBAL_HISTORY, or the one
  * in context) and the usage tracker in context. Cache hits are recorded as calls but add no usage.
  */
-import { History, type HistoryEntry, pythonTimestamp } from "../lm/history.js";
+import { type HistoryEntry, LMHistory, pythonTimestamp } from "../lm/history.js";
 import type { LM, LMRequest, LMResponse, Message, Usage } from "../lm/types.js";
 import type { Settings } from "./settings.js";
 
-let globalHistory: History | undefined;
+let globalHistory: LMHistory | undefined;
 
-export function defaultHistory(): History {
-  globalHistory ??= new History(1000);
+export function defaultHistory(): LMHistory {
+  globalHistory ??= new LMHistory(1000);
   return globalHistory;
 }
 

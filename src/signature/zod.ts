@@ -35,7 +35,10 @@ export function signatureFromZod<I extends z.ZodObject, O extends z.ZodObject>(
 
 function fieldsOf(obj: z.ZodObject, kind: "input" | "output"): Field[] {
   const schema = z.toJSONSchema(obj, { unrepresentable: "any" }) as JSONSchema;
-  const props = (schema.properties ?? {}) as Record<string, JSONSchema>;
+  // The input view describes nested models as pydantic does: a default makes a key optional, and
+  // no additionalProperties: false is added.
+  const inputView = z.toJSONSchema(obj, { unrepresentable: "any", io: "input" }) as JSONSchema;
+  const props = (inputView.properties ?? {}) as Record<string, JSONSchema>;
   const required = new Set((schema.required ?? []) as string[]);
   return Object.entries(props).map(([name, prop]) => {
     let type = typeFromJSONSchema(prop, name);
@@ -74,8 +77,8 @@ export function typeFromJSONSchema(s: JSONSchema, name = "Model"): TypeNode {
           ? { kind: "dict", key: { kind: "str" }, value: typeFromJSONSchema(ap as JSONSchema, name) }
           : { kind: "dict", alias: "dict" };
       }
-      const { $schema: _ignored, ...rest } = s;
-      return { kind: "object", name: typeof s.title === "string" ? s.title : pascal(name), schema: rest };
+      const title = typeof s.title === "string" ? s.title : pascal(name);
+      return { kind: "object", name: title, schema: pydanticModel(s, title) };
     }
     default:
       return { kind: "any" };
@@ -84,4 +87,81 @@ export function typeFromJSONSchema(s: JSONSchema, name = "Model"): TypeNode {
 
 function pascal(name: string): string {
   return name.replace(/(^|_)(\w)/g, (_, __, c: string) => c.toUpperCase());
+}
+
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * pydantic's `model_json_schema()` for the model a zod object describes: properties titled from
+ * their names, nested models in `$defs` behind `$ref`s, no safe-integer bounds (zod's z.int() adds
+ * them; Python ints have none) and no `propertyNames` for plain string keys.
+ */
+function pydanticModel(s: JSONSchema, title: string): JSONSchema {
+  const defs: Record<string, JSONSchema> = {};
+  const model = modelBody(s, title, defs);
+  return Object.keys(defs).length > 0 ? { ...model, $defs: defs } : model;
+}
+
+function modelBody(s: JSONSchema, title: string, defs: Record<string, JSONSchema>): JSONSchema {
+  const props: Record<string, JSONSchema> = {};
+  for (const [name, prop] of Object.entries((s.properties ?? {}) as Record<string, JSONSchema>)) {
+    const converted = convert(prop, name, defs);
+    if ("$ref" in converted) {
+      // pydantic keeps a model-typed property's default and description beside its $ref, untitled.
+      props[name] = {
+        ...converted,
+        ...("default" in prop ? { default: prop.default } : {}),
+        ...(typeof prop.description === "string" ? { description: prop.description } : {}),
+      };
+    } else props[name] = { ...converted, title: pyTitle(name) };
+  }
+  const out: JSONSchema = { type: "object", properties: props };
+  const required = (s.required ?? []) as string[];
+  if (required.length > 0) out.required = required;
+  out.title = title;
+  if (typeof s.description === "string") out.description = s.description;
+  return out;
+}
+
+function convert(s: JSONSchema, name: string, defs: Record<string, JSONSchema>): JSONSchema {
+  if (s.type === "object" && s.properties && Object.keys(s.properties as object).length > 0) {
+    const title = typeof s.title === "string" ? s.title : pascal(name);
+    if (!(title in defs)) defs[title] = modelBody(s, title, defs);
+    return { $ref: `#/$defs/${title}` };
+  }
+  if (Array.isArray(s.type)) {
+    // zod writes a nullable scalar as type: [T, "null"]; pydantic as anyOf branches.
+    const { type, ...rest } = s;
+    const { default: dflt, description, ...constraints } = rest;
+    const branches = (type as string[]).map((t) =>
+      convert(t === "null" ? { type: t } : { type: t, ...constraints }, name, defs),
+    );
+    return {
+      anyOf: branches,
+      ...(description !== undefined ? { description } : {}),
+      ...(dflt !== undefined || "default" in s ? { default: dflt } : {}),
+    };
+  }
+  const members = (Array.isArray(s.enum) ? s.enum : "const" in s ? [s.const] : undefined) as unknown[] | undefined;
+  const out: JSONSchema = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k === "$schema") continue;
+    if (k === "type" && v === "number" && members?.every((m) => Number.isInteger(m))) {
+      out[k] = "integer";
+      continue;
+    }
+    if ((k === "minimum" && v === -SAFE) || (k === "maximum" && v === SAFE)) continue;
+    if (k === "propertyNames" && JSON.stringify(v) === '{"type":"string"}') continue;
+    if (k === "additionalProperties" && v === false) continue;
+    if (k === "items" && v && typeof v === "object") out[k] = convert(v as JSONSchema, name, defs);
+    else if (k === "additionalProperties" && v && typeof v === "object") out[k] = convert(v as JSONSchema, name, defs);
+    else if (k === "anyOf" && Array.isArray(v)) out[k] = v.map((o) => convert(o as JSONSchema, name, defs));
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** pydantic's default title: `_` to spaces, then Python's `str.title()`. */
+function pyTitle(name: string): string {
+  return name.replace(/_/g, " ").replace(/\p{L}+/gu, (w) => w[0]!.toUpperCase() + w.slice(1).toLowerCase());
 }

@@ -6,7 +6,9 @@
 import type { Predict } from "../modules/predict.js";
 import type { Signature } from "../signature/signature.js";
 import type { BoundListener } from "./listener.js";
-import type { StreamEvent, StreamRoute, StreamSink } from "./types.js";
+import type { LMResponse } from "../lm/types.js";
+import { streamGenerate } from "./stream-generate.js";
+import type { StreamCall, StreamEvent, StreamRoute, StreamSink } from "./types.js";
 
 /** DSPy's stream buffer holds 16 items before the producer waits. */
 const HIGH_WATER = 16;
@@ -30,6 +32,11 @@ export class RunSink implements StreamSink {
     this.#bound = options.bound;
     this.#names = options.names;
     this.tokens = options.tokens;
+  }
+
+  generate(call: StreamCall): Promise<LMResponse> | undefined {
+    const route = this.route(call.predictor as Predict, call.signature);
+    return route === undefined ? undefined : streamGenerate(this, route, call);
   }
 
   route(predictor: Predict, signature: Signature): StreamRoute | undefined {

@@ -5,19 +5,16 @@
  * a cache hit streams nothing (the Prediction still arrives), and predictors no listener asks
  * for do not stream at all.
  */
-import { cachedGenerate, requestCacheKey } from "../cache/cached-lm.js";
+import { requestCacheKey } from "../cache/cached-lm.js";
 import { streamWith } from "../lm/compat.js";
-import type { LMResponse, Usage } from "../lm/types.js";
-import type { Predict } from "../modules/predict.js";
+import type { LMResponse, ToolCall, Usage } from "../lm/types.js";
 import { ChatFieldParser } from "./chat-field-parser.js";
 import { JSONFieldParser } from "./json-field-parser.js";
 import type { FieldParser, FieldPiece, StreamCall, StreamRoute, StreamSink } from "./types.js";
 
-export async function streamGenerate(sink: StreamSink, predictor: Predict, call: StreamCall): Promise<LMResponse> {
+/** Runs `call` through `lm.stream()`, routing its text by `route`; a cache hit streams nothing. */
+export async function streamGenerate(sink: StreamSink, route: StreamRoute, call: StreamCall): Promise<LMResponse> {
   const { lm, request, cache, cacheOptions } = call;
-  const route = sink.route(predictor, call.signature);
-  if (route === undefined) return cachedGenerate(lm, request, cache, cacheOptions);
-
   const key = requestCacheKey(lm, request, cache, cacheOptions);
   if (key !== undefined && cache !== undefined) {
     const hit = await cache.get(key);
@@ -31,10 +28,12 @@ export async function streamGenerate(sink: StreamSink, predictor: Predict, call:
       : new ChatFieldParser(outputs, route.fields);
   const texts: string[] = [];
   const finishReasons: (string | null)[] = [];
+  const toolCalls: (ToolCall[] | undefined)[] = [];
   let usage: Usage | undefined;
   for await (const chunk of streamWith(lm, request)) {
     if (chunk.usage !== undefined) usage = chunk.usage;
     if (chunk.finishReason !== undefined) finishReasons[chunk.index] = chunk.finishReason;
+    if (chunk.toolCalls !== undefined) toolCalls[chunk.index] = chunk.toolCalls;
     if (chunk.delta === "") continue;
     texts[chunk.index] = (texts[chunk.index] ?? "") + chunk.delta;
     if (sink.tokens) sink.emit({ type: "token", predictor: route.predictor, index: chunk.index, delta: chunk.delta });
@@ -53,6 +52,7 @@ export async function streamGenerate(sink: StreamSink, predictor: Predict, call:
     cached: false,
     finishReasons: Array.from({ length: n }, (_, i) => finishReasons[i] ?? null),
   };
+  if (toolCalls.length > 0) response.toolCalls = Array.from({ length: n }, (_, i) => toolCalls[i]);
   if (key !== undefined && cache !== undefined) void cache.set(key, response);
   return response;
 }

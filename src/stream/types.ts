@@ -2,13 +2,10 @@
  * What a streamified program yields, and the contract between streamify and Predict's
  * streaming path. Events are plain tagged objects so they survive JSON (SSE to a browser).
  */
-import type { Adapter } from "../adapters/types.js";
-import type { Cache } from "../cache/cache.js";
-import type { CachedGenerateOptions } from "../cache/cached-lm.js";
-import type { LM, LMRequest } from "../lm/types.js";
 import type { Predict } from "../modules/predict.js";
 import type { Fields } from "../modules/example.js";
 import type { Prediction } from "../modules/prediction.js";
+import type { StreamSink as RuntimeStreamSink } from "../runtime/stream-sink.js";
 import type { Signature } from "../signature/signature.js";
 
 /** A status line from the status message provider (DSPy's StatusMessage). */
@@ -69,8 +66,8 @@ export interface StreamRoute {
   onFieldEnd(field: string): void;
 }
 
-/** The receiving end a streamified program puts in context; Predict's streaming path writes to it. */
-export interface StreamSink {
+/** The receiving end a streamified program puts in context; Predict's LM call hands it streaming calls. */
+export interface StreamSink extends RuntimeStreamSink {
   /** How this predictor's stream is routed, or undefined when it should not stream at all. */
   route(predictor: Predict, signature: Signature): StreamRoute | undefined;
   readonly tokens: boolean;
@@ -79,12 +76,4 @@ export interface StreamSink {
   drained(): Promise<void> | undefined;
 }
 
-/** What Predict hands its streaming path: the same pieces it would give cachedGenerate. */
-export interface StreamCall {
-  lm: LM;
-  request: LMRequest;
-  cache: Cache | undefined;
-  cacheOptions: CachedGenerateOptions;
-  adapter: Adapter;
-  signature: Signature;
-}
+export type { StreamCall } from "../runtime/stream-sink.js";

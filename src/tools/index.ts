@@ -10,3 +10,4 @@ export {
   mcpTools,
 } from "./mcp.js";
 export { type FunctionTool, Tool, type ToolOptions } from "./tool.js";
+export { ToolCallEntry, ToolCalls, type ToolFunctions } from "./tool-calls.js";

@@ -39,6 +39,14 @@ describe("dspex CLI", () => {
     assert.deepEqual(JSON.parse(r.stdout), { answer: "Paris" });
   });
 
+  it("refuses --input keys the program does not take, naming the nearest input", () => {
+    const r = cli("run", PROGRAM, "--input", "questoin=hi");
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /unknown --input key questoin/);
+    assert.match(r.stderr, /did you mean "question"\?/);
+    assert.equal(r.stdout, "");
+  });
+
   it("evaluates on JSONL and CSV datasets", () => {
     writeFileSync(
       join(dir, "dev.jsonl"),

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -57,9 +57,17 @@ async function collect(stream: AsyncIterable<LMStreamChunk>): Promise<LMStreamCh
 
 describe("local provider without a model", () => {
   test("set-up and the resolver share one model table: the GGUF set-up extracts is the one loaded", () => {
-    const gguf = DEFAULT_LM.files.find((f) => f.file === DEFAULT_MODEL_FILE);
+    const whole = DEFAULT_LM.assembled;
+    const gguf =
+      whole?.file === DEFAULT_MODEL_FILE ? whole : DEFAULT_LM.files.find((f) => f.file === DEFAULT_MODEL_FILE);
     assert.ok(gguf?.sha256, "the default GGUF is in the set-up table with its sha256");
-    assert.deepEqual(gguf.package, DEFAULT_MODEL_PACKAGE);
+    const first = whole !== undefined ? whole.parts[0]! : (gguf as { package: unknown });
+    assert.deepEqual(first.package, DEFAULT_MODEL_PACKAGE);
+    // A split model's parts are numbered in order and its licence ships in the package.
+    if (whole !== undefined) {
+      assert.ok(whole.parts.every((p, i) => p.member.includes(`part${String(i + 1).padStart(2, "0")}`)));
+      assert.ok(existsSync(join(root, whole.licence ?? "missing")), "licence file shipped");
+    }
   });
 
   test("the default model lives in the DSPex home, whatever the current directory; DSPEX_MODEL overrides it", () => {

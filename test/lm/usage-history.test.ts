@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import {
-  History,
+  LMHistory,
   type HistoryEntry,
-  inspectHistory,
+  formatHistory,
   type Message,
   openai,
   printHistory,
@@ -94,9 +94,9 @@ describe("UsageTracker", () => {
   });
 });
 
-describe("History", () => {
+describe("LMHistory", () => {
   it("is a ring buffer capped at 1000 by default", () => {
-    const h = new History();
+    const h = new LMHistory();
     assert.equal(h.cap, 1000);
     for (let i = 0; i < 1005; i++) h.add(entry(i));
     assert.equal(h.size, 1000);
@@ -110,7 +110,7 @@ describe("History", () => {
   });
 
   it("honours a custom cap and clears", () => {
-    const h = new History(3);
+    const h = new LMHistory(3);
     for (let i = 0; i < 7; i++) h.add(entry(i));
     assert.deepEqual(
       [...h].map((e) => e.timestamp),
@@ -118,7 +118,7 @@ describe("History", () => {
     );
     h.clear();
     assert.equal(h.size, 0);
-    assert.throws(() => new History(0), RangeError);
+    assert.throws(() => new LMHistory(0), RangeError);
   });
 
   it("formats Python isoformat timestamps", () => {
@@ -128,16 +128,16 @@ describe("History", () => {
 });
 
 describe("inspectHistory (golden text from DSPy's pretty_print_history)", () => {
-  const h = new History(10);
+  const h = new LMHistory(10);
   for (const g of golden.history) h.add(entry(0, { messages: g.messages, outputs: g.outputs, timestamp: g.timestamp }));
 
   it("matches DSPy with ANSI colours", () => {
-    assert.equal(inspectHistory(2, h), golden.inspect_colors_2);
+    assert.equal(formatHistory(2, h), golden.inspect_colors_2);
   });
 
   it("matches DSPy without colours, for n below and above the size", () => {
-    assert.equal(inspectHistory(1, h, { colors: false }), golden.inspect_plain_1);
-    assert.equal(inspectHistory(5, h.entries(), { colors: false }), golden.inspect_plain_5);
+    assert.equal(formatHistory(1, h, { colors: false }), golden.inspect_plain_1);
+    assert.equal(formatHistory(5, h.entries(), { colors: false }), golden.inspect_plain_5);
   });
 
   it("printHistory writes the same text", () => {
@@ -155,7 +155,7 @@ describe("withTracking", () => {
   after(() => server.close());
 
   it("records generate and stream calls into history and usage", async () => {
-    const history = new History(10);
+    const history = new LMHistory(10);
     const usage = new UsageTracker();
     const lm = withTracking(new ScriptedLM([{ answer: "a" }, { answer: "b" }]), { history, usage });
     await lm.generate({ messages: [{ role: "user", content: "one two" }] });
@@ -167,16 +167,16 @@ describe("withTracking", () => {
     assert.equal(history.last(1)[0]?.provider, "scripted");
     assert.equal(usage.total.calls, 2);
     assert.equal(usage.total.promptTokens, 3);
-    assert.match(inspectHistory(1, history, { colors: false }), /User message:\n\nthree\n/);
+    assert.match(formatHistory(1, history, { colors: false }), /User message:\n\nthree\n/);
   });
 
   it("keeps the API key out of the history even if a prompt contains it", async () => {
     const key = "sk-history-secret-000111222";
-    const history = new History();
+    const history = new LMHistory();
     server.setScript([{ kind: "completion", outputs: `echo ${key}` }]);
     const lm = withTracking(openai({ baseURL: server.url, apiKey: key, model: "m" }), { history, secrets: [key] });
     await lm.generate({ messages: [{ role: "user", content: `my key is ${key}` }] });
-    const text = JSON.stringify(history.entries()) + inspectHistory(1, history);
+    const text = JSON.stringify(history.entries()) + formatHistory(1, history);
     assert.ok(!text.includes(key));
     assert.match(text, /my key is \[REDACTED\]/);
   });

@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import {
   AdapterParseError,
   ChainOfThought,
-  CallHistory,
+  LMHistory,
   ChatAdapter,
   configure,
   context,
@@ -201,7 +201,7 @@ describe("settings and tracing", () => {
 
   it("tracks usage and history in context, and configure() sets defaults", async () => {
     const usage = new UsageTracker();
-    const history = new CallHistory(10);
+    const history = new LMHistory(10);
     configure({ lm: new ScriptedLM([{ answer: "x" }]) });
     try {
       await context({ usage, history }, () => new Predict("q -> answer").call({ q: "?" }));

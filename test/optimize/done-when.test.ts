@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { PythonPool } from "../../src/bridge/pool.js";
-import { History } from "../../src/lm/history.js";
+import { LMHistory } from "../../src/lm/history.js";
 import { UsageTracker } from "../../src/lm/usage.js";
 import { Predict } from "../../src/modules/predict.js";
 import { context } from "../../src/runtime/settings.js";
@@ -30,7 +30,7 @@ describe("optimizing a two-predictor TypeScript program with real DSPy", () => {
     const beforeScore = await heldOutScore(program, lm, heldOut);
     const callsBefore = lm.requests.length;
     const usage = new UsageTracker();
-    const history = new History(1000);
+    const history = new LMHistory(1000);
     const events: OptimizeProgress[] = [];
 
     const { program: optimized, report } = await context({ usage, history }, () =>

@@ -78,6 +78,8 @@ export interface RuleLMOptions {
   proposal?: string;
   /** Wait this long before answering (cancellation tests). */
   latencyMs?: number;
+  /** Fixed answers for output fields by name (e.g. ProgramOfThought's generated_code). */
+  fields?: Record<string, string>;
 }
 
 export class RuleLM implements LM {
@@ -123,7 +125,9 @@ export class RuleLM implements LM {
     const knows = hasDemos || ((this.options.instructionsHelp ?? true) && system.includes(MAGIC));
     const values = fields.map(([name, type]): [string, string] => {
       let value: string;
-      if (name === "answer" && country) value = knows ? (CAPITALS[country] ?? "unknown") : "I do not know";
+      const fixed = this.options.fields?.[name];
+      if (fixed !== undefined) value = fixed;
+      else if (name === "answer" && country) value = knows ? (CAPITALS[country] ?? "unknown") : "I do not know";
       else if (name === "keywords" && country) value = `capital, ${country}`;
       else if (name === "reasoning") value = "Thinking it through.";
       else if (/instruction/.test(name))

@@ -49,6 +49,8 @@ function tsText(t: TypeNode, input: boolean): string {
     case "image":
     case "audio":
     case "file":
+    case "tool":
+    case "toolCalls":
     case "object":
     case "type":
       return "unknown";

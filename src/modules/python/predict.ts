@@ -21,19 +21,21 @@ function wireConfig(c: PythonPredictOptions["config"] = {}): Record<string, unkn
   return out;
 }
 
+const CONFIG = Symbol("config");
+
 export class PythonPredict extends PythonModule {
   protected readonly kind: string = "predict";
   readonly signature: Signature;
-  readonly #config: PythonPredictOptions["config"];
+  readonly [CONFIG]: PythonPredictOptions["config"];
 
   constructor(signature: string | Signature | SignatureMap, options: PythonPredictOptions = {}) {
     super(options);
     this.signature = Signature.from(signature);
-    this.#config = options.config;
+    this[CONFIG] = options.config;
   }
 
   protected spec(): Record<string, unknown> {
-    return { signature: signatureToWire(this.signature), config: wireConfig(this.#config) };
+    return { signature: signatureToWire(this.signature), config: wireConfig(this[CONFIG]) };
   }
 }
 

@@ -26,19 +26,23 @@ const FIX =
   "install the Deno binary with `npm i -E deno@2.9.6` (the package ships it), or set DSPEX_DENO=/path/to/deno, " +
   "or pass { deno } to ProgramOfThought; code is never run without the sandbox";
 
+const DENO = Symbol("deno");
+const TIME_LIMIT_MS = Symbol("timeLimitMs");
+const MEMORY_LIMIT_MB = Symbol("memoryLimitMb");
+
 export class ProgramOfThought<const S extends SignatureInput = string> extends PythonModule<InputsOf<S>, OutputsOf<S>> {
   protected readonly kind = "program_of_thought";
   readonly signature: Signature;
   readonly maxIters: number;
-  readonly #deno: string | undefined;
-  readonly #timeLimitMs: number | undefined;
-  readonly #memoryLimitMb: number | undefined;
+  readonly [DENO]: string | undefined;
+  readonly [TIME_LIMIT_MS]: number | undefined;
+  readonly [MEMORY_LIMIT_MB]: number | undefined;
 
   constructor(signature: S, options: ProgramOfThoughtOptions = {}) {
     super(options);
     this.signature = Signature.from(signature);
     this.maxIters = options.maxIters ?? 3;
-    this.#deno = options.deno;
+    this[DENO] = options.deno;
     for (const [name, value] of [
       ["timeLimitMs", options.timeLimitMs],
       ["memoryLimitMb", options.memoryLimitMb],
@@ -47,13 +51,13 @@ export class ProgramOfThought<const S extends SignatureInput = string> extends P
         throw new ConfigurationError(`ProgramOfThought's ${name} must be a positive number, got ${String(value)}`);
       }
     }
-    this.#timeLimitMs = options.timeLimitMs;
-    this.#memoryLimitMb = options.memoryLimitMb;
+    this[TIME_LIMIT_MS] = options.timeLimitMs;
+    this[MEMORY_LIMIT_MB] = options.memoryLimitMb;
   }
 
   /** The Deno binary the sandbox will use; throws SandboxUnavailableError when there is none. */
   denoPath(): string {
-    const deno = this.#deno ?? findDeno();
+    const deno = this[DENO] ?? findDeno();
     if (!deno) {
       throw new SandboxUnavailableError("ProgramOfThought needs DSPy's Deno sandbox, and no Deno binary was found", {
         fix: FIX,
@@ -72,8 +76,8 @@ export class ProgramOfThought<const S extends SignatureInput = string> extends P
       signature: signatureToWire(this.signature),
       max_iters: this.maxIters,
       deno: this.denoPath(),
-      time_limit_s: this.#timeLimitMs === undefined ? null : this.#timeLimitMs / 1000,
-      memory_limit_mb: this.#memoryLimitMb ?? null,
+      time_limit_s: this[TIME_LIMIT_MS] === undefined ? null : this[TIME_LIMIT_MS] / 1000,
+      memory_limit_mb: this[MEMORY_LIMIT_MB] ?? null,
     };
   }
 
@@ -94,7 +98,7 @@ export class ProgramOfThought<const S extends SignatureInput = string> extends P
     if (isPythonError(error, "SandboxUnavailable", "CodeInterpreterError")) {
       return new SandboxUnavailableError(`DSPy's sandbox could not run: ${error.pythonMessage}`, {
         cause: error,
-        context: { deno: this.#deno ?? findDeno() },
+        context: { deno: this[DENO] ?? findDeno() },
         fix: FIX,
       });
     }

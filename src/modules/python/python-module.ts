@@ -17,11 +17,12 @@ import { sharedPool } from "../../router/pools.js";
 import { parseTypeString } from "../../signature/parse.js";
 import { type FieldSpec, Signature } from "../../signature/signature.js";
 import { Example, type Fields } from "../example.js";
-import { Module, type Parameter, type ProgramState } from "../module.js";
+import { MEMBERS, Module, type ProgramState, prepareProgram } from "../module.js";
 import { Predict } from "../predict.js";
 import { validateInputs } from "../validate-inputs.js";
 import { Prediction } from "../prediction.js";
-import { currentSettings } from "../../runtime/settings.js";
+import { currentSettings, type Settings } from "../../runtime/settings.js";
+import { bridgeSpan } from "../../runtime/telemetry.js";
 import { contextLM } from "./node-lm.js";
 import type { Registration } from "./scoped-callbacks.js";
 
@@ -63,16 +64,21 @@ interface ForwardResult {
 
 export const MODULES_PYTHON = "dspex_worker.modules_python";
 
+// Symbol-keyed rather than #private, so that copies of a program (optimizer runs) carry them.
+const OPTIONS = Symbol("options");
+const MIRRORS = Symbol("mirrors");
+const PENDING_STATE = Symbol("pendingState");
+
 /** `I` and `O` type the call as for any module; subclasses infer them from their signature. */
 export abstract class PythonModule<I extends Fields = Fields, O extends Fields = Fields> extends Module<I, O> {
   lm: LM | undefined;
-  readonly #options: PythonModuleOptions;
-  #mirrors: [string, Predict][] | undefined;
-  #pendingState: ProgramState | undefined;
+  readonly [OPTIONS]: PythonModuleOptions;
+  [MIRRORS]: [string, Predict][] | undefined;
+  [PENDING_STATE]: ProgramState | undefined;
 
   constructor(options: PythonModuleOptions = {}) {
     super();
-    this.#options = options;
+    this[OPTIONS] = options;
     this.lm = options.lm;
   }
 
@@ -83,7 +89,7 @@ export abstract class PythonModule<I extends Fields = Fields, O extends Fields =
   protected abstract spec(): Record<string, unknown>;
 
   /** Callbacks that live for one call (ReAct's tools); the token is passed to Python. */
-  protected registerCallScoped(_pool: PythonPool): Registration | undefined {
+  protected registerCallScoped(_pool: PythonPool, _settings: Settings): Registration | undefined {
     return undefined;
   }
 
@@ -98,14 +104,14 @@ export abstract class PythonModule<I extends Fields = Fields, O extends Fields =
   }
 
   protected async pool(): Promise<PythonPool> {
-    const pool = this.#options.pool;
+    const pool = this[OPTIONS].pool;
     if (pool === undefined) return sharedPool("modules");
     return typeof pool === "function" ? pool() : pool;
   }
 
   /** Fetches the DSPy module's predictors (no LM call), so state can be read and loaded before a run. */
   async prepare(): Promise<this> {
-    if (this.#mirrors) return this;
+    if (this[MIRRORS]) return this;
     const pool = await this.pool();
     const predictors = await this.invoke<WirePredictor[]>(pool, "dspex.module.describe", {
       kind: this.kind,
@@ -115,14 +121,15 @@ export abstract class PythonModule<I extends Fields = Fields, O extends Fields =
     return this;
   }
 
-  override namedParameters(): [string, Parameter][] {
-    return this.#mirrors ? [...this.#mirrors] : [];
+  /** What belongs to the program is what DSPy reported: its predictors, by DSPy's names. */
+  [MEMBERS](): Iterable<[string, unknown]> {
+    return this[MIRRORS] ?? [];
   }
 
   override loadState(state: ProgramState): this {
-    if (this.#mirrors) return super.loadState(state);
+    if (this[MIRRORS]) return super.loadState(state);
     // Applied when the predictors are known (first call or prepare()).
-    this.#pendingState = state;
+    this[PENDING_STATE] = state;
     return this;
   }
 
@@ -141,7 +148,7 @@ export abstract class PythonModule<I extends Fields = Fields, O extends Fields =
     });
     const lm = contextLM(settings, this.constructor.name, this.lm);
     const pool = await this.pool();
-    const scoped = this.registerCallScoped(pool);
+    const scoped = this.registerCallScoped(pool, settings);
     let result: ForwardResult;
     try {
       result = await this.invoke<ForwardResult>(
@@ -150,9 +157,9 @@ export abstract class PythonModule<I extends Fields = Fields, O extends Fields =
         {
           kind: this.kind,
           spec: this.spec(),
-          state: this.#mirrors ? this.dumpState() : (this.#pendingState ?? null),
+          state: this[MIRRORS] ? this.dumpState() : (this[PENDING_STATE] ?? null),
           inputs: this.wireInputs(inputs),
-          describe: this.#mirrors === undefined,
+          describe: this[MIRRORS] === undefined,
           tools_token: scoped?.token ?? null,
         },
         { lm, signal: settings.signal },
@@ -160,7 +167,7 @@ export abstract class PythonModule<I extends Fields = Fields, O extends Fields =
     } finally {
       scoped?.release();
     }
-    if (result.predictors && !this.#mirrors) this.adopt(result.predictors);
+    if (result.predictors && !this[MIRRORS]) this.adopt(result.predictors);
     // DSPy parsed the outputs against the same signature the types come from.
     const prediction = new Prediction(result.outputs as O, result.completions as O[]);
     this.recordTrace(result.trace);
@@ -174,11 +181,13 @@ export abstract class PythonModule<I extends Fields = Fields, O extends Fields =
     options: { lm?: LM; signal?: AbortSignal | undefined } = {},
   ): Promise<T> {
     try {
-      return await pool.call<T>(tool, args, {
-        ...(options.lm ? { lm: options.lm } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(this.#options.timeoutMs !== undefined ? { timeoutMs: this.#options.timeoutMs } : {}),
-      });
+      return await bridgeSpan(currentSettings().span, pool.name, tool, () =>
+        pool.call<T>(tool, args, {
+          ...(options.lm ? { lm: options.lm } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(this[OPTIONS].timeoutMs !== undefined ? { timeoutMs: this[OPTIONS].timeoutMs } : {}),
+        }),
+      );
     } catch (error) {
       if (error instanceof UnknownToolError) {
         throw new ConfigurationError(`The pool's workers do not provide ${tool}`, {
@@ -197,16 +206,16 @@ export abstract class PythonModule<I extends Fields = Fields, O extends Fields =
       predict.loadState(p.state);
       return [p.name, predict];
     });
-    this.#mirrors = mirrors;
-    const pending = this.#pendingState;
-    this.#pendingState = undefined;
+    this[MIRRORS] = mirrors;
+    const pending = this[PENDING_STATE];
+    this[PENDING_STATE] = undefined;
     if (pending) super.loadState(pending);
   }
 
   private recordTrace(entries: ForwardResult["trace"]): void {
     const trace = currentSettings().trace;
-    if (!trace || !this.#mirrors) return;
-    const byName = new Map(this.#mirrors);
+    if (!trace || !this[MIRRORS]) return;
+    const byName = new Map(this[MIRRORS]);
     const max = currentSettings().maxTraceSize ?? 10_000;
     for (const entry of entries) {
       const predictor = entry.predictor === null ? undefined : byName.get(entry.predictor);
@@ -284,19 +293,6 @@ export function isPythonError(error: unknown, ...types: string[]): error is Pyth
  * Prepares every Python-backed module inside `program` (their predictors are known only once
  * the worker has described them), so that `load()`/`loadState()` find them before any run.
  */
-export async function preparePythonModules(program: Module): Promise<void> {
-  const seen = new Set<unknown>();
-  const found: PythonModule[] = [];
-  const walk = (value: unknown): void => {
-    if (typeof value !== "object" || value === null || seen.has(value)) return;
-    seen.add(value);
-    if (value instanceof PythonModule) found.push(value);
-    if (value instanceof Module || Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype) {
-      for (const child of Object.values(value)) walk(child);
-    } else if (value instanceof Map) {
-      for (const child of value.values()) walk(child);
-    }
-  };
-  walk(program);
-  await Promise.all(found.map((m) => m.prepare()));
+export function preparePythonModules(program: Module): Promise<void> {
+  return prepareProgram(program);
 }

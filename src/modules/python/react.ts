@@ -3,6 +3,8 @@
  * Python only by name, only during a call of this module (see scoped-callbacks.ts).
  */
 import type { PythonPool } from "../../bridge/pool.js";
+import { observe } from "../../runtime/observe.js";
+import { context, type Settings } from "../../runtime/settings.js";
 import type { InputsOf, OutputsOf, SignatureInput, Simplify } from "../../signature/infer.js";
 import { Signature } from "../../signature/signature.js";
 import { PythonModule, type PythonModuleOptions, signatureToWire } from "./python-module.js";
@@ -19,6 +21,8 @@ export interface ReActOptions extends PythonModuleOptions {
 
 export const TOOLS_CALLBACK = "dspex.tools";
 
+const TOOLS = Symbol("tools");
+
 /** DSPy's ReAct prediction: the extract step's (a ChainOfThought) fields plus the trajectory. */
 export type ReActOutputs<O> = Simplify<{ trajectory: Record<string, unknown>; reasoning: string } & O>;
 
@@ -29,28 +33,34 @@ export class ReAct<const S extends SignatureInput = string> extends PythonModule
   protected readonly kind = "react";
   readonly signature: Signature;
   readonly maxIters: number;
-  readonly #tools: Map<string, PreparedTool>;
+  // Symbol-keyed: not part of the program walk, but copied with the module.
+  readonly [TOOLS]: Map<string, PreparedTool>;
 
   constructor(signature: S, options: ReActOptions) {
     super(options);
     this.signature = Signature.from(signature);
     this.maxIters = options.maxIters ?? 20;
-    this.#tools = prepareTools(options.tools ?? []);
+    this[TOOLS] = prepareTools(options.tools ?? []);
   }
 
   protected spec(): Record<string, unknown> {
     return {
       signature: signatureToWire(this.signature),
-      tools: [...this.#tools.values()].map((t) => t.wire),
+      tools: [...this[TOOLS].values()].map((t) => t.wire),
       max_iters: this.maxIters,
     };
   }
 
-  protected override registerCallScoped(pool: PythonPool): Registration {
-    return registerScoped(pool, TOOLS_CALLBACK, this.#tools, (tools, args) => {
+  /** Python calls the tools outside the caller's async context: they run in the settings captured at the call. */
+  protected override registerCallScoped(pool: PythonPool, settings: Settings): Registration {
+    return registerScoped(pool, TOOLS_CALLBACK, this[TOOLS], (tools, args) => {
       const tool = tools.get(String(args.name));
       if (!tool) throw new Error(`no tool named "${String(args.name)}" (tools: ${[...tools.keys()].join(", ")})`);
-      return tool.run(args.args);
+      return context(settings, () =>
+        observe(settings, "tool", { instance: tool, name: String(args.name), inputs: args.args }, async () =>
+          tool.run(args.args),
+        ),
+      );
     });
   }
 }

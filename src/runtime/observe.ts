@@ -1,0 +1,67 @@
+/**
+ * The one wrapper around observed work: DSPy's callbacks (Start/End pairs) and an OpenTelemetry
+ * span. Modules, LM calls, adapters, tools, Evaluate and optimizer runs all go through here.
+ * With no callbacks and no tracing SDK registered it is a plain call: it sits on every
+ * predictor call's path.
+ */
+import { randomUUID } from "node:crypto";
+import { type CallbackKind, fire, HOOKS } from "./callbacks.js";
+import { runInSettings, type Settings } from "./settings.js";
+import { endSpan, startSpan, tracingEnabled } from "./telemetry.js";
+
+export interface Observed {
+  /** The module, LM, adapter, tool, Evaluate or optimizer doing the work. */
+  instance: unknown;
+  name: string;
+  inputs: unknown;
+}
+
+/** Kinds whose work runs further observed work, so their span becomes the parent in context. */
+const NESTING: ReadonlySet<CallbackKind> = new Set(["module", "tool", "evaluate", "compile"]);
+
+export async function observe<T>(
+  settings: Settings,
+  kind: CallbackKind,
+  what: Observed,
+  work: () => Promise<T>,
+): Promise<T> {
+  const callbacks = settings.callbacks;
+  const tracing = tracingEnabled();
+  const calling = callbacks !== undefined && callbacks.length > 0;
+  if (!tracing && !calling) return work();
+  const span = tracing ? startSpan(kind, what, settings.span) : undefined;
+  const { start, end } = HOOKS[kind];
+  const callId = randomUUID();
+  const base = { callId, instance: what.instance, name: what.name };
+  if (calling) fire(callbacks, start, { ...base, inputs: what.inputs });
+  try {
+    const outputs = await (span !== undefined && NESTING.has(kind)
+      ? runInSettings({ ...settings, span }, work)
+      : work());
+    if (calling) fire(callbacks, end, { ...base, outputs });
+    if (span !== undefined) endSpan(span, kind, outputs, undefined, false);
+    return outputs;
+  } catch (error) {
+    if (calling) fire(callbacks, end, { ...base, error });
+    if (span !== undefined) endSpan(span, kind, undefined, error, true);
+    throw error;
+  }
+}
+
+/** Callbacks for synchronous work (adapter format and parse); no span: it takes microseconds. */
+export function observeSync<T>(settings: Settings, kind: CallbackKind, what: Observed, work: () => T): T {
+  const callbacks = settings.callbacks;
+  if (callbacks === undefined || callbacks.length === 0) return work();
+  const { start, end } = HOOKS[kind];
+  const callId = randomUUID();
+  const base = { callId, instance: what.instance, name: what.name };
+  fire(callbacks, start, { ...base, inputs: what.inputs });
+  try {
+    const outputs = work();
+    fire(callbacks, end, { ...base, outputs });
+    return outputs;
+  } catch (error) {
+    fire(callbacks, end, { ...base, error });
+    throw error;
+  }
+}
