@@ -167,7 +167,17 @@ export class Cache {
     try {
       for (;;) {
         release = await store.claim(key, this.lockMs);
-        if (release !== undefined || Date.now() >= deadline) break;
+        if (release !== undefined) {
+          // The previous holder may have stored the value and released between our first lookup
+          // and this claim: look once more, or we would pay for the same request twice.
+          const stored = await store.get(key);
+          if (stored !== undefined) {
+            await release();
+            return this.sharedHit(key, stored);
+          }
+          break;
+        }
+        if (Date.now() >= deadline) break;
         // Another process computes it: wait for its result, or for its claim to lapse.
         const value = await this.waitForOther(store, key, deadline);
         if (value !== undefined) return value;
@@ -185,6 +195,16 @@ export class Cache {
     }
   }
 
+  /** A value another process stored while this one waited: a hit, though the first lookup missed. */
+  private sharedHit(key: string, got: LMResponse): LMResponse {
+    this.memory?.set(key, got);
+    this.counts.hits++;
+    this.counts.storeHits++;
+    // The earlier lookup counted a miss; this request cost nothing after all.
+    this.counts.misses--;
+    return asHit(got);
+  }
+
   /** Polls the shared tier until the value appears (a hit), the claim lapses or the deadline passes. */
   private async waitForOther(store: CacheStore, key: string, deadline: number): Promise<LMResponse | undefined> {
     let pause = 10;
@@ -192,14 +212,7 @@ export class Cache {
       await new Promise((resolve) => setTimeout(resolve, pause));
       pause = Math.min(pause * 2, 200);
       const got = await store.get(key);
-      if (got !== undefined) {
-        this.memory?.set(key, got);
-        this.counts.hits++;
-        this.counts.storeHits++;
-        // The earlier lookup counted a miss; this request cost nothing after all.
-        this.counts.misses--;
-        return asHit(got);
-      }
+      if (got !== undefined) return this.sharedHit(key, got);
       if (!(await store.claimed!(key))) return undefined;
     }
     return undefined;
