@@ -6,7 +6,7 @@
 import { Cache } from "./cache/cache.js";
 import { unloadLocalModels } from "./lm/providers/local-runtime.js";
 import { unloadLocalEmbedders } from "./retrieve/local-embedder.js";
-import { closeSharedPools } from "./router/pools.js";
+import { closeSharedPools } from "./bridge/shared-pools.js";
 import { closeDefaultCache } from "./runtime/default-cache.js";
 import { configure, currentSettings } from "./runtime/settings.js";
 

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import * as dspex from "../src/index.js";
-import { configurePool, sharedPool } from "../src/router/pools.js";
+import { configurePool, sharedPool } from "../src/bridge/shared-pools.js";
 import { defaultCache } from "../src/runtime/default-cache.js";
 
 describe("root exports", () => {

@@ -38,3 +38,4 @@ export {
   resolvePython,
 } from "./python-env.js";
 export { Session, type SessionState } from "./session.js";
+export { closeSharedPools, configurePool, sharedPool } from "./shared-pools.js";

@@ -315,7 +315,7 @@ async function optimize([file, data]: string[], options: CommandOptions): Promis
   await program.save(out);
   if (options.json) console.log(JSON.stringify({ optimizer: name, out, report }));
   else console.log(`${name}: saved to ${out} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  const { closeSharedPools } = await import("../router/pools.js");
+  const { closeSharedPools } = await import("../bridge/shared-pools.js");
   await closeSharedPools();
   return 0;
 }

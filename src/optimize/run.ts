@@ -13,7 +13,7 @@ import type { Module, ProgramState } from "../modules/module.js";
 import { observe } from "../runtime/observe.js";
 import { bridgeSpan } from "../runtime/telemetry.js";
 import { currentSettings } from "../runtime/settings.js";
-import { sharedPool } from "../router/pools.js";
+import { sharedPool } from "../bridge/shared-pools.js";
 import { applyState, cloneProgram } from "./clone.js";
 import { hostFor, type RunSpec, type TextEmbedder } from "./host.js";
 import { type ExampleRecord, exampleRecords, programStructure, warnMissingLabels } from "./structure.js";

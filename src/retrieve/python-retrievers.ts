@@ -9,7 +9,7 @@ import type { PythonPool } from "../bridge/pool.js";
 import type { Session } from "../bridge/session.js";
 import { ConfigurationError } from "../errors.js";
 import { type Registration, registerScoped } from "../modules/python/scoped-callbacks.js";
-import { sharedPool } from "../router/pools.js";
+import { sharedPool } from "../bridge/shared-pools.js";
 import type { Passage, Retriever, TextEmbedder } from "./retriever.js";
 
 export const RETRIEVERS_PYTHON = "dspex_worker.retrievers";

@@ -8,5 +8,5 @@ export {
   type Operation,
 } from "./capabilities.js";
 export { ImpossibleOverrideError, PythonUnavailableError, UnknownOperationError } from "./errors.js";
-export { closeSharedPools, configurePool, sharedPool } from "./pools.js";
+export { closeSharedPools, configurePool, sharedPool } from "../bridge/shared-pools.js";
 export { type RouteExplanation, type RouteOptions, Router, type RouterOptions, router } from "./router.js";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { PoolFailedError, type PythonPool, WorkerCrashedError } from "../../src/bridge/index.js";
-import { closeSharedPools, configurePool, sharedPool } from "../../src/router/pools.js";
+import { closeSharedPools, configurePool, sharedPool } from "../../src/bridge/shared-pools.js";
 import { collectingLogger, startPlain, waitFor } from "./helpers.js";
 
 /** Crashes the pool's single worker `n` times, each time waiting for the replacement (if any). */

@@ -17,7 +17,7 @@ import {
   labeledFewShot,
   simba,
 } from "../../src/optimize/index.js";
-import { closeSharedPools, sharedPool } from "../../src/router/pools.js";
+import { closeSharedPools, sharedPool } from "../../src/bridge/shared-pools.js";
 import { collectingLogger } from "../bridge/helpers.js";
 import { CapitalQA, capitalExamples, heldOutScore, MAGIC, RuleLM, startOptimizerPool, metric } from "./helpers.js";
 

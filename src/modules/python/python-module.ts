@@ -13,7 +13,7 @@ import { MAX_VALUE_DEPTH } from "../../bridge/values.js";
 import type { PythonPool } from "../../bridge/pool.js";
 import { ConfigurationError } from "../../errors.js";
 import type { LM } from "../../lm/types.js";
-import { sharedPool } from "../../router/pools.js";
+import { sharedPool } from "../../bridge/shared-pools.js";
 import { parseTypeString } from "../../signature/parse.js";
 import { type FieldSpec, Signature } from "../../signature/signature.js";
 import { Example, type Fields } from "../example.js";

@@ -3,9 +3,9 @@
  * Optimizers, Python-only modules and retrievers all go through here so that a program never
  * starts more workers than the presets allow. Tests and servers can close them explicitly.
  */
-import { PythonPool } from "../bridge/pool.js";
-import type { PresetName } from "../bridge/presets.js";
-import type { PoolOptions } from "../bridge/options.js";
+import { PythonPool } from "./pool.js";
+import type { PresetName } from "./presets.js";
+import type { PoolOptions } from "./options.js";
 
 /** Python modules whose tools every shared pool offers: DSPy-backed modules, retrievers, optimizers. */
 const DEFAULT_MODULES = ["dspex_worker.modules_python", "dspex_worker.retrievers", "dspex_worker.optimize"];
