@@ -8,9 +8,13 @@ export const QUOTES = new Set(['"', "'", "“", "”"]);
 
 export const isDigit = (ch: string | undefined): boolean => ch !== undefined && /^\p{Nd}$/u.test(ch);
 
-/** `parenthesized_is_explicit_tuple`: `()` and `(a, b)` are tuples, `(a)` is a grouped value. */
+/**
+ * `parenthesized_is_explicit_tuple`: `()` and `(a, b)` are tuples, `(a)` is a grouped value.
+ * Only what sits directly inside the parentheses decides; a nested bracket group is skipped
+ * whole, through `groupEnd`'s memo, so that a run of nested "(" costs linear time, not a
+ * rescan to the end of the text for each one.
+ */
 export function parenIsExplicitTuple(s: string, index: number): boolean {
-  let depth = 0;
   let quote: string | undefined;
   let backslashes = 0;
   let content = false;
@@ -27,20 +31,71 @@ export function parenIsExplicitTuple(s: string, index: number): boolean {
     }
     if (QUOTES.has(ch) && backslashes % 2 === 0) {
       quote = ch;
-      if (depth === 0) content = true;
+      content = true;
       backslashes = 0;
       continue;
     }
     backslashes = 0;
-    if (!isPySpace(ch) && ch !== "," && ch !== ")" && depth === 0) content = true;
-    if (ch === "(" || ch === "[" || ch === "{") depth++;
-    else if (ch === ")" || ch === "]" || ch === "}") {
-      if (depth === 0) {
-        if (ch === ")") return !content;
-      } else depth--;
-    } else if (ch === "," && depth === 0) return true;
+    if (ch === "(" || ch === "[" || ch === "{") {
+      content = true;
+      const end = groupEnd(s, k);
+      if (end < 0) return false;
+      k = end;
+    } else if (ch === ")") return !content;
+    else if (ch === ",") return true;
+    else if (!isPySpace(ch)) content = true;
   }
   return !content;
+}
+
+/** The memo of `groupEnd`, for the text parsed last (json_repair parses one text at a time). */
+let memoText: string | undefined;
+let memo = new Map<number, number>();
+
+/**
+ * The index of the closer that ends the bracket group opened at `open` (any closer closes any
+ * opener, as json_repair counts depth), or -1 when the text ends first. Quotes hide brackets.
+ * Iterative, with an explicit stack, and memoized per opener: every group is scanned once.
+ */
+export function groupEnd(s: string, open: number): number {
+  if (memoText !== s) {
+    memoText = s;
+    memo = new Map();
+  }
+  const known = memo.get(open);
+  if (known !== undefined) return known;
+  const stack = [open];
+  let quote: string | undefined;
+  let backslashes = 0;
+  for (let k = open + 1; k < s.length; k++) {
+    const ch = s[k]!;
+    if (ch === "\\") {
+      backslashes++;
+      continue;
+    }
+    if (quote !== undefined) {
+      if (ch === quote && backslashes % 2 === 0) quote = undefined;
+      backslashes = 0;
+      continue;
+    }
+    if (QUOTES.has(ch) && backslashes % 2 === 0) {
+      quote = ch;
+      backslashes = 0;
+      continue;
+    }
+    backslashes = 0;
+    if (ch === "(" || ch === "[" || ch === "{") {
+      const end = memo.get(k);
+      if (end === undefined) stack.push(k);
+      else if (end < 0) break;
+      else k = end;
+    } else if (ch === ")" || ch === "]" || ch === "}") {
+      memo.set(stack.pop()!, k);
+      if (stack.length === 0) return k;
+    }
+  }
+  for (const o of stack) memo.set(o, -1);
+  return -1;
 }
 
 /** `top_level_parenthesized_can_start_value`: a '(' alone on its line that opens a value. */

@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { firstBalancedObject } from "../../src/adapters/json.js";
+import { parenIsExplicitTuple } from "../../src/py/json-repair-parens.js";
 
 const CHILD = fileURLToPath(new URL("./children/pathological.ts", import.meta.url));
 const GUARD_MS = 60_000;
@@ -36,6 +37,12 @@ describe("parsers stay linear on pathological input (1,000,000 characters)", () 
 
   it("trailing whitespace and closers of an unterminated string are dropped", () => {
     assert.deepEqual(runCase("trailingClosers"), { a: "b" });
+  });
+
+  it("a run of nested '(' (each one asked whether it opens a tuple) ends in the nesting limit", () => {
+    assert.deepEqual(runCase("parenRun"), {
+      error: "NestingTooDeepError: the JSON text is nested deeper than 1000 levels (at offset 1006)",
+    });
   });
 
   it("an opening bracket followed by unclosed braces finds no object", () => {
@@ -71,5 +78,56 @@ describe("firstBalancedObject keeps its meaning", () => {
     };
     visit("");
     assert.equal(checked, (3 ** 10 - 1) / 2);
+  });
+});
+
+describe("parenIsExplicitTuple keeps its meaning", () => {
+  /** The former definition: scan to the matching ')' with one depth counter for every bracket. */
+  function reference(s: string, index: number): boolean {
+    let depth = 0;
+    let quote: string | undefined;
+    let backslashes = 0;
+    let content = false;
+    for (let k = index + 1; k < s.length; k++) {
+      const ch = s[k]!;
+      if (ch === "\\") {
+        backslashes++;
+        continue;
+      }
+      if (quote !== undefined) {
+        if (ch === quote && backslashes % 2 === 0) quote = undefined;
+        backslashes = 0;
+        continue;
+      }
+      if ((ch === '"' || ch === "'") && backslashes % 2 === 0) {
+        quote = ch;
+        if (depth === 0) content = true;
+        backslashes = 0;
+        continue;
+      }
+      backslashes = 0;
+      if (ch !== " " && ch !== "," && ch !== ")" && depth === 0) content = true;
+      if (ch === "(" || ch === "[" || ch === "{") depth++;
+      else if (ch === ")" || ch === "]" || ch === "}") {
+        if (depth === 0) {
+          if (ch === ")") return !content;
+        } else depth--;
+      } else if (ch === "," && depth === 0) return true;
+    }
+    return !content;
+  }
+
+  it("agrees with the former definition at every '(' of every string over ( ) ] , a \" \\ and space up to length 7", () => {
+    const alphabet = ["(", ")", "]", ",", "a", '"', "\\", " "];
+    let checked = 0;
+    const visit = (prefix: string): void => {
+      for (let i = prefix.indexOf("("); i >= 0; i = prefix.indexOf("(", i + 1)) {
+        assert.equal(parenIsExplicitTuple(prefix, i), reference(prefix, i), `${JSON.stringify(prefix)} at ${i}`);
+        checked++;
+      }
+      if (prefix.length < 7) for (const c of alphabet) visit(prefix + c);
+    };
+    visit("");
+    assert.ok(checked > 1_000_000);
   });
 });

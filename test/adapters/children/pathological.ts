@@ -29,6 +29,7 @@ const cases: Record<string, () => unknown> = {
     return { length: r.value?.a.length, tail: r.value?.a.slice(-2) };
   },
   trailingClosers: () => repairJsonLoads(`{"a": "b${" ".repeat(N)}}]`),
+  parenRun: () => outcome(() => repairJsonLoads(`{"a": ${"(".repeat(N)}`)),
   unclosedBraces: () => ({
     balanced: firstBalancedObject(`[${"{".repeat(N)}`) ?? null,
     parse: outcome(() => new JSONAdapter().parse(Signature.parse("q -> a"), `[${"{".repeat(N)}`)),
