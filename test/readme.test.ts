@@ -33,8 +33,9 @@ describe("README", () => {
     );
     assert.equal(build.status, 0, build.stdout + build.stderr);
     cpSync(join(root, "package.json"), join(pkgDir, "package.json"));
-    // Only what `npm install dspex` brings that our declarations use: zod, and Node's types.
-    for (const dep of ["zod", "@types/node", "undici-types"]) {
+    // Only what `npm install dspex` brings that our declarations use: zod, the OpenTelemetry API
+    // (a dependency), and Node's types.
+    for (const dep of ["zod", "@opentelemetry/api", "@types/node", "undici-types"]) {
       mkdirSync(join(project, "node_modules", dep, ".."), { recursive: true });
       symlinkSync(join(root, "node_modules", dep), join(project, "node_modules", dep));
     }

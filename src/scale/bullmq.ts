@@ -8,13 +8,17 @@ import { importOptional, OptionalDependencyMissingError } from "../optional.js";
 /** Kept for callers of the first scale release; the error is the shared one for optional parts. */
 export const ScaleDependencyError = OptionalDependencyMissingError;
 
+/** @internal */
 export type BullMQ = typeof import("bullmq");
+/** @internal */
 export type IORedis = { Redis: typeof import("ioredis").Redis };
 
+/** @internal (its type names BullMQ, an optional peer) */
 export function loadBullMQ(): Promise<BullMQ> {
   return importOptional<BullMQ>("bullmq");
 }
 
+/** @internal (its type names ioredis, an optional peer) */
 export async function loadIORedis(): Promise<IORedis> {
   const { Redis } = await importOptional<typeof import("ioredis")>("ioredis");
   return { Redis };

@@ -1,4 +1,4 @@
-export { loadBullMQ, loadIORedis, ScaleDependencyError } from "./bullmq.js";
+export { ScaleDependencyError } from "./bullmq.js";
 export {
   canonicalJSON,
   type EvaluateJob,
