@@ -145,9 +145,14 @@ describe("distributed Evaluate (redis-server, dspex worker processes, loopback L
       while (!killedJob && !finished) {
         const busy = (await inspect.getActive()).find((job) => job.processedBy === victimName);
         if (busy) {
+          const exited = new Promise((resolve) => victim.proc.once("exit", resolve));
           victim.proc.kill("SIGKILL");
           killedAt = Date.now();
-          killedJob = busy.id;
+          await exited;
+          // The job seen a moment ago may have finished before the signal landed: take one that
+          // Redis still shows the dead worker holding (its lock has not lapsed yet).
+          const held = (await inspect.getActive()).filter((job) => job.processedBy === victimName);
+          killedJob = (held.find((job) => job.id === busy.id) ?? held[0] ?? busy).id;
         } else await new Promise((r) => setTimeout(r, 5));
       }
     };
