@@ -9,33 +9,47 @@ export const QUOTES = new Set(['"', "'", "“", "”"]);
 export const isDigit = (ch: string | undefined): boolean => ch !== undefined && /^\p{Nd}$/u.test(ch);
 
 /**
+ * json_repair's quoting as its forward scans see it: a backslash is skipped and counted, a quote
+ * not escaped by an odd run of backslashes opens a string that only the same quote closes.
+ * `step` says what a character is: "open" (it opens a quote), "code" (outside quotes) or "skip".
+ */
+class QuoteState {
+  private quote: string | undefined;
+  private backslashes = 0;
+
+  step(ch: string): "code" | "open" | "skip" {
+    if (ch === "\\") {
+      this.backslashes++;
+      return "skip";
+    }
+    const escaped = this.backslashes % 2 === 1;
+    this.backslashes = 0;
+    if (this.quote !== undefined) {
+      if (ch === this.quote && !escaped) this.quote = undefined;
+      return "skip";
+    }
+    if (QUOTES.has(ch) && !escaped) {
+      this.quote = ch;
+      return "open";
+    }
+    return "code";
+  }
+}
+
+/**
  * `parenthesized_is_explicit_tuple`: `()` and `(a, b)` are tuples, `(a)` is a grouped value.
  * Only what sits directly inside the parentheses decides; a nested bracket group is skipped
  * whole, through `groupEnd`'s memo, so that a run of nested "(" costs linear time, not a
  * rescan to the end of the text for each one.
  */
 export function parenIsExplicitTuple(s: string, index: number): boolean {
-  let quote: string | undefined;
-  let backslashes = 0;
+  const quotes = new QuoteState();
   let content = false;
   for (let k = index + 1; k < s.length; k++) {
     const ch = s[k]!;
-    if (ch === "\\") {
-      backslashes++;
-      continue;
-    }
-    if (quote !== undefined) {
-      if (ch === quote && backslashes % 2 === 0) quote = undefined;
-      backslashes = 0;
-      continue;
-    }
-    if (QUOTES.has(ch) && backslashes % 2 === 0) {
-      quote = ch;
-      content = true;
-      backslashes = 0;
-      continue;
-    }
-    backslashes = 0;
+    const kind = quotes.step(ch);
+    if (kind === "open") content = true;
+    if (kind !== "code") continue;
     if (ch === "(" || ch === "[" || ch === "{") {
       content = true;
       const end = groupEnd(s, k);
@@ -65,25 +79,10 @@ export function groupEnd(s: string, open: number): number {
   const known = memo.get(open);
   if (known !== undefined) return known;
   const stack = [open];
-  let quote: string | undefined;
-  let backslashes = 0;
+  const quotes = new QuoteState();
   for (let k = open + 1; k < s.length; k++) {
     const ch = s[k]!;
-    if (ch === "\\") {
-      backslashes++;
-      continue;
-    }
-    if (quote !== undefined) {
-      if (ch === quote && backslashes % 2 === 0) quote = undefined;
-      backslashes = 0;
-      continue;
-    }
-    if (QUOTES.has(ch) && backslashes % 2 === 0) {
-      quote = ch;
-      backslashes = 0;
-      continue;
-    }
-    backslashes = 0;
+    if (quotes.step(ch) !== "code") continue;
     if (ch === "(" || ch === "[" || ch === "{") {
       const end = memo.get(k);
       if (end === undefined) stack.push(k);
@@ -122,25 +121,10 @@ export function topLevelParenCanStart(s: string, index: number): boolean {
     return false;
   }
   let depth = 0;
-  let quote: string | undefined;
-  let backslashes = 0;
+  const quotes = new QuoteState();
   for (let j = index + 1; j < s.length; j++) {
     const ch = s[j]!;
-    if (ch === "\\") {
-      backslashes++;
-      continue;
-    }
-    if (quote !== undefined) {
-      if (ch === quote && backslashes % 2 === 0) quote = undefined;
-      backslashes = 0;
-      continue;
-    }
-    if (QUOTES.has(ch) && backslashes % 2 === 0) {
-      quote = ch;
-      backslashes = 0;
-      continue;
-    }
-    backslashes = 0;
+    if (quotes.step(ch) !== "code") continue;
     if (ch === "(" || ch === "[" || ch === "{") depth++;
     else if (ch === ")" && depth === 0) {
       for (let t = j + 1; t < s.length; t++) {
