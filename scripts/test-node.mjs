@@ -23,6 +23,7 @@ const SLOW = [
   "test/bridge/chaos.test.ts",
   "test/lm/local.test.ts",
   "test/lm/local-chat-model.test.ts",
+  "test/lm/local-runtime.test.ts",
   "test/optimize/",
   "test/scale/optimize.test.ts",
   "test/retrieve/embedder.test.ts",

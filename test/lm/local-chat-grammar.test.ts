@@ -90,7 +90,12 @@ describe("ChatAdapter requests as the local provider reads them", () => {
     assert.ok(root.includes(`(jint | "None")`), "Optional[int] takes an int or None");
     assert.ok(root.includes(`("[]" | "[" jstring ("," " "? jstring){0,15} "]")`));
     // Text cannot open with "{" (a placeholder) and is bounded; reasoning gets the larger bound.
-    assert.match(g.gbnf, new RegExp(`^text${TEXT_CHARS} ::= \\[\\^\\\\\\[\\{`, "m"));
+    assert.match(g.gbnf, new RegExp(`^text${TEXT_CHARS} ::= tline tchar\\{0,${TEXT_CHARS - 1}\\}$`, "m"));
+    assert.match(g.gbnf, /^tline ::= \[\^\\\[\{/m);
+    // Whitespace only before more text on its line: no trailing blanks, no blank lines.
+    assert.match(g.gbnf, /^tchar ::= tword \| \[ \\t\]\{1,8\} tword \| "\\n" \[ \\t\]\{0,8\} tline$/m);
+    // One or two newlines before each header.
+    assert.ok(root.includes(`"\\n" "\\n"? "[[ ## completed ## ]]"`));
     assert.ok(g.gbnf.includes(`text${REASONING_CHARS} ::=`));
     assert.ok(root.startsWith(`root ::= text${REASONING_CHARS} `));
     // A dict is not modelled: free, bounded text that may start with "{".

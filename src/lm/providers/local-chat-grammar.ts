@@ -118,18 +118,26 @@ function build(fields: ChatOutputField[], textScale: number): ChatGrammar & { te
     // Values start on the line after their header, as in DSPy's own layout and demos. Measured
     // on the probe with Qwen2.5-Coder-0.5B: 70% right this way, 47.5% when a value may follow
     // on the header's line (the model then drifts into digit runs and numbered lists).
-    if (i > 0) parts.push(literal(`\n\n${header(f.name)}`));
+    if (i > 0) parts.push(`${BREAK} ${literal(header(f.name))}`);
     parts.push(value.rule);
     tokens += 12 + value.tokens;
     if (value.text) textTokens += value.tokens;
   });
-  parts.push(literal("\n\n[[ ## completed ## ]]"));
+  parts.push(`${BREAK} ${literal("[[ ## completed ## ]]")}`);
   tokens += 12;
   rules.add("root", parts.join(" "));
   return { prefix: header(fields[0]!.name), gbnf: rules.text(), maxTokens: tokens, fields, textTokens };
 }
 
 const header = (name: string) => `[[ ## ${name} ## ]]\n`;
+
+/**
+ * Before a header: DSPy writes a blank line, but its parser splits on headers alone, so one
+ * newline is accepted too. Qwen2.5-Coder-1.5B answering "Tokyo" wants the marker on the very
+ * next line; when only "\n\n" was allowed it wrote "\n```" or "\n   " runs to the text bound
+ * instead (130+ tokens, 30 s on 2 cores, for a one-word answer).
+ */
+const BREAK = `"\\n" "\\n"?`;
 
 interface Value {
   rule: string;
@@ -189,11 +197,15 @@ function primitiveRule(rules: Rules, typeName: string): Value | undefined {
 /**
  * Free text: not starting with `{` or whitespace, no field marker, no line opening with `[` or
  * `{` (Qwen2.5-Coder-1.5B otherwise ends an answer with a made-up `{{ ## completed ## }}`), at
- * most `chars` characters.
+ * most `chars` units. Whitespace only ever comes before more text on its line, so no trailing
+ * blanks and no blank lines: Qwen2.5-Coder-1.5B answered "Tokyo" and then wrote 130 tokens of
+ * "\n   " until the bound, which turned a 1 s call into a 30 s one.
  */
 function textRule(rules: Rules, chars: number): Value {
-  rules.add("tchar", `[^\\[\\n] | "[" [^\\[\\n] | "\\n" [^\\n\\[{]`);
-  const name = rules.add(`text${chars}`, `[^\\[{\\n \\t] tchar{0,${chars - 1}}`);
+  rules.add("tword", `[^\\[\\n \\t] | "[" [^\\[\\n \\t]`);
+  rules.add("tline", `[^\\[{\\n \\t]`);
+  rules.add("tchar", `tword | [ \\t]{1,8} tword | "\\n" [ \\t]{0,8} tline`);
+  const name = rules.add(`text${chars}`, `tline tchar{0,${chars - 1}}`);
   return { rule: name, tokens: Math.ceil(chars / 2), text: true };
 }
 

@@ -13,6 +13,7 @@ import type {
   LlamaContextSequence,
   LlamaGrammar,
   LlamaModel,
+  Token,
 } from "node-llama-cpp";
 import { importOptional } from "../../optional.js";
 import { LMAbortedError, LMError } from "../errors.js";
@@ -54,10 +55,16 @@ export class LocalRuntime {
     return this.context.contextSize;
   }
 
-  /** Waits for a free sequence; an abort while waiting leaves the queue untouched. */
-  acquire(signal?: AbortSignal): Promise<LlamaContextSequence> {
+  /**
+   * Waits for a free sequence; an abort while waiting leaves the queue untouched. Given the
+   * prompt's tokens, takes the free sequence whose cached state shares the longest prefix with
+   * them: LlamaChat keeps that prefix and evaluates only the rest, and prefill is most of a short
+   * call's time on a CPU (the same signature's system prompt and demos come first in every call,
+   * so each predictor of a program keeps "its" sequence warm).
+   */
+  acquire(signal?: AbortSignal, tokens?: readonly Token[]): Promise<LlamaContextSequence> {
     if (signal?.aborted) return Promise.reject(new LMAbortedError(undefined, { provider: "local" }));
-    const ready = this.free.pop();
+    const ready = this.takeFree(tokens);
     if (ready !== undefined) return Promise.resolve(ready);
     return new Promise((resolve, reject) => {
       const take = (sequence: LlamaContextSequence) => {
@@ -72,6 +79,24 @@ export class LocalRuntime {
       signal?.addEventListener("abort", onAbort, { once: true });
       this.waiters.push(take);
     });
+  }
+
+  private takeFree(tokens: readonly Token[] | undefined): LlamaContextSequence | undefined {
+    if (this.free.length === 0) return undefined;
+    // Without tokens: the most recently used one (a stack), whose state is likeliest to be reused.
+    let best = this.free.length - 1;
+    if (tokens !== undefined && tokens.length > 0) {
+      let bestShared = -1;
+      const prompt = tokens as Token[];
+      for (let i = this.free.length - 1; i >= 0; i--) {
+        const shared = this.free[i]!.compareContextTokens(prompt).firstDifferentIndex;
+        if (shared > bestShared) {
+          bestShared = shared;
+          best = i;
+        }
+      }
+    }
+    return this.free.splice(best, 1)[0];
   }
 
   release(sequence: LlamaContextSequence): void {
@@ -200,13 +225,14 @@ class Registry {
 }
 
 /**
- * One core fewer than we have, at least one. node-llama-cpp's default is at least 4 threads; and
- * even one thread per core oversubscribes, since the JS thread samples (and applies grammars)
- * between llama.cpp's spinning workers. Measured on 2 shared cores: a JSON-schema answer took
- * ~20 s with 2 threads and ~2.5 s with 1; 4 threads were ~10x slower still.
+ * One thread per core (node-llama-cpp's default is at least 4, which oversubscribes 2 cores).
+ * llama.cpp's matrix work splits across threads, so prefill, most of a short call's time,
+ * scales with cores on an otherwise idle machine. On a loaded machine its spinning workers
+ * lose more than they gain (measured on 2 cores at load 3-4: 116 ms/token decoding with 1
+ * thread, 350-790 ms with 2), so `local({ threads: 1 })` is there for shared hosts.
  */
 function defaultThreads(llama: Llama): number {
-  return Math.max(1, Math.min(llama.cpuMathCores, availableParallelism() - 1));
+  return Math.max(1, Math.min(llama.cpuMathCores, availableParallelism()));
 }
 
 const registry = new Registry();

@@ -14,14 +14,14 @@ import type { LM, LMRequest, LMResponse, LMStreamChunk, Message, Usage } from ".
 import { defaultModelPath } from "./local-model.js";
 import { type LocalRuntime, localRuntime } from "./local-runtime.js";
 import { AsyncQueue } from "./local-queue.js";
-import { chatGrammar } from "./local-chat-grammar.js";
+import { type ChatGrammar, chatGrammar } from "./local-chat-grammar.js";
 
 export interface LocalOptions {
   /** A GGUF file; default: $DSPEX_MODEL, else the model `dspex setup` installed in the DSPex home. */
   modelPath?: string;
   /** Tokens per request (prompt + completion); capped at the model's training context. Default 4096. */
   contextSize?: number;
-  /** CPU threads for evaluation; default: one fewer than the cores (at least one). */
+  /** CPU threads for evaluation; default: one per core (on a busy shared host, 1 can be faster). */
   threads?: number;
   /**
    * Requests evaluated at once, as parallel sequences of one context that llama.cpp decodes in
@@ -109,14 +109,16 @@ export class LocalLM implements LM {
     const req = mergeRequest(this.defaults, request);
     // Refuse media before a model is loaded or a sequence borrowed.
     toChatHistory(req.messages, { provider: this.provider, model: this.model });
-    const { runtime, sequence } = await this.#borrow(req.signal);
+    const runtime = await this.#runtime();
+    const plan = planPrompt(runtime, req, { provider: this.provider, model: this.model });
+    const sequence = await runtime.acquire(req.signal, plan.tokens);
     try {
       const outputs: string[] = [];
       const finishReasons: (string | null)[] = [];
       let promptTokens = 0;
       let completionTokens = 0;
       for (let i = 0; i < Math.max(1, req.n ?? 1); i++) {
-        const run = await this.#complete(runtime, sequence, req);
+        const run = await this.#complete(runtime, sequence, req, plan);
         outputs.push(run.completion.text);
         finishReasons.push(run.completion.finishReason);
         promptTokens = run.promptTokens;
@@ -136,13 +138,15 @@ export class LocalLM implements LM {
     const signal = req.signal === undefined ? stop.signal : AbortSignal.any([req.signal, stop.signal]);
     const queue = new AsyncQueue<LMStreamChunk>();
     const produce = async () => {
-      const { runtime, sequence } = await this.#borrow(signal);
+      const runtime = await this.#runtime();
+      const plan = planPrompt(runtime, req, { provider: this.provider, model: this.model });
+      const sequence = await runtime.acquire(signal, plan.tokens);
       try {
         let promptTokens = 0;
         let completionTokens = 0;
         const n = Math.max(1, req.n ?? 1);
         for (let index = 0; index < n; index++) {
-          const run = await this.#complete(runtime, sequence, { ...req, signal }, (delta) => {
+          const run = await this.#complete(runtime, sequence, { ...req, signal }, plan, (delta) => {
             if (delta !== "") queue.push({ index, delta });
           });
           queue.push({ index, delta: "", finishReason: run.completion.finishReason });
@@ -169,16 +173,11 @@ export class LocalLM implements LM {
     return localRuntime({ modelPath: this.modelPath, ...this.#options });
   }
 
-  async #borrow(signal: AbortSignal | undefined): Promise<{ runtime: LocalRuntime; sequence: LlamaContextSequence }> {
-    const runtime = await this.#runtime();
-    const sequence = await runtime.acquire(signal);
-    return { runtime, sequence };
-  }
-
   async #complete(
     runtime: LocalRuntime,
     sequence: LlamaContextSequence,
     req: LMRequest,
+    plan: PromptPlan,
     onText?: (text: string) => void,
   ): Promise<{ completion: Completion; promptTokens: number }> {
     const { LlamaChat } = await importOptional<typeof import("node-llama-cpp")>("node-llama-cpp");
@@ -187,23 +186,9 @@ export class LocalLM implements LM {
       chatWrapper: runtime.chatWrapper,
       autoDisposeSequence: false,
     });
+    const { layout, history, room } = plan;
+    const promptTokens = plan.tokens.length;
     try {
-      // A plain-text ChatAdapter request gets the layout grammar (a JSON response format wins).
-      const layout =
-        (req.responseFormat === undefined || req.responseFormat.type === "text") &&
-        req.providerOptions?.chatGrammar !== false
-          ? chatGrammar(req.messages, req.maxTokens === undefined ? {} : { maxTokens: req.maxTokens })
-          : undefined;
-      const history = toChatHistory(req.messages, { provider: this.provider, model: this.model }, layout?.prefix);
-      const prompt = chat.chatWrapper.generateContextState({ chatHistory: history }).contextText;
-      const promptTokens = prompt.tokenize(runtime.model.tokenizer).length;
-      const room = runtime.contextSize - promptTokens;
-      if (room < MIN_COMPLETION_TOKENS) {
-        throw new LMContextWindowError(
-          `The prompt is ${promptTokens} tokens; the local context holds ${runtime.contextSize}.`,
-          { provider: this.provider, model: this.model, context: { promptTokens, contextSize: runtime.contextSize } },
-        );
-      }
       const cap = req.providerOptions?.maxStringLength;
       const grammar =
         layout === undefined
@@ -248,6 +233,40 @@ export class LocalLM implements LM {
       chat.dispose({ disposeSequence: false });
     }
   }
+}
+
+interface PromptPlan {
+  /** The ChatAdapter layout grammar, when the request is a plain-text ChatAdapter one. */
+  layout: ChatGrammar | undefined;
+  history: ChatHistoryItem[];
+  /** The prompt as the model will read it (chooses the sequence with the longest cached prefix). */
+  tokens: Token[];
+  /** Tokens left for the reply. */
+  room: number;
+}
+
+/**
+ * What a request will evaluate, worked out before a sequence is borrowed: a prompt that does
+ * not fit fails at once, and the tokens pick the sequence that already holds most of them.
+ */
+function planPrompt(runtime: LocalRuntime, req: LMRequest, who: { provider: string; model: string }): PromptPlan {
+  // A plain-text ChatAdapter request gets the layout grammar (a JSON response format wins).
+  const layout =
+    (req.responseFormat === undefined || req.responseFormat.type === "text") &&
+    req.providerOptions?.chatGrammar !== false
+      ? chatGrammar(req.messages, req.maxTokens === undefined ? {} : { maxTokens: req.maxTokens })
+      : undefined;
+  const history = toChatHistory(req.messages, who, layout?.prefix);
+  const prompt = runtime.chatWrapper.generateContextState({ chatHistory: history }).contextText;
+  const tokens = prompt.tokenize(runtime.model.tokenizer);
+  const room = runtime.contextSize - tokens.length;
+  if (room < MIN_COMPLETION_TOKENS) {
+    throw new LMContextWindowError(
+      `The prompt is ${tokens.length} tokens; the local context holds ${runtime.contextSize}.`,
+      { ...who, context: { promptTokens: tokens.length, contextSize: runtime.contextSize } },
+    );
+  }
+  return { layout, history, tokens, room };
 }
 
 /** The embedded offline LM (see LocalOptions). The model loads on the first request. */
