@@ -29,6 +29,8 @@ export interface ProbeResult {
   echoes: number;
   errors: number;
   latenciesMs: number[];
+  /** Process CPU time per call (llama.cpp's threads included): what a call costs whatever the load. */
+  cpuMs: number[];
   completionTokens: number;
   details: { q: ProbeQuestion; value: unknown; ok: boolean; ms: number; error?: string }[];
 }
@@ -45,14 +47,21 @@ export async function runProbe(questions: readonly ProbeQuestion[] = PROBE): Pro
     echoes: 0,
     errors: 0,
     latenciesMs: [],
+    cpuMs: [],
     completionTokens: 0,
     details: [],
   };
   for (const q of questions) {
     const started = performance.now();
+    const cpu = process.cpuUsage();
+    const cpuMs = () => {
+      const d = process.cpuUsage(cpu);
+      return (d.user + d.system) / 1000;
+    };
     try {
       const prediction = await new Predict(q.signature).call(q.inputs);
       const ms = performance.now() - started;
+      result.cpuMs.push(cpuMs());
       const value = (prediction.toDict() as Record<string, unknown>)[q.field];
       const ok = check(q, value);
       const fields = Object.values(prediction.toDict());
@@ -61,11 +70,14 @@ export async function runProbe(questions: readonly ProbeQuestion[] = PROBE): Pro
       result.latenciesMs.push(ms);
       result.completionTokens += prediction.lmUsage?.completionTokens ?? 0;
       result.details.push({ q, value, ok, ms });
-      log(`${ok ? "ok  " : "MISS"} ${ms.toFixed(0).padStart(6)} ms  ${q.kind.padEnd(7)} ${JSON.stringify(value)}`);
+      log(
+        `${ok ? "ok  " : "MISS"} ${ms.toFixed(0).padStart(6)} ms ${result.cpuMs.at(-1)!.toFixed(0).padStart(6)} cpu-ms ${String(prediction.lmUsage?.promptTokens ?? "").padStart(4)}+${String(prediction.lmUsage?.completionTokens ?? "").padEnd(3)} tok  ${q.kind.padEnd(7)} ${JSON.stringify(value)}`,
+      );
     } catch (error) {
       const ms = performance.now() - started;
       result.errors++;
       result.latenciesMs.push(ms);
+      result.cpuMs.push(cpuMs());
       const message = error instanceof Error ? error.message.split("\n")[0]! : String(error);
       result.details.push({ q, value: undefined, ok: false, ms, error: message });
       log(`ERR  ${ms.toFixed(0).padStart(6)} ms  ${q.kind.padEnd(7)} ${message}`);
@@ -181,7 +193,7 @@ export async function run(): Promise<Row[]> {
           ratio: null,
           goal: "p95 <= 3 s, max <= 10 s",
           met: percentile(lat, 95) <= 3000 && Math.max(...lat) <= 10_000,
-          note: `p50 ${(median(lat) / 1000).toFixed(2)} s, max ${(Math.max(...lat) / 1000).toFixed(2)} s; noisy shared host`,
+          note: `p50 ${(median(lat) / 1000).toFixed(2)} s, max ${(Math.max(...lat) / 1000).toFixed(2)} s; CPU per call p50 ${(median(r.cpuMs) / 1000).toFixed(2)} s, p95 ${(percentile(r.cpuMs, 95) / 1000).toFixed(2)} s; threads ${lm.threads ?? "one per core"}`,
         },
       );
     }

@@ -14,6 +14,7 @@ import type {
   LlamaGrammar,
   LlamaModel,
   Token,
+  TokenBias,
 } from "node-llama-cpp";
 import { importOptional } from "../../optional.js";
 import { LMAbortedError, LMError } from "../errors.js";
@@ -38,6 +39,7 @@ export class LocalRuntime {
   private readonly free: LlamaContextSequence[];
   private readonly waiters: Array<(sequence: LlamaContextSequence) => void> = [];
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  private tokenBias: Promise<TokenBias> | undefined;
 
   constructor(
     readonly llama: Llama,
@@ -58,7 +60,7 @@ export class LocalRuntime {
   /**
    * Waits for a free sequence; an abort while waiting leaves the queue untouched. Given the
    * prompt's tokens, takes the free sequence whose cached state shares the longest prefix with
-   * them: LlamaChat keeps that prefix and evaluates only the rest, and prefill is most of a short
+   * them: the completion keeps that prefix and evaluates only the rest, and prefill is most of a short
    * call's time on a CPU (the same signature's system prompt and demos come first in every call,
    * so each predictor of a program keeps "its" sequence warm).
    */
@@ -104,6 +106,25 @@ export class LocalRuntime {
     const next = this.waiters.shift();
     if (next !== undefined) next(sequence);
     else this.free.push(sequence);
+  }
+
+  /**
+   * Forbids the model's special tokens other than end-of-generation ones, for replies under a
+   * grammar. llama.cpp checks a special token's text (e.g. "<|im_start|>") against the grammar as
+   * if it were plain text, and our text rules admit it: Qwen2.5-0.5B answered "Portuguese." and
+   * then wrote <|im_start|> and a newline 28 times inside a field the grammar keeps free of
+   * blank lines. Built once per model (one pass over the vocabulary).
+   */
+  grammarTokenBias(): Promise<TokenBias> {
+    this.tokenBias ??= (async () => {
+      const { TokenBias } = await importOptional<typeof import("node-llama-cpp")>("node-llama-cpp");
+      const bias = new TokenBias(this.model.tokenizer);
+      for (const token of this.model.iterateAllTokens()) {
+        if (this.model.isSpecialToken(token) && !this.model.isEogToken(token)) bias.set(token, "never");
+      }
+      return bias;
+    })();
+    return this.tokenBias;
   }
 
   /** A grammar from GBNF text (the ChatAdapter layout), built once per text. */

@@ -5,7 +5,7 @@
  * JSON response formats become grammars, so even a 135M model answers in parseable JSON.
  */
 import { basename } from "node:path";
-import type { ChatHistoryItem, LlamaContextSequence, Token } from "node-llama-cpp";
+import type { ChatHistoryItem, LlamaContextSequence, LlamaText, Token } from "node-llama-cpp";
 import { importOptional } from "../../optional.js";
 import { contentText, firstMediaPart } from "../compat.js";
 import { LMAbortedError, LMContextWindowError, LMError, LMUnsupportedContentError } from "../errors.js";
@@ -21,7 +21,10 @@ export interface LocalOptions {
   modelPath?: string;
   /** Tokens per request (prompt + completion); capped at the model's training context. Default 4096. */
   contextSize?: number;
-  /** CPU threads for evaluation; default: one per core (on a busy shared host, 1 can be faster). */
+  /**
+   * CPU threads for evaluation; default: $DSPEX_THREADS, else one per core. On a host whose
+   * cores are busy with other work, 1 can be much faster (llama.cpp's threads wait for each other).
+   */
   threads?: number;
   /**
    * Requests evaluated at once, as parallel sequences of one context that llama.cpp decodes in
@@ -73,6 +76,8 @@ export class LocalLM implements LM {
   readonly model: string;
   readonly modelPath: string;
   readonly defaults: LM["defaults"];
+  /** The threads asked for; undefined: one per core. */
+  readonly threads: number | undefined;
   readonly #options: { contextSize: number; threads: number | undefined; maxConcurrency: number };
 
   constructor(options: LocalOptions = {}) {
@@ -87,9 +92,10 @@ export class LocalLM implements LM {
     };
     this.defaults =
       Object.keys(providerOptions).length === 0 ? options.defaults : { ...options.defaults, providerOptions };
+    this.threads = options.threads ?? threadsFromEnv();
     this.#options = {
       contextSize: options.contextSize ?? 4096,
-      threads: options.threads,
+      threads: this.threads,
       maxConcurrency: Math.max(1, options.maxConcurrency ?? 4),
     };
   }
@@ -180,13 +186,12 @@ export class LocalLM implements LM {
     plan: PromptPlan,
     onText?: (text: string) => void,
   ): Promise<{ completion: Completion; promptTokens: number }> {
-    const { LlamaChat } = await importOptional<typeof import("node-llama-cpp")>("node-llama-cpp");
-    const chat = new LlamaChat({
-      contextSequence: sequence,
-      chatWrapper: runtime.chatWrapper,
-      autoDisposeSequence: false,
-    });
-    const { layout, history, room } = plan;
+    const { LlamaCompletion } = await importOptional<typeof import("node-llama-cpp")>("node-llama-cpp");
+    // A plain completion of the prompt the chat wrapper rendered (planPrompt): those exact tokens
+    // chose the sequence, and LlamaCompletion keeps the sequence's matching prefix, evaluating
+    // only the rest. The chat wrapper's end-of-turn triggers come with the plan.
+    const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+    const { layout, room } = plan;
     const promptTokens = plan.tokens.length;
     try {
       const cap = req.providerOptions?.maxStringLength;
@@ -198,11 +203,12 @@ export class LocalLM implements LM {
       let completionTokens = 0;
       // The model's turn opens with the layout's first header (in `history`); streams see it first.
       if (layout !== undefined) onText?.(layout.prefix);
-      const result = await chat.generateResponse(history, {
+      const stops = [...plan.stopTriggers, ...(req.stop ?? [])];
+      const result = await completion.generateCompletionWithMeta(plan.tokens, {
         maxTokens: Math.min(req.maxTokens ?? layout?.maxTokens ?? DEFAULT_MAX_TOKENS, room),
         temperature: req.temperature ?? 0,
-        ...(grammar === undefined ? {} : { grammar }),
-        ...(req.stop !== undefined && req.stop.length > 0 ? { customStopTriggers: req.stop } : {}),
+        ...(grammar === undefined ? {} : { grammar, tokenBias: await runtime.grammarTokenBias() }),
+        ...(stops.length > 0 ? { customStopTriggers: stops } : {}),
         ...(req.signal === undefined ? {} : { signal: req.signal }),
         ...sampling,
         onToken: (tokens: Token[]) => {
@@ -230,7 +236,7 @@ export class LocalLM implements LM {
         cause: error,
       });
     } finally {
-      chat.dispose({ disposeSequence: false });
+      completion.dispose({ disposeSequence: false });
     }
   }
 }
@@ -238,7 +244,8 @@ export class LocalLM implements LM {
 interface PromptPlan {
   /** The ChatAdapter layout grammar, when the request is a plain-text ChatAdapter one. */
   layout: ChatGrammar | undefined;
-  history: ChatHistoryItem[];
+  /** Texts that end the model's turn under its chat template. */
+  stopTriggers: LlamaText[];
   /** The prompt as the model will read it (chooses the sequence with the longest cached prefix). */
   tokens: Token[];
   /** Tokens left for the reply. */
@@ -257,8 +264,8 @@ function planPrompt(runtime: LocalRuntime, req: LMRequest, who: { provider: stri
       ? chatGrammar(req.messages, req.maxTokens === undefined ? {} : { maxTokens: req.maxTokens })
       : undefined;
   const history = toChatHistory(req.messages, who, layout?.prefix);
-  const prompt = runtime.chatWrapper.generateContextState({ chatHistory: history }).contextText;
-  const tokens = prompt.tokenize(runtime.model.tokenizer);
+  const state = runtime.chatWrapper.generateContextState({ chatHistory: history });
+  const tokens = state.contextText.tokenize(runtime.model.tokenizer);
   const room = runtime.contextSize - tokens.length;
   if (room < MIN_COMPLETION_TOKENS) {
     throw new LMContextWindowError(
@@ -266,7 +273,9 @@ function planPrompt(runtime: LocalRuntime, req: LMRequest, who: { provider: stri
       { ...who, context: { promptTokens: tokens.length, contextSize: runtime.contextSize } },
     );
   }
-  return { layout, history, tokens, room };
+  // The wrapper's end-of-turn texts (most are end-of-generation tokens, which stop anyway).
+  const stopTriggers = state.stopGenerationTriggers.filter((t) => t.values.length > 0);
+  return { layout, tokens, room, stopTriggers };
 }
 
 /** The embedded offline LM (see LocalOptions). The model loads on the first request. */
@@ -304,6 +313,20 @@ export function toChatHistory(
   // A trailing assistant message is a prefix to continue; otherwise open a fresh model turn.
   if (history.at(-1)?.type !== "model") history.push({ type: "model", response: prefix === undefined ? [] : [prefix] });
   return history;
+}
+
+function threadsFromEnv(): number | undefined {
+  const raw = process.env.DSPEX_THREADS;
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new LMError(`DSPEX_THREADS must be a positive integer, got ${JSON.stringify(raw)}.`, {
+      provider: "local",
+      retryable: false,
+      fix: "Unset DSPEX_THREADS (one thread per core) or set it to e.g. 1.",
+    });
+  }
+  return n;
 }
 
 function samplingOptions(options: Record<string, unknown> | undefined): Sampling {
