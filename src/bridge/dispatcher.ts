@@ -10,7 +10,7 @@ import {
   PythonError,
   UnknownToolError,
   UnserializableResultError,
-  WorkerCrashedError,
+  type WorkerCrashedError,
 } from "./errors.js";
 import type { ChunkMsg, EndMsg, ErrorMsg, ResultMsg } from "./messages.js";
 import type { ResolvedOptions } from "./options.js";
