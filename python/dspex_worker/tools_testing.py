@@ -179,6 +179,19 @@ def log_warning(args: Any, ctx: CallContext) -> None:
     logging.getLogger("dspex.test").warning("careful: %s", _params(args).get("what", "something"))
 
 
+@tool("log_dspy")
+def log_dspy(args: Any, ctx: CallContext) -> None:
+    """Log one record at each level through a DSPy logger, as DSPy's modules do."""
+    import logging
+
+    log = logging.getLogger("dspy.teleprompt.dspex_test")
+    what = _params(args).get("what", "something")
+    log.debug("debug: %s", what)
+    log.info("info: %s", what)
+    log.warning("warning: %s", what)
+    log.error("error: %s", what)
+
+
 @tool("proc_info")
 def proc_info(args: Any, ctx: CallContext) -> dict[str, Any]:
     """Who this worker is: its pid, parent, process group, a fresh random draw and whether it

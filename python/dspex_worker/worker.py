@@ -169,6 +169,27 @@ class FrameLogHandler(logging.Handler):
             self.handleError(record)
 
 
+class _DSPyLoggingEnabled(logging.Filter):
+    """Honours dspy.disable_logging(), which silences the stream DSPy's own handler wrote to."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from dspy.utils.logging_utils import DSPY_LOGGING_STREAM
+
+        return bool(DSPY_LOGGING_STREAM.enabled)
+
+
+def route_dspy_logs(writer: FrameWriter) -> None:
+    """DSPy logs (INFO and up) through its own stderr handler, and every stderr line reaches Node
+    as a warning. Send its records as log frames instead, so each keeps its level and logger."""
+    logger = logging.getLogger("dspy")
+    for handler in list(logger.handlers):
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, FrameLogHandler):
+            logger.removeHandler(handler)
+    handler = FrameLogHandler(writer, logging.NOTSET)
+    handler.addFilter(_DSPyLoggingEnabled())
+    logger.addHandler(handler)
+
+
 def load_tools(test_tools: bool, extra: str) -> None:
     from . import tools_builtin  # noqa: F401
 
@@ -203,6 +224,7 @@ def main() -> int:
 
         base_lm.MAX_HISTORY_SIZE = WORKER_HISTORY_SIZE
         dspy.configure(lm=NodeLM(), max_history_size=WORKER_HISTORY_SIZE)
+        route_dspy_logs(writer)
     load_tools(env.get("DSPEX_WORKER_TEST_TOOLS") == "1", env.get("DSPEX_WORKER_MODULES", ""))
 
     worker = Worker(writer, channel, int(env.get("DSPEX_WORKER_THREADS", "4")))
