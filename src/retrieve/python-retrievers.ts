@@ -9,7 +9,8 @@ import type { PythonPool } from "../bridge/pool.js";
 import type { Session } from "../bridge/session.js";
 import { ConfigurationError } from "../errors.js";
 import { type Registration, registerScoped } from "../modules/python/scoped-callbacks.js";
-import { sharedPool } from "../bridge/shared-pools.js";
+import type { Operation } from "../bridge/capabilities.js";
+import { sharedPoolFor } from "../bridge/shared-pools.js";
 import type { Passage, Retriever, TextEmbedder } from "./retriever.js";
 
 export const RETRIEVERS_PYTHON = "dspex_worker.retrievers";
@@ -56,8 +57,8 @@ export function retriever(
   });
 }
 
-async function resolvePool(source: PoolSource | undefined): Promise<PythonPool> {
-  if (source === undefined) return sharedPool("retrievers");
+async function resolvePool(source: PoolSource | undefined, op: Operation): Promise<PythonPool> {
+  if (source === undefined) return sharedPoolFor(op);
   return typeof source === "function" ? source() : source;
 }
 
@@ -91,7 +92,7 @@ export class ColBERTv2Retriever implements Retriever {
   }
 
   async retrieve(query: string, k: number = this.k, options: { signal?: AbortSignal } = {}): Promise<Passage[]> {
-    const pool = await resolvePool(this.#options.pool);
+    const pool = await resolvePool(this.#options.pool, "retriever.colbertv2");
     let rows: Record<string, unknown>[];
     try {
       rows = await pool.call<Record<string, unknown>[]>(
@@ -197,7 +198,7 @@ export class PythonEmbeddingsRetriever implements Retriever {
   }
 
   private async start(): Promise<{ session: Session; registration: Registration }> {
-    const pool = await resolvePool(this.#options.pool);
+    const pool = await resolvePool(this.#options.pool, "retriever.embeddings");
     const registration = registerScoped(pool, EMBED_CALLBACK, this.#options.embedder, async (embedder, args) => {
       const texts = Array.isArray(args.texts) ? args.texts.map(String) : [];
       const vectors = await embedder.embed(texts);
