@@ -17,6 +17,7 @@ from .context import CallContext, Cancelled, reset_current_call, set_current_cal
 from .lifecycle import install_guards
 from .protocol import MAX_FRAME, FrameReader, FrameTooLarge, FrameWriter, Message, ProtocolError, encode
 from .registry import REGISTRY, Registry, Tool
+from .wire import BadArguments, check_tool_args
 
 READ_FD = 3
 WRITE_FD = 4
@@ -84,8 +85,12 @@ class Worker:
         ctx = CallContext(call_id, str(m["tool"]), self.channel, session, int(m.get("credit", 0)))
         try:
             entry = self.registry.get(ctx.tool)
+            check_tool_args(ctx.tool, m.get("args"))
         except LookupError as exc:
             self.writer.send(error_message(call_id, exc, "UnknownTool"))
+            return
+        except BadArguments as exc:
+            self.writer.send(error_message(call_id, exc, "BadArguments"))
             return
         self._calls[call_id] = ctx
         stream = bool(m.get("stream"))

@@ -1,12 +1,14 @@
 /**
  * The pool's side of Python -> Node calls: the allowlist of Node functions a worker may call by
- * name, and the answer to each `cb_call` frame. Nothing unregistered is callable; a function that
- * throws answers with its error's name and message, which Python raises as NodeCallbackError.
+ * name, and the answer to each `cb_call` frame. Nothing unregistered is callable; arguments of a
+ * callback that wire.json lists are checked first; a function that throws answers with its
+ * error's name and message, which Python raises as NodeCallbackError.
  */
 import type { LM } from "../lm/types.js";
 import { type CallbackContext, type CallbackFn, lmCallback } from "./callbacks.js";
 import type { CallbackCallMsg, CallbackResultMsg } from "./messages.js";
 import type { PendingCall } from "./pending.js";
+import { callbackArgs, checkShape } from "./wire-schema.js";
 import type { WorkerProcess } from "./worker.js";
 
 export class CallbackServer {
@@ -37,6 +39,15 @@ export class CallbackServer {
       reply(worker, m.id, false, undefined, {
         type: "CallbackNotAllowed",
         message: `Node has no callback named "${m.name}" (registered: ${this.names().join(", ")}); register it with pool.registerCallback(name, fn)`,
+      });
+      return;
+    }
+    const shape = callbackArgs(m.name);
+    const problem = shape === undefined ? undefined : checkShape(shape, m.args, "args");
+    if (problem) {
+      reply(worker, m.id, false, undefined, {
+        type: "BadArguments",
+        message: `callback "${m.name}": ${problem} (see python/dspex_worker/wire.json)`,
       });
       return;
     }
