@@ -195,4 +195,5 @@ export {
 } from "./optimize/index.js";
 export { type SetupOptions, type SetupResult, SetupError, setup } from "./setup/index.js";
 export { dspexHome } from "./home.js";
+export { type Recording, type RecordRunsOptions, recordRuns } from "./studio/index.js";
 export { OptionalDependencyMissingError } from "./optional.js";
