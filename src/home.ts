@@ -19,7 +19,7 @@ export interface HomePaths {
   models: string;
   /** An npm prefix for optional runtimes set-up installs (node-llama-cpp, onnxruntime-node). */
   runtime: string;
-  /** The studio's store of recorded runs (evaluations, optimizer runs, traces). */
+  /** The studio's store of recorded runs (evaluations, optimizer runs, traces); `$DSPEX_STUDIO_STORE` moves it. */
   studio: string;
 }
 
@@ -41,7 +41,7 @@ export function homePaths(env: NodeJS.ProcessEnv = process.env): HomePaths {
     python: join(venv, process.platform === "win32" ? "Scripts/python.exe" : "bin/python"),
     models: join(home, "models"),
     runtime: join(home, "runtime"),
-    studio: join(home, "studio", "runs.sqlite"),
+    studio: env.DSPEX_STUDIO_STORE ? resolve(env.DSPEX_STUDIO_STORE) : join(home, "studio", "runs.sqlite"),
   };
 }
 

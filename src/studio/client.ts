@@ -166,8 +166,8 @@ export const CLIENT_JS = String.raw`(function () {
       ys.forEach(function (y) { m = Math.max(m, y); best.push(m); });
       chart('trials-chart', [xs, ys, best], [
         { label: label },
-        { label: 'score', stroke: '#7a7fd1', width: 0, paths: function () { return null; }, points: { show: true, size: 7, fill: '#7a7fd1' } },
-        { label: 'best so far', stroke: '#1b9e5a', width: 2 }], label);
+        { label: 'score', stroke: '#7a7fd1', width: 0, paths: function () { return null; }, points: { show: true, size: 9, fill: '#7a7fd1' } },
+        { label: 'best so far', stroke: '#1b9e5a', width: 2, points: { show: false } }], label);
     }
     if (scores.pareto) pareto(scores);
     diff(det.before, det.after);
@@ -202,8 +202,11 @@ export const CLIENT_JS = String.raw`(function () {
     app.appendChild(table('pareto', heads, rows));
   }
 
+  // A word diff of two instructions; mostly-rewritten text reads better as the old, then the new.
   function words(a, b) {
-    var x = String(a || '').split(/(\s+)/), y = String(b || '').split(/(\s+)/);
+    a = String(a || ''); b = String(b || '');
+    if (a === b) return [['=', a]];
+    var x = a.match(/\S+\s*|\s+/g) || [], y = b.match(/\S+\s*|\s+/g) || [];
     if (x.length * y.length > 4000000) return [['-', a], ['+', b]];
     var n = x.length, m = y.length, L = [];
     for (var i = 0; i <= n; i++) { L.push(new Int32Array(m + 1)); }
@@ -215,6 +218,7 @@ export const CLIENT_JS = String.raw`(function () {
     }
     while (i < n) push('-', x[i++]);
     while (j < m) push('+', y[j++]);
+    if (2 * L[0][0] < Math.max(n, m)) return [['-', a], ['+', b]].filter(function (p) { return p[1]; });
     return out;
   }
 
@@ -222,7 +226,9 @@ export const CLIENT_JS = String.raw`(function () {
     app.appendChild(el('h2', { text: 'Instructions and demos, before \u2192 after' }));
     var box = el('div', { id: 'diff' });
     app.appendChild(box);
-    before = before || {}; after = after || {};
+    // A bare predictor's state is flat (dspy.Predict.save); a program's is keyed by predictor path.
+    function byPath(s) { return s && (s.demos || s.signature) ? { self: s } : s || {}; }
+    before = byPath(before); after = byPath(after);
     var paths = Object.keys(before).concat(Object.keys(after)).filter(function (k, i, all) { return k !== 'metadata' && all.indexOf(k) === i; });
     if (paths.length === 0) box.appendChild(el('p', { class: 'sub', text: 'no program state was recorded' }));
     paths.forEach(function (path) {
@@ -247,9 +253,11 @@ export const CLIENT_JS = String.raw`(function () {
     var roots = [];
     spans.forEach(function (s) { if (s.parentId && byId[s.parentId]) byId[s.parentId].kids.push(s); else roots.push(s); });
     if (rootId) roots = byId[rootId] ? [byId[rootId]] : [];
-    var lms = spans.filter(function (s) { return s.kind === 'lm'; });
+    var within = [];
+    (function walk(list) { list.forEach(function (s) { within.push(s); walk(s.kids); }); })(roots);
+    var lms = within.filter(function (s) { return s.kind === 'lm'; });
     var tokens = lms.reduce(function (t, s) { return t + (s.promptTokens || 0) + (s.completionTokens || 0); }, 0);
-    app.appendChild(title('Trace: ' + d.run.name + (rootId ? ' (one call)' : ''), spans.length + ' calls in the run, ' + lms.length + ' LM calls, ' + tokens + ' tokens, ' + lms.filter(function (s) { return s.cached; }).length + ' cache hits'));
+    app.appendChild(title('Trace: ' + d.run.name + (rootId ? ' (one call)' : ''), within.length + ' calls, ' + lms.length + ' LM calls, ' + tokens + ' tokens, ' + lms.filter(function (s) { return s.cached; }).length + ' cache hits'));
     var tree = el('div', { id: 'trace' });
     app.appendChild(tree);
     if (roots.length === 0) tree.appendChild(el('p', { class: 'sub', text: 'no calls recorded' }));

@@ -286,7 +286,9 @@ function stateOf(instance: unknown): unknown {
   const dump = (instance as { dumpState?: () => unknown } | null)?.dumpState;
   if (typeof dump !== "function") return undefined;
   try {
-    return dump.call(instance);
+    const state = dump.call(instance) as Record<string, unknown> | undefined;
+    // A bare predictor dumps itself flat; optimizers report it under DSPy's name for it, "self".
+    return state !== undefined && ("signature" in state || "demos" in state) ? { self: state } : state;
   } catch {
     return undefined;
   }
