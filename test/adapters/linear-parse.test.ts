@@ -192,5 +192,4 @@ describe("topLevelParenCanStart keeps its meaning", () => {
     visit("");
     assert.ok(checked > 1_000_000);
   });
-
 });
