@@ -7,7 +7,7 @@
  * hence this port of the relevant rules. Exotic heuristics of the Python library are not ported.
  */
 import { isDigit, parenIsExplicitTuple, QUOTES, topLevelParenCanStart } from "./json-repair-parens.js";
-import { isPySpace, PyFloat, pyInt, pyStrip, pyTruthy, setOwn } from "./builtins.js";
+import { isPySpace, PyFloat, pyInt, pyRstrip, pyStrip, pyTruthy, setOwn } from "./builtins.js";
 import { NestingTooDeepError } from "./errors.js";
 import { MAX_JSON_DEPTH, strictJsonLoads, strictRawDecode } from "./json-strict.js";
 
@@ -24,6 +24,23 @@ const LITERALS: [string, boolean | null][] = [
 const TRAILING_CLOSER = /^[\s}\]]$/u;
 
 const isAlpha = (ch: string | undefined): boolean => ch !== undefined && /^\p{L}$/u.test(ch);
+/** Python's str.isalnum for one character (letters and numbers). */
+const isAlnum = (ch: string | undefined): boolean => ch !== undefined && /^[\p{L}\p{N}]$/u.test(ch);
+
+/** For each position, the next index whose character is in `targets` and not backslash-escaped. */
+function nextUnescapedTable(s: string, targets: Set<string>): Int32Array {
+  const n = s.length;
+  const escaped = new Uint8Array(n);
+  let run = 0;
+  for (let k = 0; k < n; k++) {
+    escaped[k] = run % 2;
+    run = s[k] === "\\" ? run + 1 : 0;
+  }
+  const table = new Int32Array(n + 1);
+  table[n] = n;
+  for (let k = n - 1; k >= 0; k--) table[k] = targets.has(s[k]!) && !escaped[k] ? k : table[k + 1]!;
+  return table;
+}
 
 class RepairParser {
   i = 0;
@@ -234,11 +251,14 @@ class RepairParser {
         this.i++;
         continue;
       }
-      this.ctx.push("key");
-      const key = QUOTES.has(ch) ? this.parseQuoted() : this.readUnquoted(new Set([":", ",", "}"]));
-      this.ctx.pop();
+      if (ch === ":") this.i++;
+      const key = this.parseKey();
       this.skipWsAndComments();
-      if (s[this.i] === ":") this.i++;
+      const after = s[this.i];
+      // A key with no value before the object ends (`{"a": 1, 2}`, prose after the object) is dropped.
+      if (after === undefined || after === "}") continue;
+      // The ':' or, when it is missing, whatever stands in its place.
+      this.i++;
       this.skipWsAndComments();
       const next = s[this.i];
       let value: unknown = "";
@@ -248,7 +268,52 @@ class RepairParser {
         this.ctx.pop();
       }
       setOwn(obj, String(key), value);
+      const end = s[this.i];
+      if (end === "," || end === "'" || end === '"') this.i++;
+      if (s[this.i] === "]" && this.ctx.includes("array")) {
+        this.depth--;
+        return obj;
+      }
     }
+  }
+
+  /**
+   * `_parse_object_key`: characters that cannot start a string are skipped (the second '{' of
+   * `{{"a": 1}}`); an unquoted word followed by neither ':' nor ',' is no key, and the next
+   * string is tried instead (`{"a": Paris, France, "b": 1}` has no key "France").
+   */
+  private parseKey(): string {
+    const s = this.s;
+    this.ctx.push("key");
+    try {
+      for (;;) {
+        while (this.i < s.length && !QUOTES.has(s[this.i]!) && !isAlnum(s[this.i])) this.i++;
+        if (this.i >= s.length) return "";
+        const key = QUOTES.has(s[this.i]!) ? this.parseQuoted() : this.unquotedKey();
+        if (key !== "") return key;
+        this.skipWsAndComments();
+        const c = s[this.i];
+        if (c === undefined || c === ":" || c === "}") return key;
+      }
+    } finally {
+      this.ctx.pop();
+    }
+  }
+
+  private unquotedKey(): string {
+    const s = this.s;
+    const start = this.i;
+    while (this.i < s.length && s[this.i] !== ":" && s[this.i] !== '"' && !isPySpace(s[this.i]!)) this.i++;
+    const key = s.slice(start, this.i);
+    if (s[this.i] === '"') this.i++;
+    else if (this.i < s.length && isPySpace(s[this.i]!)) {
+      const k = this.scrollWs(this.i);
+      if (s[k] !== ":" && s[k] !== ",") {
+        this.i = k;
+        return "";
+      }
+    }
+    return pyRstrip(key);
   }
 
   private parseArray(closing: "]" | ")" | "}"): unknown[] {
@@ -302,7 +367,118 @@ class RepairParser {
     const literal = this.literal();
     if (literal) return literal.value;
     const inArray = this.ctx[this.ctx.length - 1] === "array";
-    return this.readUnquoted(new Set(inArray ? [",", "]"] : [",", "}"]));
+    if (inArray) return this.readUnquoted(new Set([",", "]"]));
+    return this.readUnquotedValue();
+  }
+
+  /**
+   * An unquoted object value (`{"answer": Paris, France}`): it ends at the '}' closing its object,
+   * or at a comma that starts the next member (`classify_object_value_comma`); other commas,
+   * and balanced `{…}`/`[…]` after a comma, belong to the text.
+   */
+  private readUnquotedValue(): string {
+    const s = this.s;
+    const start = this.i;
+    let noFutureDelimiter = false;
+    let pendingContainer = false;
+    const stack: string[] = [];
+    let openBraces = 0;
+    while (this.i < s.length) {
+      const c = s[this.i]!;
+      if (c === "," && stack.length === 0 && !pendingContainer) {
+        const kind = noFutureDelimiter ? "string" : this.classifyComma(this.i);
+        if (kind === "member") break;
+        if (kind === "noFutureDelimiter") noFutureDelimiter = true;
+        pendingContainer = kind === "container";
+        this.i++;
+        continue;
+      }
+      if (c === "{" || c === "[") {
+        if (pendingContainer || stack.length > 0) stack.push(c);
+        pendingContainer = false;
+        if (c === "{" && stack.length === 0) openBraces++;
+      } else if (stack.length > 0 && ((c === "}" && stack.at(-1) === "{") || (c === "]" && stack.at(-1) === "["))) {
+        stack.pop();
+      } else if (c === "}") {
+        if (openBraces === 0) break;
+        openBraces--;
+      }
+      this.i++;
+    }
+    return pyStrip(s.slice(start, this.i));
+  }
+
+  /** `classify_object_value_comma` for the comma at `k`. */
+  private classifyComma(k: number): "member" | "string" | "noFutureDelimiter" | "container" {
+    const s = this.s;
+    const next = this.scrollWs(k + 1);
+    const c = s[next];
+    if (c === undefined || c === "}") return "member";
+    if (QUOTES.has(c)) {
+      const keyEnd = this.nextUnescaped(c, next + 1);
+      if (keyEnd >= s.length) return "string";
+      return s[this.scrollWs(keyEnd + 1)] === ":" ? "member" : "string";
+    }
+    if (c === "`" || isAlnum(c) || c === "_") {
+      let b = c === "`" ? next + 1 : next;
+      while (b < s.length && (isAlnum(s[b]) || s[b] === "_" || s[b] === "-")) b++;
+      b = this.scrollWs(b);
+      if (s[b] === ":" && (c === "`" || this.recoverableValue(b + 1))) return "member";
+      if (c === "`") return "string";
+    }
+    if (c === "{" || c === "[") return "container";
+    const special = this.nextOf("special", next);
+    if (special >= s.length) return "noFutureDelimiter";
+    const sc = s[special]!;
+    if (sc === "{" || sc === "[") return "string";
+    const keyEnd = this.nextUnescaped(sc, special + 1);
+    if (keyEnd >= s.length) return "string";
+    return s[this.scrollWs(keyEnd + 1)] === ":" ? "member" : "string";
+  }
+
+  /** `_bare_member_has_recoverable_value`. */
+  private recoverableValue(at: number): boolean {
+    const s = this.s;
+    const start = this.scrollWs(at);
+    const c = s[start];
+    if (c === undefined) return false;
+    if (QUOTES.has(c) || c === "{" || c === "[" || c === "-" || isDigit(c)) return true;
+    for (const word of ["true", "false", "null"]) {
+      if (s.startsWith(word, start)) {
+        const end = s[start + word.length];
+        if (end === undefined || isPySpace(end) || ",}]".includes(end)) return true;
+      }
+    }
+    return s[this.nextOf("quoteOrBrace", start)] === "}";
+  }
+
+  private scrollWs(k: number): number {
+    while (k < this.s.length && isPySpace(this.s[k]!)) k++;
+    return k;
+  }
+
+  // `skip_to_character` is asked at every comma of a long text: answered from tables built once
+  // (next unescaped occurrence from each position), so a value with many commas stays linear.
+  private tables = new Map<string, Int32Array>();
+
+  /** `name` is "special" (quotes, '{', '['), "quoteOrBrace" (quotes, '}') or one character. */
+  private nextOf(name: string, from: number): number {
+    let table = this.tables.get(name);
+    if (!table) {
+      const targets =
+        name === "special"
+          ? new Set([...QUOTES, "{", "["])
+          : name === "quoteOrBrace"
+            ? new Set([...QUOTES, "}"])
+            : new Set([name]);
+      table = nextUnescapedTable(this.s, targets);
+      this.tables.set(name, table);
+    }
+    return from >= this.s.length ? this.s.length : table[from]!;
+  }
+
+  private nextUnescaped(ch: string, from: number): number {
+    return this.nextOf(ch, from);
   }
 
   private literal(): { value: boolean | null } | undefined {
@@ -335,17 +511,27 @@ class RepairParser {
       const c = s[k]!;
       if (c === close || (open === "”" && c === "“")) {
         this.i = k + 1;
-        return out;
+        // `_finalize_string_result`: a string ending in a newline loses its trailing whitespace.
+        return out.endsWith("\n") ? pyRstrip(out) : out;
       }
       if (c === "\\" && k + 1 < s.length) {
+        // `_normalize_escape_sequence`: \n \t \r \b, the string's quote and \\ are escapes, as are
+        // \uXXXX and \xXX; another quote loses its backslash; anything else (\f, \/, \xZZ) keeps it.
         const e = s[k + 1]!;
-        const map: Record<string, string> = { n: "\n", t: "\t", r: "\r", b: "\b", f: "\f", "/": "/" };
-        if (e === "u" && /^[0-9a-fA-F]{4}$/.test(s.slice(k + 2, k + 6))) {
-          out += String.fromCharCode(Number.parseInt(s.slice(k + 2, k + 6), 16));
-          k += 6;
+        const hex = e === "u" ? 4 : e === "x" ? 2 : 0;
+        if (hex > 0 && new RegExp(`^[0-9a-fA-F]{${hex}}$`).test(s.slice(k + 2, k + 2 + hex))) {
+          out += String.fromCharCode(Number.parseInt(s.slice(k + 2, k + 2 + hex), 16));
+          k += 2 + hex;
           continue;
         }
-        out += map[e] ?? e;
+        const map: Record<string, string> = { n: "\n", t: "\t", r: "\r", b: "\b" };
+        if (e in map) out += map[e];
+        else if (e === close || e === "\\" || QUOTES.has(e)) out += e;
+        else {
+          out += c;
+          k++;
+          continue;
+        }
         k += 2;
         continue;
       }
