@@ -9,6 +9,7 @@
 import { isDigit, parenIsExplicitTuple, QUOTES, topLevelParenCanStart } from "./json-repair-parens.js";
 import { isPySpace, PyFloat, pyInt, pyRstrip, pyStrip, pyTruthy, setOwn } from "./builtins.js";
 import { NestingTooDeepError } from "./errors.js";
+import { isAlnum, LookAhead } from "./json-repair-scan.js";
 import { MAX_JSON_DEPTH, strictJsonLoads, strictRawDecode } from "./json-strict.js";
 
 type Ctx = "array" | "key" | "value";
@@ -24,30 +25,17 @@ const LITERALS: [string, boolean | null][] = [
 const TRAILING_CLOSER = /^[\s}\]]$/u;
 
 const isAlpha = (ch: string | undefined): boolean => ch !== undefined && /^\p{L}$/u.test(ch);
-/** Python's str.isalnum for one character (letters and numbers). */
-const isAlnum = (ch: string | undefined): boolean => ch !== undefined && /^[\p{L}\p{N}]$/u.test(ch);
-
-/** For each position, the next index whose character is in `targets` and not backslash-escaped. */
-function nextUnescapedTable(s: string, targets: Set<string>): Int32Array {
-  const n = s.length;
-  const escaped = new Uint8Array(n);
-  let run = 0;
-  for (let k = 0; k < n; k++) {
-    escaped[k] = run % 2;
-    run = s[k] === "\\" ? run + 1 : 0;
-  }
-  const table = new Int32Array(n + 1);
-  table[n] = n;
-  for (let k = n - 1; k >= 0; k--) table[k] = targets.has(s[k]!) && !escaped[k] ? k : table[k + 1]!;
-  return table;
-}
 
 class RepairParser {
   i = 0;
   readonly ctx: Ctx[] = [];
   private triedSuffix = false;
 
-  constructor(readonly s: string) {}
+  private readonly look: LookAhead;
+
+  constructor(readonly s: string) {
+    this.look = new LookAhead(s);
+  }
 
   /** `_parse_top_level`: repeated values at the top level become a list. */
   parseTop(): unknown {
@@ -307,7 +295,7 @@ class RepairParser {
     const key = s.slice(start, this.i);
     if (s[this.i] === '"') this.i++;
     else if (this.i < s.length && isPySpace(s[this.i]!)) {
-      const k = this.scrollWs(this.i);
+      const k = this.look.scrollWs(this.i);
       if (s[k] !== ":" && s[k] !== ",") {
         this.i = k;
         return "";
@@ -386,7 +374,7 @@ class RepairParser {
     while (this.i < s.length) {
       const c = s[this.i]!;
       if (c === "," && stack.length === 0 && !pendingContainer) {
-        const kind = noFutureDelimiter ? "string" : this.classifyComma(this.i);
+        const kind = noFutureDelimiter ? "string" : this.look.classifyComma(this.i);
         if (kind === "member") break;
         if (kind === "noFutureDelimiter") noFutureDelimiter = true;
         pendingContainer = kind === "container";
@@ -400,85 +388,12 @@ class RepairParser {
       } else if (stack.length > 0 && ((c === "}" && stack.at(-1) === "{") || (c === "]" && stack.at(-1) === "["))) {
         stack.pop();
       } else if (c === "}") {
-        if (openBraces === 0) break;
-        openBraces--;
-      }
+        if (openBraces > 0) openBraces--;
+        else if (this.look.braceEndsValue(this.i, '"', '"')) break;
+      } else if (c === "]" && this.ctx.includes("array") && this.look.nextOf('"', this.i) >= s.length) break;
       this.i++;
     }
     return pyStrip(s.slice(start, this.i));
-  }
-
-  /** `classify_object_value_comma` for the comma at `k`. */
-  private classifyComma(k: number): "member" | "string" | "noFutureDelimiter" | "container" {
-    const s = this.s;
-    const next = this.scrollWs(k + 1);
-    const c = s[next];
-    if (c === undefined || c === "}") return "member";
-    if (QUOTES.has(c)) {
-      const keyEnd = this.nextUnescaped(c, next + 1);
-      if (keyEnd >= s.length) return "string";
-      return s[this.scrollWs(keyEnd + 1)] === ":" ? "member" : "string";
-    }
-    if (c === "`" || isAlnum(c) || c === "_") {
-      let b = c === "`" ? next + 1 : next;
-      while (b < s.length && (isAlnum(s[b]) || s[b] === "_" || s[b] === "-")) b++;
-      b = this.scrollWs(b);
-      if (s[b] === ":" && (c === "`" || this.recoverableValue(b + 1))) return "member";
-      if (c === "`") return "string";
-    }
-    if (c === "{" || c === "[") return "container";
-    const special = this.nextOf("special", next);
-    if (special >= s.length) return "noFutureDelimiter";
-    const sc = s[special]!;
-    if (sc === "{" || sc === "[") return "string";
-    const keyEnd = this.nextUnescaped(sc, special + 1);
-    if (keyEnd >= s.length) return "string";
-    return s[this.scrollWs(keyEnd + 1)] === ":" ? "member" : "string";
-  }
-
-  /** `_bare_member_has_recoverable_value`. */
-  private recoverableValue(at: number): boolean {
-    const s = this.s;
-    const start = this.scrollWs(at);
-    const c = s[start];
-    if (c === undefined) return false;
-    if (QUOTES.has(c) || c === "{" || c === "[" || c === "-" || isDigit(c)) return true;
-    for (const word of ["true", "false", "null"]) {
-      if (s.startsWith(word, start)) {
-        const end = s[start + word.length];
-        if (end === undefined || isPySpace(end) || ",}]".includes(end)) return true;
-      }
-    }
-    return s[this.nextOf("quoteOrBrace", start)] === "}";
-  }
-
-  private scrollWs(k: number): number {
-    while (k < this.s.length && isPySpace(this.s[k]!)) k++;
-    return k;
-  }
-
-  // `skip_to_character` is asked at every comma of a long text: answered from tables built once
-  // (next unescaped occurrence from each position), so a value with many commas stays linear.
-  private tables = new Map<string, Int32Array>();
-
-  /** `name` is "special" (quotes, '{', '['), "quoteOrBrace" (quotes, '}') or one character. */
-  private nextOf(name: string, from: number): number {
-    let table = this.tables.get(name);
-    if (!table) {
-      const targets =
-        name === "special"
-          ? new Set([...QUOTES, "{", "["])
-          : name === "quoteOrBrace"
-            ? new Set([...QUOTES, "}"])
-            : new Set([name]);
-      table = nextUnescapedTable(this.s, targets);
-      this.tables.set(name, table);
-    }
-    return from >= this.s.length ? this.s.length : table[from]!;
-  }
-
-  private nextUnescaped(ch: string, from: number): number {
-    return this.nextOf(ch, from);
   }
 
   private literal(): { value: boolean | null } | undefined {
@@ -500,19 +415,58 @@ class RepairParser {
     return pyStrip(this.s.slice(start, this.i));
   }
 
-  /** A quoted string; without its closing quote it runs to the end, less trailing closers. */
+  /**
+   * A quoted string; without its closing quote it runs to the end, less trailing closers. As an
+   * object value it also ends, unclosed, at a comma that starts the next member or at a '}' that
+   * closes the object (`{"a": "unterminated, "b": 1}`), as json_repair's string scan decides.
+   */
   private parseQuoted(): string {
     const s = this.s;
     const open = s[this.i]!;
     const close = open === "“" ? "”" : open;
+    const ctx = this.ctx[this.ctx.length - 1];
+    const fast = open === '"' ? this.simpleQuoted(ctx) : undefined;
+    if (fast !== undefined) return fast;
+    const inValue = ctx === "value";
+    const inArray = inValue && this.ctx.includes("array");
     let out = "";
     let k = this.i + 1;
+    let noFutureDelimiter = false;
+    let pendingContainer = false;
+    const stack: string[] = [];
+    let openBraces = 0;
+    let unclosed = true;
     while (k < s.length) {
       const c = s[k]!;
       if (c === close || (open === "”" && c === "“")) {
-        this.i = k + 1;
-        // `_finalize_string_result`: a string ending in a newline loses its trailing whitespace.
-        return out.endsWith("\n") ? pyRstrip(out) : out;
+        unclosed = false;
+        k++;
+        break;
+      }
+      if (inValue) {
+        if (c === "," && stack.length === 0 && !pendingContainer) {
+          const kind = noFutureDelimiter ? "string" : this.look.classifyComma(k);
+          if (kind === "member") break;
+          if (kind === "noFutureDelimiter") noFutureDelimiter = true;
+          pendingContainer = kind === "container";
+          out += c;
+          k++;
+          continue;
+        }
+        if (c === "{" || c === "[") {
+          if (pendingContainer || stack.length > 0) stack.push(c);
+          pendingContainer = false;
+          if (c === "{") openBraces++;
+        } else if (stack.length > 0 && ((c === "}" && stack.at(-1) === "{") || (c === "]" && stack.at(-1) === "["))) {
+          stack.pop();
+          if (c === "}" && openBraces > 0) openBraces--;
+          out += c;
+          k++;
+          continue;
+        } else if (c === "}") {
+          if (openBraces > 0) openBraces--;
+          else if (this.look.braceEndsValue(k, close, open)) break;
+        } else if (c === "]" && inArray && this.look.nextOf(close, k) >= s.length) break;
       }
       if (c === "\\" && k + 1 < s.length) {
         // `_normalize_escape_sequence`: \n \t \r \b, the string's quote and \\ are escapes, as are
@@ -538,12 +492,38 @@ class RepairParser {
       out += c;
       k++;
     }
-    this.i = s.length;
+    this.i = k;
+    if (!unclosed) {
+      // `_finalize_string_result`: a string ending in a newline loses its trailing whitespace.
+      return out.endsWith("\n") ? pyRstrip(out) : out;
+    }
+    if (k < s.length) return pyRstrip(out);
     // Trailing whitespace and closers go, as `[\s}\]]+$` would take them; a backward scan,
     // because that regex retries from every whitespace run and is quadratic on long ones.
     let end = out.length;
     while (end > 0 && TRAILING_CLOSER.test(out[end - 1]!)) end--;
     return out.slice(0, end);
+  }
+
+  /** `_try_parse_simple_quoted_string`: a "…" without escapes or line breaks that ends where its context expects. */
+  private simpleQuoted(ctx: Ctx | undefined): string | undefined {
+    const s = this.s;
+    const end = s.indexOf('"', this.i + 1);
+    if (end < 0) return undefined;
+    const value = s.slice(this.i + 1, end);
+    if (value.includes("\\") || value.includes("\n") || value.includes("\r")) return undefined;
+    const next = s[this.look.scrollWs(end + 1)];
+    const fits =
+      ctx === "key"
+        ? next === ":"
+        : ctx === "value"
+          ? next === undefined || next === "," || next === "}"
+          : ctx === "array"
+            ? next === undefined || next === "," || next === "]"
+            : next === undefined;
+    if (!fits) return undefined;
+    this.i = end + 1;
+    return value;
   }
 
   /** `parse_number`, including its fallbacks to a string. */
