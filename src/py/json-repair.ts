@@ -439,6 +439,11 @@ class RepairParser {
     while (k < s.length) {
       const c = s[k]!;
       if (c === close || (open === "”" && c === "“")) {
+        if (ctx === "key" && this.quoteInsideKey(k, open, close)) {
+          out += c;
+          k++;
+          continue;
+        }
         unclosed = false;
         k++;
         break;
@@ -503,6 +508,25 @@ class RepairParser {
     let end = out.length;
     while (end > 0 && TRAILING_CLOSER.test(out[end - 1]!)) end--;
     return out.slice(0, end);
+  }
+
+  /**
+   * `_handle_right_delimiter_candidate` in a key: a quote that another quote follows before any
+   * ':' or '}' (with more than whitespace between) is part of the key (`"r", "a": 1` is the key
+   * `r", "a`).
+   */
+  private quoteInsideKey(k: number, open: string, close: string): boolean {
+    const s = this.s;
+    const inArray = this.ctx.includes("array");
+    let j = k + 1;
+    let blank = true;
+    while (j < s.length && s[j] !== close && s[j] !== open) {
+      const c = s[j]!;
+      if (c === ":" || c === "}" || (inArray && (c === "]" || c === ","))) return false;
+      if (!isPySpace(c)) blank = false;
+      j++;
+    }
+    return j < s.length && s[j - 1] !== "\\" && !blank;
   }
 
   /** `_try_parse_simple_quoted_string`: a "…" without escapes or line breaks that ends where its context expects. */
