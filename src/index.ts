@@ -171,12 +171,21 @@ export {
   UnknownOperationError,
 } from "./router/index.js";
 export {
+  type Document,
   EmbeddingsRetriever,
+  type Filters,
+  FiltersNotSupportedError,
+  FusionRetriever,
   LocalEmbedder,
   localEmbedder,
   type Passage,
+  PgFtsRetriever,
+  PgVectorRetriever,
+  reciprocalRankFusion,
   type Retriever,
   retriever,
+  SqliteFtsRetriever,
+  SqliteVecRetriever,
 } from "./retrieve/index.js";
 export { LocalLM, type LocalOptions, local, LocalModelMissingError } from "./lm/index.js";
 export {
@@ -196,4 +205,5 @@ export {
 } from "./optimize/index.js";
 export { type SetupOptions, type SetupResult, SetupError, setup } from "./setup/index.js";
 export { dspexHome } from "./home.js";
+export { type Recording, type RecordRunsOptions, recordRuns } from "./studio/index.js";
 export { OptionalDependencyMissingError } from "./optional.js";
