@@ -11,6 +11,7 @@ import type { Prediction } from "./prediction.js";
 import { observe } from "../runtime/observe.js";
 import { stateJSON } from "./state-json.js";
 import { currentSettings } from "../runtime/settings.js";
+import { tracksUsage, withUsageTracking } from "../runtime/track-usage.js";
 import { markModuleClass, namedParametersOf, type Parameter, walkProgram } from "./walk.js";
 
 export { isParameter, MEMBERS, PARAMETER, type Parameter } from "./walk.js";
@@ -54,8 +55,13 @@ export abstract class Module<I extends Fields = Fields, O extends Fields = Field
   call(input: ModuleInputs<I>): Promise<Prediction<O>> {
     // An Example stands for the typed inputs here; Predict validates them at run time.
     const inputs = input as I;
-    return observe(currentSettings(), "module", { instance: this, name: this.constructor.name, inputs }, () =>
-      this.forward(inputs),
+    const settings = currentSettings();
+    const forward = () => this.forward(inputs);
+    return observe(
+      settings,
+      "module",
+      { instance: this, name: this.constructor.name, inputs },
+      tracksUsage(settings) ? () => withUsageTracking(settings, forward) : forward,
     );
   }
 

@@ -17,6 +17,7 @@ import type { Module, ProgramState } from "../modules/module.js";
 import { Predict, type PredictConfig } from "../modules/predict.js";
 import { Prediction } from "../modules/prediction.js";
 import { DSPY_PROMPTS, lmCall } from "../runtime/lm-call.js";
+import { withConfig } from "../runtime/overrides.js";
 import { context, type Settings, type TraceEntry } from "../runtime/settings.js";
 import { applyState, cloneProgram } from "./clone.js";
 import { type ExampleRecord, toExample } from "./structure.js";
@@ -204,7 +205,7 @@ export class OptimizeHost {
       ...(lm ? { lm } : {}),
       trace,
       usage: s.usage,
-      predictConfig: { ...s.settings.predictConfig, ...args.lm?.config },
+      overrides: withConfig(s.settings.overrides, args.lm?.config),
       ...(s.signal ? { signal: s.signal } : {}),
     };
     const prediction = await context(settings, () => copy.call(args.inputs)).catch((error: unknown) => {

@@ -15,6 +15,7 @@ import type { LM } from "../lm/types.js";
 import type { Fields } from "../modules/example.js";
 import type { Module, ProgramState } from "../modules/module.js";
 import { Predict, type PredictConfig } from "../modules/predict.js";
+import { withConfig } from "../runtime/overrides.js";
 import { context, type Settings, type TraceEntry } from "../runtime/settings.js";
 import { applyState, cloneProgram } from "../optimize/clone.js";
 import { loadBullMQ, loadIORedis } from "./bullmq.js";
@@ -220,9 +221,9 @@ async function runEvaluate(
 /** An optimizer's program run: the prediction plus `(predictor, inputs, outputs)` per predictor call. */
 async function runTrace(job: TraceJob, program: Module, settings: Settings, worker: string): Promise<TraceResult> {
   const trace: TraceEntry[] = [];
-  const config = job.config ? { predictConfig: { ...settings.predictConfig, ...(job.config as PredictConfig) } } : {};
+  const overrides = withConfig(settings.overrides, job.config as PredictConfig | undefined);
   try {
-    const prediction = await context({ ...settings, ...config, trace }, () => program.call(job.inputs));
+    const prediction = await context({ ...settings, overrides, trace }, () => program.call(job.inputs));
     const names = new Map(program.namedPredictors().map(([name, p]) => [p as unknown, name]));
     const steps: [string, Fields, Fields][] = [];
     for (const entry of trace) {
