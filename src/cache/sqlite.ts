@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { onFirstUse } from "../lazy.js";
 import { ConfigurationError } from "../errors.js";
 import type { LMResponse } from "../lm/types.js";
 import { CacheStoreError, errorCode } from "./errors.js";
@@ -24,6 +25,13 @@ export interface SqliteStoreOptions {
 }
 
 type Row = [value: string, expiresAt: number | null];
+
+/** The native addon, loaded with the first store opened: importing DSPex never loads it. */
+const sqlite = onFirstUse<typeof Database>("better-sqlite3");
+function openDatabase(path: string, options: Database.Options): Database.Database {
+  const DatabaseClass = sqlite();
+  return new DatabaseClass(path, options);
+}
 
 /** A write not yet in the file: the stored response and its timestamps. */
 interface PendingWrite {
@@ -98,7 +106,7 @@ export class SqliteStore implements CacheStore {
     let db: Database.Database | undefined;
     try {
       if (this.path !== ":memory:") mkdirSync(dirname(this.path), { recursive: true });
-      db = new Database(this.path, { timeout: busyTimeoutMs });
+      db = openDatabase(this.path, { timeout: busyTimeoutMs });
       initialize(db);
       this.db = db;
       this.selectStmt = db.prepare<[string], Row>("SELECT value, expires_at FROM entries WHERE key = ?").raw();

@@ -9,11 +9,10 @@
  * of the caller's context; the predictor calls DSPy records come back into the caller's trace.
  */
 import { BridgeValueError, PythonError, UnknownToolError } from "../../bridge/errors.js";
-import { MAX_VALUE_DEPTH } from "../../bridge/values.js";
+import { MAX_VALUE_DEPTH } from "../../bridge/limits.js";
 import type { PythonPool } from "../../bridge/pool.js";
 import { ConfigurationError } from "../../errors.js";
 import type { LM } from "../../lm/types.js";
-import { sharedPool } from "../../bridge/shared-pools.js";
 import { parseTypeString } from "../../signature/parse.js";
 import { type FieldSpec, Signature } from "../../signature/signature.js";
 import { Example, type Fields } from "../example.js";
@@ -105,7 +104,8 @@ export abstract class PythonModule<I extends Fields = Fields, O extends Fields =
 
   protected async pool(): Promise<PythonPool> {
     const pool = this[OPTIONS].pool;
-    if (pool === undefined) return sharedPool("modules");
+    // The bridge (and its msgpackr addon) loads with the first Python-backed call, not at import.
+    if (pool === undefined) return (await import("../../bridge/shared-pools.js")).sharedPool("modules");
     return typeof pool === "function" ? pool() : pool;
   }
 
