@@ -4,7 +4,7 @@
  * round-trip with Python `dspy`.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { DSPexError } from "../errors.js";
+import { ProgramStateError } from "./errors.js";
 import { Signature } from "../signature/signature.js";
 import type { ExampleLike, Fields } from "./example.js";
 import type { Prediction } from "./prediction.js";
@@ -23,7 +23,7 @@ export const DSPY_SAVE_METADATA = {
   dependency_versions: { python: "3.11", dspy: "3.4.1", cloudpickle: "3.1" },
 } as const;
 
-export class ProgramStateError extends DSPexError {}
+export { ProgramStateError } from "./errors.js";
 
 /** The inputs a module takes (`InputsOfModule<typeof qa>`). */
 export type InputsOfModule<M> = M extends Module<infer I, infer _O> ? I : Fields;

@@ -125,8 +125,7 @@ export function cached(inner: StepLike, options: { ttlMs: number; maxEntries?: n
   return {
     name: options.name ?? target.name,
     async run(state, ctx) {
-      const key = nodeCrypto()
-        .createHash("sha256").update(JSON.stringify(state)).digest("hex");
+      const key = nodeCrypto().createHash("sha256").update(JSON.stringify(state)).digest("hex");
       const hit = entries.get(key);
       if (hit && Date.now() - hit.at < options.ttlMs) return structuredClone(hit.output);
       const output = await target.run(state, ctx);
