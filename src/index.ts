@@ -2,6 +2,7 @@ export { ChatAdapter } from "./adapters/chat.js";
 export { AdapterParseError } from "./adapters/errors.js";
 export { History } from "./adapters/history.js";
 export { JSONAdapter } from "./adapters/json.js";
+export { TwoStepAdapter } from "./adapters/two-step.js";
 export { XMLAdapter } from "./adapters/xml.js";
 export type { Adapter } from "./adapters/types.js";
 export { Cache } from "./cache/cache.js";
@@ -195,4 +196,5 @@ export {
 } from "./optimize/lazy.js";
 export { type SetupOptions, type SetupResult, SetupError, setup } from "./setup/lazy.js";
 export { dspexHome } from "./home.js";
+export { type Recording, type RecordRunsOptions, recordRuns } from "./studio/index.js";
 export { OptionalDependencyMissingError } from "./optional.js";
