@@ -8,6 +8,8 @@ import { ConfigurationError } from "../errors.js";
 import type { ProgramFileRef as ProgramFile } from "../evaluate/types.js";
 import { Example, type Fields } from "../modules/example.js";
 import type { ProgramState } from "../modules/module.js";
+import type { Usage } from "../lm/types.js";
+import type { LMCallRecord } from "../lm/call-log.js";
 
 /** The example of a job, as plain data. */
 export interface ExampleRecord {
@@ -54,6 +56,10 @@ export interface EvaluateResult {
   error?: JobFailure;
   /** Which worker ran it (host:pid), for logs and tests. */
   worker: string;
+  /** The LM calls the run (and a worker-side metric) made, for the coordinator's usage. */
+  calls?: LMCallRecord[];
+  /** The prediction's own `lmUsage`, as a local run sets it. */
+  lmUsage?: Usage;
 }
 
 export interface TraceResult {
@@ -61,6 +67,8 @@ export interface TraceResult {
   trace?: [string, Fields, Fields][];
   error?: JobFailure;
   worker: string;
+  calls?: LMCallRecord[];
+  lmUsage?: Usage;
 }
 
 export type JobResult = EvaluateResult | TraceResult;

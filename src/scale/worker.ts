@@ -19,6 +19,7 @@ import { context, type Settings, type TraceEntry } from "../runtime/settings.js"
 import { applyState, cloneProgram } from "../optimize/clone.js";
 import { loadBullMQ, loadIORedis } from "./bullmq.js";
 import { RateLimitedLM, SharedRateLimit } from "./rate-limit.js";
+import { CallLog } from "../lm/call-log.js";
 import {
   type EvaluateJob,
   type EvaluateResult,
@@ -123,13 +124,21 @@ export async function startWorker(options: ProgramWorkerOptions): Promise<Progra
       log(`dspex worker: job ${job.id}: cannot load ${data.program.path}: ${(error as Error).message}`);
       throw error;
     }
-    const settings: Settings = { ...options.settings, ...(loaded.lm ? { lm: limited(loaded.lm) } : {}) };
+    // Each job's LM calls go back with its result: the coordinator counts them as its own.
+    const calls = new CallLog();
+    const settings: Settings = {
+      ...options.settings,
+      ...(loaded.lm ? { lm: limited(loaded.lm) } : {}),
+      usage: calls,
+    };
     if (signal) settings.signal = signal;
     const result =
       data.kind === "evaluate"
         ? await runEvaluate(data, copy, loaded, settings, me)
         : await runTrace(data, copy, settings, me);
     if (signal?.aborted) throw new UnrecoverableError("cancelled by the coordinator");
+    options.settings?.usage?.merge(calls);
+    if (calls.calls.length > 0) result.calls = calls.calls;
     processed++;
     return result;
   };
@@ -199,6 +208,7 @@ async function runEvaluate(
       return { error: failureOf(error), worker };
     }
     const result: EvaluateResult = { prediction: prediction.toDict(), worker };
+    if (prediction.lmUsage) result.lmUsage = prediction.lmUsage;
     if (prediction.completions.length > 1) result.completions = prediction.completions.map((c) => ({ ...c }));
     if (!job.score) return result;
     try {
@@ -231,7 +241,9 @@ async function runTrace(job: TraceJob, program: Module, settings: Settings, work
         steps.push([name, { ...entry.inputs }, entry.prediction.toDict()]);
       }
     }
-    return { prediction: prediction.toDict(), trace: steps, worker };
+    const result: TraceResult = { prediction: prediction.toDict(), trace: steps, worker };
+    if (prediction.lmUsage) result.lmUsage = prediction.lmUsage;
+    return result;
   } catch (error) {
     return { error: failureOf(error), worker };
   }
