@@ -22,6 +22,8 @@ export interface EvaluateJob {
   program: ProgramFile;
   /** DSPy's saved-state JSON of the program (`dumpState()`), loaded into the worker's copy. */
   state: ProgramState;
+  /** `stateHash(state)`, computed once by the coordinator: workers key their program copies by it. */
+  stateKey?: string;
   example: ExampleRecord;
   /** Score on the worker with the program file's exported `metric`. */
   score: boolean;
@@ -32,6 +34,7 @@ export interface TraceJob {
   kind: "trace";
   program: ProgramFile;
   state: ProgramState;
+  stateKey?: string;
   inputs: Fields;
   /** LM settings for this run (Predict config: temperature, ...), as an optimizer asked. */
   config?: Record<string, unknown>;
@@ -94,16 +97,21 @@ export function toExample(record: ExampleRecord): Example {
 export function jobId(job: ProgramJob): string {
   const payload =
     job.kind === "evaluate"
-      ? ["evaluate", programKey(job.program), stateHash(job.state), exampleId(job.example), job.score ? "1" : "0"]
+      ? ["evaluate", programKey(job.program), keyOf(job), exampleId(job.example), job.score ? "1" : "0"]
       : [
           "trace",
           programKey(job.program),
-          stateHash(job.state),
+          keyOf(job),
           hash(canonicalJSON(job.inputs)),
           hash(canonicalJSON(job.config ?? {})),
         ];
   // BullMQ ids must not be plain integers and must not contain ":" (its key separator).
   return `${job.kind}-${hash(payload.join("\u0000")).slice(0, 40)}`;
+}
+
+/** The job's state hash: the one it carries, else computed. */
+export function keyOf(job: ProgramJob): string {
+  return job.stateKey ?? stateHash(job.state);
 }
 
 export function stateHash(state: ProgramState): string {

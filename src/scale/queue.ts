@@ -26,6 +26,7 @@ import {
   type JobResult,
   jobId,
   type ProgramJob,
+  stateHash,
   type TraceJob,
   type TraceResult,
 } from "./job.js";
@@ -131,6 +132,7 @@ export class RedisQueue implements EvaluationQueue {
   /** Runs an evaluation's examples on the workers (Evaluate calls this when given `queue`). */
   async evaluate(evaluation: RemoteEvaluation): Promise<void> {
     const state = stateOf(evaluation.program);
+    const stateKey = stateHash(state);
     const score = await this.scoresOnWorker(evaluation);
     const ids: string[] = [];
     const jobs = new Map<string, EvaluateJob>();
@@ -140,6 +142,7 @@ export class RedisQueue implements EvaluationQueue {
         kind: "evaluate",
         program: evaluation.programFile,
         state,
+        stateKey,
         example: exampleRecord(example),
         score,
       };
@@ -167,7 +170,7 @@ export class RedisQueue implements EvaluationQueue {
 
   /** Runs one program run for an optimizer on a worker: the prediction and its trace come back. */
   async trace(job: Omit<TraceJob, "kind">, signal?: AbortSignal): Promise<TraceResult> {
-    const full: TraceJob = { kind: "trace", ...job };
+    const full: TraceJob = { kind: "trace", ...job, stateKey: stateHash(job.state) };
     const id = jobId(full);
     let result: Outcome | undefined;
     await this.runJobs(new Map([[id, full]]), signal, async (_id, outcome) => {

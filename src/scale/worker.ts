@@ -13,7 +13,7 @@ import { toScore } from "../evaluate/evaluate.js";
 import type { Metric, ProgramFileRef } from "../evaluate/types.js";
 import type { LM } from "../lm/types.js";
 import type { Fields } from "../modules/example.js";
-import type { Module, ProgramState } from "../modules/module.js";
+import type { Module } from "../modules/module.js";
 import { Predict, type PredictConfig } from "../modules/predict.js";
 import { context, type Settings, type TraceEntry } from "../runtime/settings.js";
 import { applyState, cloneProgram } from "../optimize/clone.js";
@@ -26,7 +26,7 @@ import {
   failureOf,
   type JobResult,
   type ProgramJob,
-  stateHash,
+  keyOf,
   type TraceJob,
   type TraceResult,
   toExample,
@@ -118,7 +118,7 @@ export async function startWorker(options: ProgramWorkerOptions): Promise<Progra
     let loaded: LoadedProgramFile;
     try {
       loaded = await programs.load(data.program);
-      copy = programs.copy(data.program, loaded.program, data.state);
+      copy = programs.copy(data.program, loaded.program, data);
     } catch (error) {
       // Loading is retried (attempts): another worker may have the file.
       log(`dspex worker: job ${job.id}: cannot load ${data.program.path}: ${(error as Error).message}`);
@@ -267,8 +267,8 @@ class ProgramCache {
   }
 
   /** A copy with `state` loaded; jobs with the same state share it (a program run keeps no state). */
-  copy(file: ProgramFileRef, base: Module, state: ProgramState): Module {
-    const key = `${file.path}#${file.export ?? ""}\u0000${stateHash(state)}`;
+  copy(file: ProgramFileRef, base: Module, job: ProgramJob): Module {
+    const key = `${file.path}#${file.export ?? ""}\u0000${keyOf(job)}`;
     let copy = this.copies.get(key);
     if (copy) {
       this.copies.delete(key);
@@ -276,7 +276,7 @@ class ProgramCache {
       return copy;
     }
     copy = cloneProgram(base);
-    applyState(copy, state);
+    applyState(copy, job.state);
     this.copies.set(key, copy);
     if (this.copies.size > COPIES_KEPT) this.copies.delete(this.copies.keys().next().value as string);
     return copy;
