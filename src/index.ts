@@ -2,6 +2,7 @@ export { ChatAdapter } from "./adapters/chat.js";
 export { AdapterParseError } from "./adapters/errors.js";
 export { History } from "./adapters/history.js";
 export { JSONAdapter } from "./adapters/json.js";
+export { TwoStepAdapter } from "./adapters/two-step.js";
 export { XMLAdapter } from "./adapters/xml.js";
 export type { Adapter } from "./adapters/types.js";
 export { Cache } from "./cache/cache.js";
@@ -170,12 +171,21 @@ export {
   UnknownOperationError,
 } from "./router/index.js";
 export {
+  type Document,
   EmbeddingsRetriever,
+  type Filters,
+  FiltersNotSupportedError,
+  FusionRetriever,
   LocalEmbedder,
   localEmbedder,
   type Passage,
+  PgFtsRetriever,
+  PgVectorRetriever,
+  reciprocalRankFusion,
   type Retriever,
   retriever,
+  SqliteFtsRetriever,
+  SqliteVecRetriever,
 } from "./retrieve/index.js";
 export { LocalLM, type LocalOptions, local, LocalModelMissingError } from "./lm/index.js";
 export {
@@ -195,4 +205,5 @@ export {
 } from "./optimize/index.js";
 export { type SetupOptions, type SetupResult, SetupError, setup } from "./setup/index.js";
 export { dspexHome } from "./home.js";
+export { type Recording, type RecordRunsOptions, recordRuns } from "./studio/index.js";
 export { OptionalDependencyMissingError } from "./optional.js";

@@ -4,9 +4,10 @@
  * "yes" -> True, 3.0 -> 3, tuples -> lists) and its refusals (3.5 -> int, 3 -> str) are
  * reproduced here. Unions use pydantic's "smart" mode: an exact match wins over a coercion.
  */
-import { annotationName, type LiteralValue, type TypeNode } from "../signature/types.js";
+import { annotationName, type JSONSchema, type LiteralValue, type TypeNode } from "../signature/types.js";
 import { PyFloat, PyTuple, pyInt, pyRepr, setOwn, toPlain } from "../py/builtins.js";
 import { ToolCalls } from "../tools/tool-calls.js";
+import { modelFields } from "../py/model-fields.js";
 
 export class ValidationFailure extends Error {}
 
@@ -103,8 +104,55 @@ export function validate(value: unknown, type: TypeNode, strict = false): unknow
       return fail(`Input should be a subclass of ${annotationName(type.item)}`, value);
     case "object":
       if (!isDict(value)) return fail(`Input should be a valid dictionary or instance of ${type.name}`, value);
-      return value;
+      return toModel(value, type.schema, strict);
   }
+}
+
+/**
+ * pydantic's model validation: each declared field validated (lax unless `strict`), a missing key
+ * takes the field's default or is an error, undeclared keys are dropped (`extra="ignore"`), and the
+ * result keeps the model's field order, as `model_dump()` does.
+ */
+function toModel(value: Record<string, unknown>, schema: JSONSchema, strict: boolean): Record<string, unknown> {
+  const fields = modelFields(schema);
+  if (!fields) return value;
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    if (Object.hasOwn(value, f.name))
+      setOwn(
+        out,
+        f.name,
+        at(f.name, () => validate(value[f.name], f.type, strict)),
+      );
+    else if (f.default) setOwn(out, f.name, typedDefault(f.default.value, f.type));
+    else if (f.required) throw new ValidationFailure(`${f.name}: Field required [input_value=${pyRepr(value)}]`);
+  }
+  return out;
+}
+
+/**
+ * pydantic does not validate defaults, but the Python default of a float field is a float: JSON
+ * has lost that (`3.0` reads as 3), so the field's type restores it; a default that does not fit
+ * its type is kept as written.
+ */
+function typedDefault(value: unknown, type: TypeNode): unknown {
+  const copy = copyValue(value);
+  try {
+    return validate(copy, type, false);
+  } catch (e) {
+    if (!(e instanceof ValidationFailure)) throw e;
+    return copy;
+  }
+}
+
+/** A fresh copy of a default (the prediction must not share the schema's objects), PyFloats kept. */
+function copyValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyValue);
+  if (value instanceof PyTuple) return new PyTuple(value.items.map(copyValue));
+  if (value === null || typeof value !== "object" || value instanceof PyFloat) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) setOwn(out, k, copyValue(v));
+  return out;
 }
 
 function at<T>(loc: string | number, run: () => T): T {

@@ -13,6 +13,7 @@ import { setup } from "../setup/index.js";
 import { loadDataset } from "./dataset.js";
 import { UsageError } from "./errors.js";
 import { printDoctor } from "./doctor.js";
+import { recorded, studioCommand } from "./studio.js";
 import { type LoadedProgram, loadProgram } from "./load-program.js";
 
 export interface CommandOptions {
@@ -33,6 +34,9 @@ export interface CommandOptions {
   "no-models"?: boolean;
   "models-only"?: boolean;
   dev?: boolean;
+  report?: string;
+  "no-record"?: boolean;
+  port?: string;
 }
 
 export async function runCommand(command: string, args: string[], options: CommandOptions): Promise<number> {
@@ -49,9 +53,11 @@ export async function runCommand(command: string, args: string[], options: Comma
       return optimize(need(args, 2, "optimize <program> <trainset> --optimizer NAME"), options);
     case "worker":
       return workerCommand(options);
+    case "studio":
+      return studioCommand(options);
     default:
       throw new UsageError(`unknown command "${command}"`, {
-        fix: "commands are: setup, run, eval, optimize, worker, doctor",
+        fix: "commands are: setup, run, eval, optimize, worker, studio, doctor",
       });
   }
 }
@@ -82,7 +88,11 @@ async function prepare(file: string): Promise<LoadedProgram> {
 }
 
 async function run([file]: string[], options: CommandOptions): Promise<number> {
-  const loaded = await prepare(file!);
+  return recorded(options, "run", () => runOnce(file!, options));
+}
+
+async function runOnce(file: string, options: CommandOptions): Promise<number> {
+  const loaded = await prepare(file);
   const { program } = loaded;
   const inputs = parseInputs(options.input ?? []);
   checkInputKeys(loaded, inputs);
@@ -174,8 +184,12 @@ function metricFor(loaded: LoadedProgram, options: CommandOptions): Metric {
 }
 
 async function evalCommand([file, data]: string[], options: CommandOptions): Promise<number> {
-  const loaded = await prepare(file!);
-  const devset = await loadDataset(data!, inputKeysFor(loaded, options));
+  return recorded(options, "eval", () => evalOnce(file!, data!, options));
+}
+
+async function evalOnce(file: string, data: string, options: CommandOptions): Promise<number> {
+  const loaded = await prepare(file);
+  const devset = await loadDataset(data, inputKeysFor(loaded, options));
   const result = await evaluateWithBar(loaded.program, devset, metricFor(loaded, options), options, loaded.path);
   if (options.json) {
     console.log(JSON.stringify({ score: result.score, errors: result.errors, n: devset.length }));
@@ -286,12 +300,16 @@ const OPTIMIZERS: readonly string[] = [...CAPABILITIES.values()]
   .map((c) => c.op);
 
 async function optimize([file, data]: string[], options: CommandOptions): Promise<number> {
+  return recorded(options, "optimize", () => optimizeOnce(file!, data!, options));
+}
+
+async function optimizeOnce(file: string, data: string, options: CommandOptions): Promise<number> {
   const name = options.optimizer ?? "bootstrapFewShot";
   if (!OPTIMIZERS.includes(name)) {
     throw new UsageError(`unknown optimizer "${name}"`, { fix: `valid optimizers: ${OPTIMIZERS.join(", ")}` });
   }
-  const loaded = await prepare(file!);
-  const trainset = await loadDataset(data!, inputKeysFor(loaded, options));
+  const loaded = await prepare(file);
+  const trainset = await loadDataset(data, inputKeysFor(loaded, options));
   const metric = metricFor(loaded, options);
   // Loaded on demand: optimizing starts Python workers, which run/eval never need.
   const optimizers = (await import("../optimize/index.js")) as unknown as Record<

@@ -7,7 +7,7 @@ import { AdapterParseError } from "../adapters/errors.js";
 import { ChatAdapter } from "../adapters/chat.js";
 import { JSONAdapter } from "../adapters/json.js";
 import { parseWithToolCalls, planNativeTools } from "../adapters/native-tools.js";
-import type { Adapter } from "../adapters/types.js";
+import type { Adapter, ExtractionCall } from "../adapters/types.js";
 import type { LM, LMRequest, LMResponse } from "../lm/types.js";
 import type { InputsOf, OutputsOf, SignatureInput } from "../signature/infer.js";
 import { Signature, type SignatureState } from "../signature/signature.js";
@@ -149,6 +149,32 @@ export class Predict<const S extends SignatureInput = string>
       cache: config.cache,
       stream: { predictor: this, signature: promptSignature, adapter },
     });
+    // DSPy's Adapter refuses an empty completion before parsing (unless it carries tool calls).
+    response.outputs.forEach((completion, i) => {
+      if (completion === "" && !(tools !== undefined && (response.toolCalls?.[i]?.length ?? 0) > 0)) {
+        throw new AdapterParseError({
+          adapter: adapter.constructor.name,
+          completion,
+          expectedFields: signature.outputFields.map((f) => f.name),
+          reason: "The LM returned an empty or null response.",
+        });
+      }
+    });
+    if (adapter.extract && tools === undefined) {
+      const extract = adapter.extract.bind(adapter);
+      const call: ExtractionCall = async (extractionLM, by, sig, extractionMessages) => {
+        const extraction: LMRequest = { messages: extractionMessages };
+        const format = by.responseFormat?.(sig);
+        if (format) extraction.responseFormat = format;
+        const signal = options.signal ?? settings.signal;
+        if (signal) extraction.signal = signal;
+        const out = await lmCall(extraction, { lm: extractionLM, settings, cacheTag: by.name });
+        return out.outputs[0] ?? "";
+      };
+      const extracted: Fields[] = [];
+      for (const completion of response.outputs) extracted.push(await extract(signature, completion, call));
+      return [extracted, response];
+    }
     const parse = (completion: string, i: number): Fields =>
       tools === undefined
         ? adapter.parse(signature, completion)

@@ -55,7 +55,7 @@ function write(value: unknown, hint: TypeNode | undefined, indent: string, hintA
   if (entries.length === 0) return "{}";
   const items = entries.map(([k, v]) => {
     const at = [...path, k];
-    return `${JSON.stringify(k)}: ${write(v, hintAt(at) ?? itemHint(hint, 0), inner, hintAt, at)}`;
+    return `${JSON.stringify(k)}: ${write(v, hintAt(at) ?? itemHint(hint, 0, k), inner, hintAt, at)}`;
   });
   return `{\n${inner}${items.join(`,\n${inner}`)}\n${indent}}`;
 }

@@ -10,9 +10,10 @@ import type { Metric, ProgramFileRef } from "../evaluate/types.js";
 import type { LM } from "../lm/types.js";
 import { UsageTracker } from "../lm/usage.js";
 import type { Module, ProgramState } from "../modules/module.js";
+import { fire } from "../runtime/callbacks.js";
 import { observe } from "../runtime/observe.js";
 import { bridgeSpan } from "../runtime/telemetry.js";
-import { currentSettings } from "../runtime/settings.js";
+import { currentSettings, type Settings } from "../runtime/settings.js";
 import { sharedPool } from "../bridge/shared-pools.js";
 import { applyState, cloneProgram } from "./clone.js";
 import { hostFor, type RunSpec, type TextEmbedder } from "./host.js";
@@ -182,7 +183,7 @@ async function run<P extends Module>(
     settings,
     usage: new UsageTracker(),
     served: {},
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...progressListener(settings, request.optimizer, options.onProgress),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.queue ? { remote: { queue: options.queue, programFile: remoteFile(options.programFile) } } : {}),
   };
@@ -234,4 +235,21 @@ async function run<P extends Module>(
   const outcome: RunOutcome<P> = { program: optimized, report };
   if (session && raw.handle) outcome.kept = { pool, session, handle: raw.handle, spec };
   return outcome;
+}
+
+/** The run's progress goes to the caller's listener and, as onCompileProgress, to the callbacks. */
+function progressListener(
+  settings: Settings,
+  name: string,
+  listener: OptimizeOptions["onProgress"],
+): { onProgress?: NonNullable<OptimizeOptions["onProgress"]> } {
+  const callbacks = settings.callbacks ?? [];
+  const callId = settings.observedCallId;
+  if (callbacks.length === 0 || callId === undefined) return listener ? { onProgress: listener } : {};
+  return {
+    onProgress: (progress) => {
+      fire(callbacks, "onCompileProgress", { callId, name, progress });
+      listener?.(progress);
+    },
+  };
 }

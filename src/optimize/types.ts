@@ -112,6 +112,22 @@ export interface OptimizeScores {
   after?: number;
   /** Every candidate's score, where the optimizer keeps them. */
   candidates?: number[];
+  /** GEPA: the Pareto front over the validation instances. */
+  pareto?: ParetoFront;
+}
+
+/** GEPA's per-instance view of its candidates (DSPy's DspyGEPAResult), indices into `candidates`. */
+export interface ParetoFront {
+  /** The validation instances' ids, in the order of the columns below. */
+  instances: (number | string)[];
+  /** Per candidate, its score on each instance (null where it was not evaluated). */
+  subscores: (number | null)[][];
+  /** Per instance, the candidates with the best score there: the front is their union. */
+  best: number[][];
+  /** Per candidate, the candidates it was proposed from. */
+  parents: (number | null)[][];
+  /** Per candidate, the metric calls spent when it was found. */
+  discoveryEvalCounts: number[];
 }
 
 export interface OptimizeReport {

@@ -61,6 +61,8 @@ export interface Settings {
   signal?: AbortSignal;
   /** The OpenTelemetry span new spans nest under (set by the work being observed). */
   span?: Span;
+  /** The callId of the observed work in progress, the parent of new work's events (set by observe). */
+  observedCallId?: string;
   /** Where streaming predictors send their output (set by streamify). */
   stream?: StreamSink;
   /**

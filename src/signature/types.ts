@@ -4,6 +4,8 @@
  * would emit), because both appear verbatim in DSPy's prompts.
  */
 
+import { PyFloat } from "../py/builtins.js";
+
 export type LiteralValue = string | number | boolean | null;
 
 export type JSONSchema = { [key: string]: unknown };
@@ -150,7 +152,7 @@ function withDefs(t: TypeNode): JSONSchema {
   const defs: Record<string, JSONSchema> = {};
   const hoist = (node: unknown, top: boolean): unknown => {
     if (Array.isArray(node)) return node.map((n) => hoist(n, false));
-    if (node === null || typeof node !== "object") return node;
+    if (node === null || typeof node !== "object" || node instanceof PyFloat) return node;
     const obj = node as JSONSchema;
     const marker = obj[MODEL];
     if (marker !== undefined && top) {
@@ -330,7 +332,7 @@ function jsonTypeOf(v: LiteralValue): string {
 
 function orderKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(orderKeys);
-  if (value === null || typeof value !== "object") return value;
+  if (value === null || typeof value !== "object" || value instanceof PyFloat) return value;
   const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => {
     if (a === "type" || b === "type") return a === "type" ? (b === "type" ? 0 : -1) : 1;
     return a < b ? -1 : a > b ? 1 : 0;
