@@ -10,6 +10,7 @@ import { toLMRequest, type LMCallbackArgs, type LMCallbackReply } from "../bridg
 import type { PythonPool } from "../bridge/pool.js";
 import { ConfigurationError, DSPexError } from "../errors.js";
 import type { Metric } from "../evaluate/types.js";
+import { recordRemoteCalls } from "../lm/call-log.js";
 import type { LM } from "../lm/types.js";
 import type { UsageTracker } from "../lm/usage.js";
 import type { Fields } from "../modules/example.js";
@@ -192,6 +193,7 @@ export class OptimizeHost {
         },
         run.spec.signal,
       );
+      recordRemoteCalls(run.spec.usage, result.calls);
       // The program threw on the worker: DSPy sees a failed run, as with a local throw.
       if (result.error) throw new DSPexError(result.error.message, { context: { remote: true } });
       return { prediction: result.prediction ?? {}, trace: result.trace ?? [] };
