@@ -31,6 +31,7 @@ const BENCHES: Bench[] = [
   { name: "p8", load: () => import("./p8-scale.js" as string) as Promise<BenchModule> },
   { name: "p8opt", load: () => import("./p8-optimize.js") },
   { name: "probe", load: () => import("./probe-local.js") },
+  { name: "p12", load: () => import("./p12-import.js") },
 ];
 
 function normalize(row: Loose): Row {
