@@ -13,15 +13,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { MultiBar, Presets } from "cli-progress";
 import { StepTotals, StepTree } from "../src/cli/step-tree.js";
-import {
-  bootstrapFewShot,
-  closeSharedPools,
-  configure,
-  Evaluate,
-  Example,
-  local,
-  UsageTracker,
-} from "../src/index.js";
+import { bootstrapFewShot, closeSharedPools, configure, Evaluate, Example, local, UsageTracker } from "../src/index.js";
 import { unloadLocalModels } from "../src/lm/index.js";
 import type { CacheStore, PipelineEvent } from "../src/pipeline/index.js";
 import { unloadLocalEmbedders } from "../src/retrieve/index.js";
@@ -77,7 +69,12 @@ console.log(`\n${String(demo.markdown)}\n`);
 const tty = process.stderr.isTTY === true;
 const bars = tty
   ? new MultiBar(
-      { format: " {label} [{bar}] {value}/{total} {info}", hideCursor: true, clearOnComplete: false, stopOnComplete: true },
+      {
+        format: " {label} [{bar}] {value}/{total} {info}",
+        hideCursor: true,
+        clearOnComplete: false,
+        stopOnComplete: true,
+      },
       Presets.shades_classic,
     )
   : undefined;
@@ -97,9 +94,12 @@ async function score(label: string, p: ResearchAssistant): Promise<{ score: numb
     if (e.type === "step-end" && e.path.length === 1) totals.add([e.report]);
   });
   const bar = progress(label, devset.length);
-  const result = await new Evaluate({ devset, metric: answerContains, concurrency: 4, maxErrors: devset.length }).run(p, {
-    onProgress: (e) => e.done < devset.length && bar(e.done, `score ${e.score.toFixed(1)}%`),
-  });
+  const result = await new Evaluate({ devset, metric: answerContains, concurrency: 4, maxErrors: devset.length }).run(
+    p,
+    {
+      onProgress: (e) => e.done < devset.length && bar(e.done, `score ${e.score.toFixed(1)}%`),
+    },
+  );
   off();
   bar(devset.length, `score ${result.score}% (${result.errors} errors)`);
   return { score: result.score, totals, s: seconds(t) };
@@ -132,7 +132,11 @@ for (const [label, r] of [
   ["before", before],
   ["after", after],
 ] as const) {
-  const totals = new StepTree({ title: `\nPer-step totals over the ${devset.length} dev runs ${label} optimization (${r.s} s):`, live: false, stream: process.stdout });
+  const totals = new StepTree({
+    title: `\nPer-step totals over the ${devset.length} dev runs ${label} optimization (${r.s} s):`,
+    live: false,
+    stream: process.stdout,
+  });
   for (const e of r.totals.events()) totals.handle(e);
   totals.finish();
 }

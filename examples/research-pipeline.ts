@@ -13,14 +13,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  ChainOfThought,
-  type Example,
-  type Fields,
-  normalizeText,
-  Predict,
-  type Prediction,
-} from "../src/index.js";
+import { ChainOfThought, type Example, type Fields, normalizeText, Predict, type Prediction } from "../src/index.js";
 import { MultiChainComparison, PythonChainOfThought } from "../src/modules/python/index.js";
 import {
   type CacheStore,
@@ -108,7 +101,12 @@ export async function openBackends(
   };
   if (pgUrl) {
     backends["pg-fts"] = new PgFtsRetriever({ connectionString: pgUrl, table: "research_passages", k: depth });
-    backends.pgvector = new PgVectorRetriever({ connectionString: pgUrl, embedder, table: "research_vectors", k: depth });
+    backends.pgvector = new PgVectorRetriever({
+      connectionString: pgUrl,
+      embedder,
+      table: "research_vectors",
+      k: depth,
+    });
   }
   const indexSeconds: Record<string, number> = {};
   // One after another: the first dense backend embeds the corpus, the others reuse its vectors.
@@ -143,7 +141,10 @@ export function parseQuery(question: string): { query: string; search_terms: str
 }
 
 /** The native format step: markdown with the answer, numbered citations and the sources list. */
-export function formatMarkdown(answer: string, passages: readonly Passage[]): { markdown: string; citations: number[] } {
+export function formatMarkdown(
+  answer: string,
+  passages: readonly Passage[],
+): { markdown: string; citations: number[] } {
   const gold = normalizeText(answer);
   // A passage is cited when it contains the answer; if none does, the best-ranked one is.
   const citing = passages.flatMap((p, i) => (gold !== "" && normalizeText(p.text).includes(gold) ? [i + 1] : []));

@@ -51,7 +51,13 @@ export abstract class PipelineModule extends Module {
     const set = listeners.get(this);
     const result = await this.pipeline.run(
       inputs,
-      set && set.size > 0 ? { onProgress: (e) => set.forEach((l) => l(e)) } : {},
+      set && set.size > 0
+        ? {
+            onProgress: (e) => {
+              for (const l of set) l(e);
+            },
+          }
+        : {},
     );
     return new Prediction(this.output(result));
   }

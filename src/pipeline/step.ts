@@ -130,7 +130,9 @@ export function cached(
     name: options.name ?? target.name,
     async run(state, ctx) {
       // The inner step's name is part of the key, so steps sharing a store never read each other's entries.
-      const key = createHash("sha256").update(JSON.stringify([target.name, state])).digest("hex");
+      const key = createHash("sha256")
+        .update(JSON.stringify([target.name, state]))
+        .digest("hex");
       const hit = entries.get(key);
       if (hit && Date.now() - hit.at < options.ttlMs) return structuredClone(hit.output);
       const output = await target.run(state, ctx);

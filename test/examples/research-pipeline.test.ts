@@ -55,11 +55,10 @@ describe("research pipeline (examples/research-pipeline.ts)", () => {
       search_terms: ["animal", "has", "three", "hearts"],
       filters: { topic: "biology" },
     });
-    assert.deepEqual(reorder([{ text: "a" }, { text: "b" }, { text: "c" }], [3, 3, 9, "x", 1]).map((p) => p.text), [
-      "c",
-      "a",
-      "b",
-    ]);
+    assert.deepEqual(
+      reorder([{ text: "a" }, { text: "b" }, { text: "c" }], [3, 3, 9, "x", 1]).map((p) => p.text),
+      ["c", "a", "b"],
+    );
     const md = formatMarkdown("Jupiter", [
       { id: "x", title: "Mars", text: "Mars is red." },
       { id: "astro-1", title: "Jupiter", text: "Jupiter is the largest planet." },
@@ -97,7 +96,13 @@ describe("research pipeline (examples/research-pipeline.ts)", () => {
     const calls = Object.fromEntries(ends.map((e) => [e.step, e.type === "step-end" ? e.report.lmCalls : -1]));
     assert.deepEqual(calls, { parse: 0, refine: 1, retrieve: 0, rerank: 1, attempts: 1, compare: 1, format: 0 });
     const children = events.filter((e) => e.type === "step-end" && e.path[0] === "retrieve" && e.path.length === 2);
-    assert.deepEqual(children.map((e) => e.step).sort(), ["dspy-embeddings", "pg-fts", "pgvector", "sqlite-fts", "sqlite-vec"]);
+    assert.deepEqual(children.map((e) => e.step).sort(), [
+      "dspy-embeddings",
+      "pg-fts",
+      "pgvector",
+      "sqlite-fts",
+      "sqlite-vec",
+    ]);
     // The filter kept every candidate in astronomy, on the backends that filter and after fusion.
     for (const e of children) {
       if (e.type !== "step-end") continue;
@@ -119,11 +124,22 @@ describe("research pipeline (examples/research-pipeline.ts)", () => {
   });
 
   it("measures recall@k of each backend and of their fusion", async () => {
-    const recall = await measureRecall(backends, [
-      { query: "Which metal stays liquid at room temperature?", relevant: ["chem-80"] },
-      { query: "topic:biology Which animal has three hearts?", relevant: ["bio-10"] },
-    ], 3);
-    assert.deepEqual(Object.keys(recall).sort(), ["dspy-embeddings", "fusion", "pg-fts", "pgvector", "sqlite-fts", "sqlite-vec"]);
+    const recall = await measureRecall(
+      backends,
+      [
+        { query: "Which metal stays liquid at room temperature?", relevant: ["chem-80"] },
+        { query: "topic:biology Which animal has three hearts?", relevant: ["bio-10"] },
+      ],
+      3,
+    );
+    assert.deepEqual(Object.keys(recall).sort(), [
+      "dspy-embeddings",
+      "fusion",
+      "pg-fts",
+      "pgvector",
+      "sqlite-fts",
+      "sqlite-vec",
+    ]);
     for (const v of Object.values(recall)) assert.ok(v >= 0 && v <= 1);
     assert.equal(recall.fusion, 1);
   });
