@@ -3,13 +3,16 @@
  * Modules, plain functions, fan-outs, branches and cached steps share one small interface so
  * that a pipeline is just a list of them.
  */
-import { createHash } from "node:crypto";
+import type * as Crypto from "node:crypto";
+import { onFirstUse } from "../lazy.js";
 import type { Fields } from "../modules/example.js";
 import { Module } from "../modules/module.js";
 import { Predict } from "../modules/predict.js";
 import { Prediction } from "../modules/prediction.js";
 import { Signature } from "../signature/signature.js";
 import type { StepReport } from "./types.js";
+
+const nodeCrypto = onFirstUse<typeof Crypto>("node:crypto");
 
 export interface StepContext {
   signal: AbortSignal | undefined;
@@ -130,7 +133,8 @@ export function cached(
     name: options.name ?? target.name,
     async run(state, ctx) {
       // The inner step's name is part of the key, so steps sharing a store never read each other's entries.
-      const key = createHash("sha256")
+      const key = nodeCrypto()
+        .createHash("sha256")
         .update(JSON.stringify([target.name, state]))
         .digest("hex");
       const hit = entries.get(key);

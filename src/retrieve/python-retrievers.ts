@@ -9,7 +9,8 @@ import type { PythonPool } from "../bridge/pool.js";
 import type { Session } from "../bridge/session.js";
 import { ConfigurationError } from "../errors.js";
 import { type Registration, registerScoped } from "../modules/python/scoped-callbacks.js";
-import { sharedPool } from "../bridge/shared-pools.js";
+import type { Operation } from "../bridge/capabilities.js";
+import { sharedPoolFor } from "../bridge/shared-pools.js";
 import { checkDocuments, checkK, embeddingText, FiltersNotSupportedError, filterEntries } from "./documents.js";
 import type { Document, Passage, RetrieveOptions, Retriever, TextEmbedder } from "./retriever.js";
 
@@ -58,8 +59,8 @@ export function retriever(
   });
 }
 
-async function resolvePool(source: PoolSource | undefined): Promise<PythonPool> {
-  if (source === undefined) return sharedPool("retrievers");
+async function resolvePool(source: PoolSource | undefined, op: Operation): Promise<PythonPool> {
+  if (source === undefined) return sharedPoolFor(op);
   return typeof source === "function" ? source() : source;
 }
 
@@ -88,7 +89,7 @@ export class ColBERTv2Retriever implements Retriever {
   }
 
   async retrieve(query: string, k: number = this.k, options: { signal?: AbortSignal } = {}): Promise<Passage[]> {
-    const pool = await resolvePool(this.#options.pool);
+    const pool = await resolvePool(this.#options.pool, "retriever.colbertv2");
     let rows: Record<string, unknown>[];
     try {
       rows = await pool.call<Record<string, unknown>[]>(
@@ -233,7 +234,7 @@ export class PythonEmbeddingsRetriever implements Retriever {
   }
 
   private async start(): Promise<{ session: Session; registration: Registration }> {
-    const pool = await resolvePool(this.#options.pool);
+    const pool = await resolvePool(this.#options.pool, "retriever.embeddings");
     const registration = registerScoped(pool, EMBED_CALLBACK, this.#options.embedder, async (embedder, args) => {
       const texts = Array.isArray(args.texts) ? args.texts.map(String) : [];
       const vectors = await embedder.embed(texts);
