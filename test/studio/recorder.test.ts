@@ -138,6 +138,27 @@ describe("studio: recording runs", () => {
     }
   });
 
+  it("a store that fails never fails the work: one warning, then recording stops", async () => {
+    const recording = recordRuns({ path: join(dir, "broken.sqlite") });
+    configure({ lm, cache: false });
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (message: string) => warnings.push(message);
+    try {
+      recording.store.close();
+      for (let i = 0; i < 3; i++) {
+        const prediction = await new CapitalQA().call({ question: "What is the capital of Spain?" });
+        assert.ok(prediction.answer !== undefined);
+      }
+      await new Promise((r) => setTimeout(r, 120));
+      assert.equal(warnings.length, 1, warnings.join("\n"));
+      assert.match(warnings[0]!, /recording runs stopped/);
+    } finally {
+      console.warn = warn;
+      configure({ callbacks: [] });
+    }
+  });
+
   it("the layout is versioned: a newer store is refused with a typed error", () => {
     const path = join(dir, "newer.sqlite");
     new RunStore(path).close();
