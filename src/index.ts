@@ -171,12 +171,21 @@ export {
   UnknownOperationError,
 } from "./router/index.js";
 export {
+  type Document,
   EmbeddingsRetriever,
+  type Filters,
+  FiltersNotSupportedError,
+  FusionRetriever,
   LocalEmbedder,
   localEmbedder,
   type Passage,
+  PgFtsRetriever,
+  PgVectorRetriever,
+  reciprocalRankFusion,
   type Retriever,
   retriever,
+  SqliteFtsRetriever,
+  SqliteVecRetriever,
 } from "./retrieve/index.js";
 export { LocalLM, type LocalOptions, local, LocalModelMissingError } from "./lm/index.js";
 export {

@@ -3,6 +3,7 @@
  * Optimizers, Python-only modules and retrievers all go through here so that a program never
  * starts more workers than the presets allow. Tests and servers can close them explicitly.
  */
+import { type Operation, poolFor } from "./capabilities.js";
 import { PythonPool } from "./pool.js";
 import type { PresetName } from "./presets.js";
 import type { PoolOptions } from "./options.js";
@@ -63,6 +64,11 @@ export function sharedPool(preset: PresetName): Promise<PythonPool> {
     );
   }
   return pool;
+}
+
+/** The shared pool that the capability table names for `op`'s Python implementation. */
+export function sharedPoolFor(op: Operation): Promise<PythonPool> {
+  return sharedPool(poolFor(op));
 }
 
 /** Closes every shared pool (they also close on process exit). */

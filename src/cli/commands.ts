@@ -7,7 +7,7 @@ import { formatTable } from "../evaluate/results.js";
 import type { Metric } from "../evaluate/types.js";
 import type { Example, Fields } from "../modules/example.js";
 import type { Module } from "../modules/module.js";
-import { CAPABILITIES } from "../router/capabilities.js";
+import { CAPABILITIES, type Operation } from "../router/capabilities.js";
 import { configure } from "../runtime/settings.js";
 import { setup } from "../setup/index.js";
 import { loadDataset } from "./dataset.js";
@@ -308,6 +308,10 @@ async function optimizeOnce(file: string, data: string, options: CommandOptions)
   if (!OPTIMIZERS.includes(name)) {
     throw new UsageError(`unknown optimizer "${name}"`, { fix: `valid optimizers: ${OPTIMIZERS.join(", ")}` });
   }
+  // The pool starts (DSPy's import, about half a second) while the program and data load; the
+  // optimizer gets the same shared pool. A failed start is reported by the optimizer's own call.
+  const { sharedPoolFor } = await import("../bridge/shared-pools.js");
+  sharedPoolFor(name as Operation).catch(() => undefined);
   const loaded = await prepare(file);
   const trainset = await loadDataset(data, inputKeysFor(loaded, options));
   const metric = metricFor(loaded, options);

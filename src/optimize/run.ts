@@ -14,7 +14,8 @@ import { fire } from "../runtime/callbacks.js";
 import { observe } from "../runtime/observe.js";
 import { bridgeSpan } from "../runtime/telemetry.js";
 import { currentSettings, type Settings } from "../runtime/settings.js";
-import { sharedPool } from "../bridge/shared-pools.js";
+import { pythonOperation } from "../bridge/capabilities.js";
+import { sharedPoolFor } from "../bridge/shared-pools.js";
 import { applyState, cloneProgram } from "./clone.js";
 import { hostFor, type RunSpec, type TextEmbedder } from "./host.js";
 import { type ExampleRecord, exampleRecords, programStructure, warnMissingLabels } from "./structure.js";
@@ -81,9 +82,12 @@ export interface RunOutcome<P extends Module> extends OptimizeResult<P> {
   kept?: { pool: PythonPool; session: Session; handle: string; spec: RunSpec };
 }
 
-/** The pool to run in: the caller's, else the shared "optimizers" pool (which loads the optimizer tools). */
-export async function optimizerPool(options: { pool?: PythonPool }): Promise<PythonPool> {
-  return options.pool ?? sharedPool("optimizers");
+/**
+ * The pool to run in: the caller's, else the shared pool the capability table names for the
+ * optimizer (DSPy's class name, e.g. "MIPROv2"); the "bootstrapFewShot" entry's for an unlisted one.
+ */
+export async function optimizerPool(options: { pool?: PythonPool }, optimizer?: string): Promise<PythonPool> {
+  return options.pool ?? sharedPoolFor((optimizer && pythonOperation(`dspy.${optimizer}`)) || "bootstrapFewShot");
 }
 
 export function taskLM(options: { lm?: LM | undefined }): LM {
@@ -169,7 +173,7 @@ async function run<P extends Module>(
       : {}),
     keep: request.keep === true,
   };
-  const pool = await optimizerPool(options);
+  const pool = await optimizerPool(options, request.optimizer);
   const host = hostFor(pool);
   await host.checkTools();
   const settings = currentSettings();
