@@ -30,6 +30,7 @@ const BENCHES: Bench[] = [
   { name: "memory", load: () => import("./memory.js" as string) as Promise<BenchModule> },
   { name: "p8", load: () => import("./p8-scale.js" as string) as Promise<BenchModule> },
   { name: "probe", load: () => import("./probe-local.js") },
+  { name: "p12", load: () => import("./p12-import.js") },
 ];
 
 function normalize(row: Loose): Row {

@@ -202,8 +202,8 @@ export {
   type OptimizeReport,
   type OptimizeResult,
   simba,
-} from "./optimize/index.js";
-export { type SetupOptions, type SetupResult, SetupError, setup } from "./setup/index.js";
+} from "./optimize/lazy.js";
+export { type SetupOptions, type SetupResult, SetupError, setup } from "./setup/lazy.js";
 export { dspexHome } from "./home.js";
 export { type Recording, type RecordRunsOptions, recordRuns } from "./studio/index.js";
 export { OptionalDependencyMissingError } from "./optional.js";

@@ -7,7 +7,7 @@
 import { floatRepr, itemHint, numberRepr } from "../py/builtins.js";
 import type { Signature } from "../signature/signature.js";
 import type { TypeNode } from "../signature/types.js";
-import { ProgramStateError } from "./module.js";
+import { ProgramStateError } from "./errors.js";
 
 const I64_MIN = -(2n ** 63n);
 const U64_MAX = 2n ** 64n - 1n;

@@ -1,6 +1,7 @@
 /** Shapes shared by every optimizer: options, metrics, progress and the report. */
 import type { PythonPool } from "../bridge/pool.js";
 import type { Metric, ProgramFileRef } from "../evaluate/types.js";
+import type { LMCallRecord } from "../lm/call-log.js";
 import type { UsageSnapshot } from "../lm/usage.js";
 import type { LM } from "../lm/types.js";
 import type { Example, Fields } from "../modules/example.js";
@@ -95,6 +96,8 @@ export interface RemoteProgramResult {
   trace?: [string, Fields, Fields][];
   /** The program threw on the worker: `${name}: ${message}`. */
   error?: { message: string; name: string };
+  /** The LM calls the run made on the worker, counted in the run's usage as local calls are. */
+  calls?: LMCallRecord[];
 }
 
 /** Where optimizer program runs can go instead of this process (scale's RedisQueue). */

@@ -3,13 +3,16 @@
  * Modules, plain functions, fan-outs, branches and cached steps share one small interface so
  * that a pipeline is just a list of them.
  */
-import { createHash } from "node:crypto";
+import type * as Crypto from "node:crypto";
+import { onFirstUse } from "../lazy.js";
 import type { Fields } from "../modules/example.js";
 import { Module } from "../modules/module.js";
 import { Predict } from "../modules/predict.js";
 import { Prediction } from "../modules/prediction.js";
 import { Signature } from "../signature/signature.js";
 import type { StepReport } from "./types.js";
+
+const nodeCrypto = onFirstUse<typeof Crypto>("node:crypto");
 
 export interface StepContext {
   signal: AbortSignal | undefined;
@@ -122,7 +125,7 @@ export function cached(inner: StepLike, options: { ttlMs: number; maxEntries?: n
   return {
     name: options.name ?? target.name,
     async run(state, ctx) {
-      const key = createHash("sha256").update(JSON.stringify(state)).digest("hex");
+      const key = nodeCrypto().createHash("sha256").update(JSON.stringify(state)).digest("hex");
       const hit = entries.get(key);
       if (hit && Date.now() - hit.at < options.ttlMs) return structuredClone(hit.output);
       const output = await target.run(state, ctx);

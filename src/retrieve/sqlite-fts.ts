@@ -3,10 +3,14 @@
  * FTS5's bm25. A query's words are ORed (see queryWords) and stemmed by the porter tokenizer, so
  * "planets" finds "planet". Metadata filters are tested with json_extract in the same statement.
  */
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { onFirstUse } from "../lazy.js";
 import { ConfigurationError } from "../errors.js";
 import { checkDocuments, checkK, filterEntries, queryWords, toPassage } from "./documents.js";
 import type { Document, Passage, RetrieveOptions, Retriever } from "./retriever.js";
+
+/** The native addon loads with the first store opened, not with `import("dspex")`. */
+const sqlite = onFirstUse<typeof Database>("better-sqlite3");
 
 export interface SqliteFtsOptions {
   /** Database file; default ":memory:". A file keeps the index across runs. */
@@ -50,7 +54,7 @@ export class SqliteFtsRetriever implements Retriever {
     this.k = checkK(options.k ?? 5);
     this.table = checkTable(options.table ?? "passages");
     this.#owned = options.database === undefined;
-    this.#db = options.database ?? new Database(options.path ?? ":memory:");
+    this.#db = options.database ?? new (sqlite())(options.path ?? ":memory:");
     // id and metadata are stored, not indexed: only title and text are searched.
     this.#db.exec(
       `CREATE VIRTUAL TABLE IF NOT EXISTS ${this.table} USING fts5(id UNINDEXED, title, text, metadata UNINDEXED, tokenize='porter unicode61')`,

@@ -5,13 +5,17 @@
  * Ranking is exact cosine distance (vec_distance_cosine) in a plain table, because that keeps
  * arbitrary metadata filters in the same WHERE clause; sqlite-vec's vec0 KNN is a full scan too.
  */
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { onFirstUse } from "../lazy.js";
 import { ConfigurationError } from "../errors.js";
 import { importOptional } from "../optional.js";
 import { checkDocuments, checkK, embeddingText, filterEntries, toPassage } from "./documents.js";
 import type { Embedder } from "./embedder.js";
 import type { Document, Passage, RetrieveOptions, Retriever, TextEmbedder } from "./retriever.js";
 import { checkTable, rowDocument } from "./sqlite-fts.js";
+
+/** The native addon loads with the first store opened, not with `import("dspex")`. */
+const sqlite = onFirstUse<typeof Database>("better-sqlite3");
 
 export interface SqliteVecOptions {
   embedder: TextEmbedder | Embedder;
@@ -52,7 +56,7 @@ export class SqliteVecRetriever implements Retriever {
     this.table = checkTable(options.table ?? "vectors");
     this.#embedder = options.embedder;
     this.#owned = options.database === undefined;
-    this.#db = options.database ?? new Database(options.path ?? ":memory:");
+    this.#db = options.database ?? new (sqlite())(options.path ?? ":memory:");
   }
 
   async add(docs: readonly Document[]): Promise<void> {

@@ -4,7 +4,6 @@
  * With no callbacks and no tracing SDK registered it is a plain call: it sits on every
  * predictor call's path.
  */
-import { randomUUID } from "node:crypto";
 import type { Span } from "@opentelemetry/api";
 import { type CallbackKind, fire, HOOKS, type StartEvent } from "./callbacks.js";
 import { runInSettings, type Settings } from "./settings.js";
@@ -32,7 +31,7 @@ export async function observe<T>(
   if (!tracing && !calling) return work();
   const span = tracing ? startSpan(kind, what, settings.span) : undefined;
   const { start, end } = HOOKS[kind];
-  const callId = randomUUID();
+  const callId = globalThis.crypto.randomUUID();
   const base = { callId, instance: what.instance, name: what.name };
   if (calling) fire(callbacks, start, startEvent(settings, base, what.inputs));
   try {
@@ -53,7 +52,7 @@ export function observeSync<T>(settings: Settings, kind: CallbackKind, what: Obs
   const callbacks = settings.callbacks;
   if (callbacks === undefined || callbacks.length === 0) return work();
   const { start, end } = HOOKS[kind];
-  const callId = randomUUID();
+  const callId = globalThis.crypto.randomUUID();
   const base = { callId, instance: what.instance, name: what.name };
   fire(callbacks, start, startEvent(settings, base, what.inputs));
   try {

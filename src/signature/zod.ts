@@ -2,7 +2,9 @@
  * zod interop: a pair of zod object schemas becomes a Signature. We go through zod's own
  * JSON-schema export so that any zod type maps by its wire shape, not by zod internals.
  */
-import { z } from "zod";
+// Types only: zod is the caller's, already loaded when they pass a schema, so importing DSPex
+// never loads it (about 95 files); its schemas carry what we need (`_zod`, `toJSONSchema()`).
+import type { z } from "zod";
 import { SignatureError } from "./errors.js";
 import { type Field, makeField, Signature } from "./signature.js";
 import { type JSONSchema, type LiteralValue, makeUnion, type TypeNode } from "./types.js";
@@ -27,7 +29,7 @@ export type ZodOutputs<O extends z.ZodObject> = {
 export function signatureFromZod<I extends z.ZodObject, O extends z.ZodObject>(
   spec: ZodSignatureSpec<I, O>,
 ): Signature<z.input<I>, ZodOutputs<O>> {
-  if (!(spec.inputs instanceof z.ZodObject) || !(spec.outputs instanceof z.ZodObject)) {
+  if (!isZodObject(spec.inputs) || !isZodObject(spec.outputs)) {
     throw new SignatureError("`inputs` and `outputs` must be zod object schemas", {
       fix: "write { inputs: z.object({...}), outputs: z.object({...}) }",
     });
@@ -35,11 +37,18 @@ export function signatureFromZod<I extends z.ZodObject, O extends z.ZodObject>(
   return new Signature(fieldsOf(spec.inputs, "input"), fieldsOf(spec.outputs, "output"), spec.instructions);
 }
 
+/** A zod (v4) object schema, by its shape: `instanceof` would need zod loaded here, and fails across copies. */
+export function isZodObject(value: unknown): value is z.ZodObject {
+  if (typeof value !== "object" || value === null) return false;
+  const internals = (value as { _zod?: { def?: { type?: unknown } } })._zod;
+  return internals?.def?.type === "object" && typeof (value as { toJSONSchema?: unknown }).toJSONSchema === "function";
+}
+
 function fieldsOf(obj: z.ZodObject, kind: "input" | "output"): Field[] {
-  const schema = z.toJSONSchema(obj, { unrepresentable: "any" }) as JSONSchema;
+  const schema = obj.toJSONSchema({ unrepresentable: "any" }) as JSONSchema;
   // The input view describes nested models as pydantic does: a default makes a key optional, and
   // no additionalProperties: false is added.
-  const inputView = z.toJSONSchema(obj, { unrepresentable: "any", io: "input" }) as JSONSchema;
+  const inputView = obj.toJSONSchema({ unrepresentable: "any", io: "input" }) as JSONSchema;
   const props = (inputView.properties ?? {}) as Record<string, JSONSchema>;
   const required = new Set((schema.required ?? []) as string[]);
   return Object.entries(props).map(([name, prop]) => {

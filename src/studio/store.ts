@@ -8,9 +8,13 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { onFirstUse } from "../lazy.js";
 import { homePaths } from "../home.js";
 import { StudioStoreError } from "./errors.js";
+
+/** The native addon loads with the first store opened, not with `import("dspex")`. */
+const sqlite = onFirstUse<typeof Database>("better-sqlite3");
 
 export const SCHEMA_VERSION = 1;
 
@@ -118,7 +122,8 @@ export class RunStore {
     this.path = path;
     try {
       if (path !== ":memory:" && !options.readonly) mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path, { timeout: 2000, readonly: options.readonly ?? false });
+      const Sqlite = sqlite();
+      this.db = new Sqlite(path, { timeout: 2000, readonly: options.readonly ?? false });
       if (!options.readonly) migrate(this.db, path);
       else checkVersion(this.db, path);
       this.statements = prepare(this.db);

@@ -9,7 +9,7 @@
  * of the caller's context; the predictor calls DSPy records come back into the caller's trace.
  */
 import { BridgeValueError, PythonError, UnknownToolError } from "../../bridge/errors.js";
-import { MAX_VALUE_DEPTH } from "../../bridge/values.js";
+import { MAX_VALUE_DEPTH } from "../../bridge/limits.js";
 import type { PythonPool } from "../../bridge/pool.js";
 import { ConfigurationError } from "../../errors.js";
 import type { LM } from "../../lm/types.js";
