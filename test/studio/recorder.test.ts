@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
+import { Cache } from "../../src/cache/cache.js";
 import { Evaluate } from "../../src/evaluate/evaluate.js";
 import type { Metric } from "../../src/evaluate/types.js";
 import type { LM } from "../../src/lm/types.js";
@@ -156,6 +157,28 @@ describe("studio: recording runs", () => {
     } finally {
       console.warn = warn;
       configure({ callbacks: [] });
+    }
+  });
+
+  it("a cache hit is recorded as one: an LM span flagged cached, with no server request", async () => {
+    const recording = recordRuns({ path: join(dir, "cached.sqlite") });
+    configure({ lm, cache: new Cache({ disk: false }) });
+    try {
+      const seen = server.requests.length;
+      await new CapitalQA().call({ question: "What is the capital of Italy?" });
+      await new CapitalQA().call({ question: "What is the capital of Italy?" });
+      assert.equal(server.requests.length - seen, 2, "the second call was served by the cache");
+      const [second, first] = recording.store.runs();
+      const flags = (id: string) =>
+        recording.store
+          .spans(id)
+          .filter((s) => s.kind === "lm")
+          .map((s) => s.cached);
+      assert.deepEqual(flags(first!.id), [0, 0]);
+      assert.deepEqual(flags(second!.id), [1, 1]);
+    } finally {
+      recording.stop();
+      configure({ cache: false });
     }
   });
 
