@@ -29,6 +29,8 @@ export function parseValue(value: unknown, type: TypeNode): unknown {
     }
   }
 
+  // DSPy looks an Enum member up by the text itself (value, then name), before any JSON parsing.
+  if (type.kind === "enum") return validate(value, type);
   if (typeof value !== "string") return validate(value, type);
 
   if (

@@ -62,6 +62,7 @@ function typeNote(field: Field): string {
   if (field.kind === "input" || t.kind === "str" || t.kind === "reasoning" || t.kind === "code") return "";
   if (t.kind === "bool") return "must be True or False";
   if (t.kind === "int" || t.kind === "float") return `must be a single ${t.kind} value`;
+  if (t.kind === "enum") return `must be one of: ${t.members.map(([, v]) => pyStr(v)).join("; ")}`;
   if (t.kind === "literal") {
     return `must exactly match (no extra characters) one of: ${t.values.map((v) => pyStr(v)).join("; ")}`;
   }

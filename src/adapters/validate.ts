@@ -71,6 +71,8 @@ export function validate(value: unknown, type: TypeNode, strict = false): unknow
       return toBool(value, strict);
     case "literal":
       return toLiteral(value, type.values);
+    case "enum":
+      return toEnum(value, type.members, type.name);
     case "union":
       return toUnion(value, type.options, strict);
     case "list":
@@ -230,6 +232,14 @@ function toLiteral(value: unknown, allowed: LiteralValue[]): LiteralValue {
   // With no exact member, pydantic reads the numbers 1 and 0 as True and False (Literal[True, False]).
   if (v === 0 || v === 1) for (const a of allowed) if (typeof a === "boolean" && Number(a) === v) return a;
   return fail(`Input should be ${allowed.map((a) => pyRepr(a)).join(" or ")}`, value);
+}
+
+/** DSPy's `find_enum_member`: a member's value first, then a member's name; the result is the value. */
+function toEnum(value: unknown, members: [string, string | number][], name: string): string | number {
+  const v = value instanceof PyFloat ? value.value : value;
+  for (const [, m] of members) if (m === v) return m;
+  if (typeof v === "string") for (const [n, m] of members) if (n === v) return m;
+  return fail(`${pyRepr(value)} is not a valid ${name}`, value);
 }
 
 function toUnion(value: unknown, options: TypeNode[], strict: boolean): unknown {

@@ -49,6 +49,8 @@ type TypeShape =
   | { kind: "type"; item: TypeNode }
   | { kind: "union"; options: TypeNode[] }
   | { kind: "literal"; values: LiteralValue[] }
+  /** A Python Enum (from a titled zod enum): members as [name, value]; DSPy names it by its class. */
+  | { kind: "enum"; name: string; members: [string, string | number][] }
   /** A structured type from a zod object or a user JSON schema (a pydantic model in DSPy). */
   | { kind: "object"; name: string; schema: JSONSchema };
 
@@ -98,6 +100,7 @@ function bareName(t: TypeNode): string {
     case "literal":
       return `Literal[${t.values.map(literalRepr).join(", ")}]`;
     case "object":
+    case "enum":
       return t.name;
     default:
       return SCALAR_NAMES[t.kind]!;
@@ -327,6 +330,12 @@ function rawSchema(t: TypeNode): JSONSchema {
     }
     case "literal":
       return literalSchema(t.values);
+    case "enum": {
+      // pydantic's schema of an Enum class: its values, its title, one JSON type if they share it.
+      const values = t.members.map(([, v]) => v);
+      const types = new Set(values.map(jsonTypeOf));
+      return { enum: values, title: t.name, ...(types.size === 1 ? { type: [...types][0] } : {}) };
+    }
     case "object":
       return { ...t.schema, [MODEL]: t.name };
   }

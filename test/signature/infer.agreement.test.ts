@@ -73,6 +73,8 @@ function tsText(t: TypeNode, input: boolean): string {
       return t.options.map((o) => `(${tsText(o, input)})`).join(" | ");
     case "literal":
       return t.values.map(literalText).join(" | ");
+    case "enum":
+      return "unknown";
   }
 }
 
