@@ -103,8 +103,10 @@ export { Signature, SignatureError, type SignatureMap, signatureFromZod } from "
 export {
   branch,
   cached,
+  type CacheStore,
   type MergeStrategy,
   Pipeline,
+  PipelineModule,
   type PipelineEvent,
   PipelineError,
   type PipelineResult,

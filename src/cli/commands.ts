@@ -1,4 +1,6 @@
 /** The CLI's commands. Each returns an exit code; user errors throw typed errors with a hint. */
+import { PipelineModule } from "../pipeline/module.js";
+import { StepTree } from "./step-tree.js";
 import { closest } from "../suggest.js";
 import { SingleBar } from "cli-progress";
 import { Evaluate } from "../evaluate/evaluate.js";
@@ -96,7 +98,16 @@ async function runOnce(file: string, options: CommandOptions): Promise<number> {
   const { program } = loaded;
   const inputs = parseInputs(options.input ?? []);
   checkInputKeys(loaded, inputs);
-  const prediction = await program.call(inputs);
+  // A pipeline program draws its step tree on stderr (live on a terminal, one tree at the end in a log).
+  const tree = program instanceof PipelineModule ? new StepTree() : undefined;
+  const unsubscribe = tree && program instanceof PipelineModule ? program.onProgress(tree.handle) : undefined;
+  let prediction: Awaited<ReturnType<typeof program.call>>;
+  try {
+    prediction = await program.call(inputs);
+  } finally {
+    unsubscribe?.();
+    tree?.finish();
+  }
   const fields = prediction.toDict();
   if (options.json) console.log(JSON.stringify(fields));
   else

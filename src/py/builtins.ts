@@ -41,6 +41,12 @@ export function pyStrip(s: string): string {
   return start === 0 && end === s.length ? s : s.slice(start, end);
 }
 
+export function pyRstrip(s: string): string {
+  let end = s.length;
+  while (end > 0 && WS_SET.has(s[end - 1]!)) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
+
 export function pyLstrip(s: string): string {
   let start = 0;
   while (start < s.length && WS_SET.has(s[start]!)) start++;

@@ -15,8 +15,6 @@ const sqlite = onFirstUse<typeof Database>("better-sqlite3");
 export interface SqliteFtsOptions {
   /** Database file; default ":memory:". A file keeps the index across runs. */
   path?: string;
-  /** An open better-sqlite3 database to use instead of `path` (not closed by `close()`). */
-  database?: Database.Database;
   /** Table name (letters, digits, _); default "passages". */
   table?: string;
   /** Default number of passages; default 5. */
@@ -46,15 +44,14 @@ export class SqliteFtsRetriever implements Retriever {
   readonly supportsFilters = true;
   readonly k: number;
   readonly table: string;
-  readonly #db: Database.Database;
-  readonly #owned: boolean;
+  // better-sqlite3's type stays out of the public declarations (consumers need not have its @types).
+  readonly #db: InstanceType<typeof Database>;
   #closed = false;
 
   constructor(options: SqliteFtsOptions = {}) {
     this.k = checkK(options.k ?? 5);
     this.table = checkTable(options.table ?? "passages");
-    this.#owned = options.database === undefined;
-    this.#db = options.database ?? new (sqlite())(options.path ?? ":memory:");
+    this.#db = new (sqlite())(options.path ?? ":memory:");
     // id and metadata are stored, not indexed: only title and text are searched.
     this.#db.exec(
       `CREATE VIRTUAL TABLE IF NOT EXISTS ${this.table} USING fts5(id UNINDEXED, title, text, metadata UNINDEXED, tokenize='porter unicode61')`,
@@ -104,7 +101,7 @@ export class SqliteFtsRetriever implements Retriever {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#owned) this.#db.close();
+    this.#db.close();
   }
 
   #open(): void {

@@ -21,8 +21,6 @@ export interface SqliteVecOptions {
   embedder: TextEmbedder | Embedder;
   /** Database file; default ":memory:". */
   path?: string;
-  /** An open better-sqlite3 database to use instead of `path` (not closed by `close()`). */
-  database?: Database.Database;
   /** Table name (letters, digits, _); default "vectors". */
   table?: string;
   /** Default number of passages; default 5. */
@@ -42,8 +40,8 @@ export class SqliteVecRetriever implements Retriever {
   readonly k: number;
   readonly table: string;
   readonly #embedder: TextEmbedder;
-  readonly #db: Database.Database;
-  readonly #owned: boolean;
+  // better-sqlite3's type stays out of the public declarations (consumers need not have its @types).
+  readonly #db: InstanceType<typeof Database>;
   #ready: Promise<void> | undefined;
   #dimensions: number | undefined;
   #closed = false;
@@ -55,8 +53,7 @@ export class SqliteVecRetriever implements Retriever {
     this.k = checkK(options.k ?? 5);
     this.table = checkTable(options.table ?? "vectors");
     this.#embedder = options.embedder;
-    this.#owned = options.database === undefined;
-    this.#db = options.database ?? new (sqlite())(options.path ?? ":memory:");
+    this.#db = new (sqlite())(options.path ?? ":memory:");
   }
 
   async add(docs: readonly Document[]): Promise<void> {
@@ -104,7 +101,7 @@ export class SqliteVecRetriever implements Retriever {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#owned) this.#db.close();
+    this.#db.close();
   }
 
   #open(): Promise<void> {

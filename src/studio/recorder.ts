@@ -168,9 +168,18 @@ export class RunRecorder implements Callback {
       completionTokens: lm?.usage?.completionTokens ?? null,
       cached: lm === undefined ? null : lm.cached ? 1 : 0,
     });
-    if (span.kind === "evaluate" && !failed) this.recordExamples(span, e.outputs as EvaluationOutputs);
+    // An Evaluate stopped early (maxErrors, abort) keeps the rows it finished on its error.
+    const partial = failed && span.kind === "evaluate" ? partialRows(e.error) : undefined;
+    if (span.kind === "evaluate" && (!failed || partial)) {
+      this.recordExamples(span, failed ? { results: partial ?? [] } : (e.outputs as EvaluationOutputs));
+    }
     if (span.runId !== span.id) return;
-    const summary = failed ? { score: null, detail: null } : this.summary(span, e.outputs);
+    const summary = failed
+      ? {
+          score: null,
+          detail: partial ? this.json({ n: partial.length, program: programName(span), stopped: true }) : null,
+        }
+      : this.summary(span, e.outputs);
     this.store.endRun(span.id, { endedAt, status: failed ? "failed" : "ok", ...summary, error });
   }
 
@@ -209,7 +218,7 @@ export class RunRecorder implements Callback {
     return { score: null, detail: null };
   }
 
-  private recordExamples(span: Open, outputs: EvaluationOutputs): void {
+  private recordExamples(span: Open, outputs: Pick<EvaluationOutputs, "results">): void {
     // Each example's program call had the example's inputs; identical inputs take calls in turn.
     const calls = new Map<string, string[]>();
     for (const c of span.calls ?? []) {
@@ -271,6 +280,12 @@ interface EvaluationOutputs {
 
 interface CompileOutputs {
   report?: { scores?: { after?: number }; state?: unknown; usage?: unknown } & Record<string, unknown>;
+}
+
+function partialRows(error: unknown): EvaluationOutputs["results"] | undefined {
+  const results = (error as { results?: unknown } | null)?.results;
+  if (!Array.isArray(results)) return undefined;
+  return results.filter((r): r is EvaluationOutputs["results"][number] => r !== undefined && r !== null);
 }
 
 function programName(span: Open): string | undefined {

@@ -106,6 +106,16 @@ export class RunStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly statements: ReturnType<typeof prepare>;
+  private pending: (() => void)[] = [];
+  private broken = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly onExit = () => {
+    try {
+      this.flush();
+    } catch {
+      // At exit there is no one left to tell.
+    }
+  };
 
   /** Opens (creating if needed) the store; throws {@link StudioStoreError} if it cannot. */
   constructor(path: string = defaultStorePath(), options: { readonly?: boolean } = {}) {
@@ -117,6 +127,7 @@ export class RunStore {
       if (!options.readonly) migrate(this.db, path);
       else checkVersion(this.db, path);
       this.statements = prepare(this.db);
+      if (!options.readonly) process.once("exit", this.onExit);
     } catch (error) {
       if (error instanceof StudioStoreError) throw error;
       throw new StudioStoreError(`cannot open the studio store ${path}: ${(error as Error).message}`, {
@@ -127,29 +138,83 @@ export class RunStore {
     }
   }
 
+  /*
+   * Writes are queued and made in one transaction per batch: a commit per event cost more than
+   * the rest of recording (a program called in a loop is a run per call). The batch is written
+   * within 50 ms, when 500 writes wait, before any read, on close and at process exit.
+   */
+
   startRun(run: Pick<RunRow, "id" | "kind" | "name" | "startedAt">): void {
-    this.statements.insertRun.run(run.id, run.kind, run.name, run.startedAt);
+    this.queue(() => this.statements.insertRun.run(run.id, run.kind, run.name, run.startedAt));
   }
 
   endRun(
     id: string,
     end: { endedAt: number; status: RunStatus; score?: number | null; detail?: string | null; error?: string | null },
   ): void {
-    this.statements.endRun.run(end.endedAt, end.status, end.score ?? null, end.detail ?? null, end.error ?? null, id);
+    this.queue(() =>
+      this.statements.endRun.run(end.endedAt, end.status, end.score ?? null, end.detail ?? null, end.error ?? null, id),
+    );
   }
 
   addExamples(rows: readonly ExampleRow[]): void {
     const insert = this.statements.insertExample;
-    this.db.transaction(() => {
+    this.queue(() => {
       for (const r of rows) insert.run(r.runId, r.idx, r.inputs, r.labels, r.prediction, r.score, r.error, r.traceId);
-    })();
+    });
   }
 
   addTrial(row: TrialRow): void {
-    this.statements.insertTrial.run(row.runId, row.seq, row.trial, row.score, row.best, row.message, row.at);
+    this.queue(() =>
+      this.statements.insertTrial.run(row.runId, row.seq, row.trial, row.score, row.best, row.message, row.at),
+    );
   }
 
   addSpan(s: SpanRow): void {
+    this.queue(() => this.writeSpan(s));
+  }
+
+  /** Writes the queued rows now; throws {@link StudioStoreError} if the store refuses them. */
+  flush(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    const writes = this.pending;
+    this.pending = [];
+    try {
+      this.db.transaction(() => {
+        for (const write of writes) write();
+      })();
+    } catch (error) {
+      throw new StudioStoreError(`cannot write to the studio store ${this.path}: ${(error as Error).message}`, {
+        context: { path: this.path, rows: writes.length },
+        fix: "check the disk and the file's permissions; another process may hold a long lock on it",
+        cause: error,
+      });
+    }
+  }
+
+  private queue(write: () => void): void {
+    this.pending.push(write);
+    if (this.pending.length >= 500) this.flush();
+    else this.timer ??= setTimeout(() => this.flushLater(), 50).unref();
+  }
+
+  /** A timed flush has no caller to throw to: its failure is reported once, and later writes are dropped. */
+  private flushLater(): void {
+    if (this.broken) {
+      this.pending = [];
+      return;
+    }
+    try {
+      this.flush();
+    } catch (error) {
+      this.broken = true;
+      console.warn(`dspex: recording runs stopped: ${(error as Error).message}`);
+    }
+  }
+
+  private writeSpan(s: SpanRow): void {
     this.statements.insertSpan.run(
       s.id,
       s.runId,
@@ -169,26 +234,33 @@ export class RunStore {
 
   /** Newest first. */
   runs(limit = 500): RunRow[] {
+    this.flush();
     return this.statements.listRuns.all(limit) as RunRow[];
   }
 
   run(id: string): RunRow | undefined {
+    this.flush();
     return this.statements.getRun.get(id) as RunRow | undefined;
   }
 
   examples(runId: string): ExampleRow[] {
+    this.flush();
     return this.statements.listExamples.all(runId) as ExampleRow[];
   }
 
   trials(runId: string): TrialRow[] {
+    this.flush();
     return this.statements.listTrials.all(runId) as TrialRow[];
   }
 
   spans(runId: string): SpanRow[] {
+    this.flush();
     return this.statements.listSpans.all(runId) as SpanRow[];
   }
 
   close(): void {
+    this.flush();
+    process.removeListener("exit", this.onExit);
     this.db.close();
   }
 }

@@ -9,6 +9,7 @@ import { ChatAdapter } from "../../src/adapters/chat.js";
 import { JSONAdapter } from "../../src/adapters/json.js";
 import { TwoStepAdapter } from "../../src/adapters/two-step.js";
 import { pyRepr } from "../../src/py/builtins.js";
+import { repairJsonLoads } from "../../src/py/json-repair.js";
 import type { Adapter } from "../../src/adapters/types.js";
 import { ScriptedLM } from "../../src/lm/providers/scripted.js";
 import { ChainOfThought } from "../../src/modules/chain-of-thought.js";
@@ -382,12 +383,26 @@ async function replayTwoStep(c: FuzzCase): Promise<Outcome[]> {
   return out;
 }
 
+function replayRepair(c: FuzzCase): Outcome[] {
+  const got = attempt(() => crepr(repairJsonLoads(c.text as string)));
+  if (!c.ok) return [{ bucket: "repair", match: !got.ok, detail: `json_repair fails: ${c.error}` }];
+  if (!got.ok) return [{ bucket: "repair", match: false, detail: `we fail: ${(got.error as Error).message}` }];
+  const match = got.value === c.repr;
+  return [
+    {
+      bucket: "repair",
+      match,
+      ...(match ? {} : { detail: `${JSON.stringify(c.text)}: json_repair ${c.repr} vs ours ${got.value}` }),
+    },
+  ];
+}
+
 export async function replay(c: FuzzCase): Promise<Outcome[]> {
   try {
     return await replayArea(c);
   } catch (error) {
     const bucket =
-      c.area === "format" || c.area === "signature"
+      c.area === "format" || c.area === "signature" || c.area === "repair"
         ? c.area
         : c.area === "twostep"
           ? "twostep/outputs"
@@ -412,6 +427,8 @@ async function replayArea(c: FuzzCase): Promise<Outcome[]> {
       return replayModel(c);
     case "twostep":
       return replayTwoStep(c);
+    case "repair":
+      return replayRepair(c);
     default:
       throw new Error(`unknown area ${c.area}`);
   }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
+import { Cache } from "../../src/cache/cache.js";
 import { Evaluate } from "../../src/evaluate/evaluate.js";
 import type { Metric } from "../../src/evaluate/types.js";
 import type { LM } from "../../src/lm/types.js";
@@ -111,6 +112,74 @@ describe("studio: recording runs", () => {
       .join("");
     assert.ok(bytes.includes("capital of Norway"), "the prompt text is in the store");
     assert.ok(!bytes.includes(SECRET.slice(3)), "the API key is not");
+  });
+
+  it("an Evaluate stopped by maxErrors is a failed run that keeps the rows it finished", async () => {
+    const recording = recordRuns({ path: join(dir, "stopped.sqlite") });
+    configure({ lm, cache: false });
+    try {
+      const devset = capitalExamples(["France", "Italy", "Spain", "Germany"]);
+      const metric: Metric = () => {
+        throw new Error("no metric today");
+      };
+      const evaluate = new Evaluate({ devset, metric, maxErrors: 2, concurrency: 1, displayProgress: false });
+      const error = await evaluate.run(new CapitalQA()).then(
+        () => assert.fail("maxErrors should stop the run"),
+        (e: { results: readonly unknown[] }) => e,
+      );
+      const [run] = recording.store.runs();
+      assert.equal(run!.status, "failed");
+      assert.match(run!.error ?? "", /EvaluateError/);
+      const kept = error.results.filter((r) => r !== undefined).length;
+      assert.ok(kept >= 2);
+      assert.equal(recording.store.examples(run!.id).length, kept);
+      assert.match(recording.store.examples(run!.id)[0]!.error ?? "", /no metric today/);
+    } finally {
+      recording.stop();
+    }
+  });
+
+  it("a store that fails never fails the work: one warning, then recording stops", async () => {
+    const recording = recordRuns({ path: join(dir, "broken.sqlite") });
+    configure({ lm, cache: false });
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (message: string) => warnings.push(message);
+    try {
+      recording.store.close();
+      for (let i = 0; i < 3; i++) {
+        const prediction = await new CapitalQA().call({ question: "What is the capital of Spain?" });
+        assert.ok(prediction.answer !== undefined);
+      }
+      await new Promise((r) => setTimeout(r, 120));
+      assert.equal(warnings.length, 1, warnings.join("\n"));
+      assert.match(warnings[0]!, /recording runs stopped/);
+    } finally {
+      console.warn = warn;
+      configure({ callbacks: [] });
+    }
+  });
+
+  it("a cache hit is recorded as one: an LM span flagged cached, with no server request", async () => {
+    const recording = recordRuns({ path: join(dir, "cached.sqlite") });
+    configure({ lm, cache: new Cache({ disk: false }) });
+    try {
+      const seen = server.requests.length;
+      await new CapitalQA().call({ question: "What is the capital of Italy?" });
+      await new CapitalQA().call({ question: "What is the capital of Italy?" });
+      assert.equal(server.requests.length - seen, 2, "the second call was served by the cache");
+      const [second, first] = recording.store.runs();
+      const flags = (id: string) =>
+        recording.store
+          .spans(id)
+          .filter((s) => s.kind === "lm")
+          .map((s) => s.cached);
+      assert.deepEqual(flags(first!.id), [0, 0]);
+      assert.deepEqual(flags(second!.id), [1, 1]);
+    } finally {
+      recording.stop();
+      configure({ cache: false });
+    }
   });
 
   it("the layout is versioned: a newer store is refused with a typed error", () => {
