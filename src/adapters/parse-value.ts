@@ -55,5 +55,15 @@ export function parseValue(value: unknown, type: TypeNode): unknown {
       candidate = value;
     }
   }
-  return validate(candidate, type);
+  try {
+    return validate(candidate, type);
+  } catch (e) {
+    // DSPy retries a dspy.Type (Code, Reasoning) on the original text: `{"lang": 1}` is code.
+    if (!(e instanceof ValidationFailure) || (type.kind !== "code" && type.kind !== "reasoning")) throw e;
+    try {
+      return validate(value, type);
+    } catch {
+      throw e;
+    }
+  }
 }

@@ -30,7 +30,11 @@ type TypeShape =
         | "audio"
         | "file"
         | "tool"
-        | "toolCalls";
+        | "toolCalls"
+        /** dspy.Code: code text; an output is read out of its markdown fence. */
+        | "code"
+        /** dspy.Reasoning: text that DSPy names `str` in prompts. */
+        | "reasoning";
     }
   /**
    * `item` absent means the bare generic (`list`); `alias` keeps the spelling DSPy prints. `origin`
@@ -64,6 +68,8 @@ const SCALAR_NAMES: Record<string, string> = {
   file: "File",
   tool: "Tool",
   toolCalls: "ToolCalls",
+  code: "Code",
+  reasoning: "str",
 };
 
 /** Python's `get_annotation_name` as DSPy uses it in field descriptions. */
@@ -219,6 +225,16 @@ function rawSchema(t: TypeNode): JSONSchema {
     case "tool":
       // A Tool is never an LM's output; as an input it reads as its description (str(tool)).
       return { type: "object", title: "Tool" };
+    case "reasoning":
+      return { type: "string" };
+    case "code":
+      // pydantic's validation schema of dspy.Code.
+      return {
+        type: "object",
+        properties: { code: { title: "Code", type: "string" } },
+        required: ["code"],
+        title: "Code",
+      };
     case "toolCalls":
       // pydantic's schema of dspy.ToolCalls (id and tool_call_results are left out, as DSPy does).
       return {

@@ -37,6 +37,8 @@ function tsText(t: TypeNode, input: boolean): string {
   switch (t.kind) {
     case "str":
     case "bytes":
+    case "code":
+    case "reasoning":
       return "string";
     case "int":
     case "float":
