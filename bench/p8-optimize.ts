@@ -66,10 +66,17 @@ async function serve(latencyMs: number): Promise<void> {
 
 /** Our side, as its own process: what a user's script does, with the pool started first. */
 async function child(which: Which, url: string): Promise<void> {
+  const t0 = performance.now();
   const { sharedPoolFor, closeSharedPools } = await import("../src/bridge/shared-pools.js");
   const pool = sharedPoolFor(which === "mipro" ? "miproV2" : "bootstrapFewShot");
   pool.catch(() => undefined);
+  let poolMs = Number.NaN;
+  pool.then(
+    () => (poolMs = performance.now() - t0),
+    () => undefined,
+  );
   const dspex = await import("../src/index.js");
+  const importMs = performance.now() - t0;
   class CapitalQA extends dspex.Module<{ question: string }> {
     readonly keywords = new dspex.Predict("question -> keywords");
     readonly answer = new dspex.ChainOfThought("question, keywords -> answer");
@@ -97,8 +104,10 @@ async function child(which: Which, url: string): Promise<void> {
         }),
   );
   const phaseMs = performance.now() - started;
+  const closing = performance.now();
   await closeSharedPools();
-  process.stdout.write(`${JSON.stringify({ phaseMs, lmCalls: r.lmCalls })}\n`);
+  const closeMs = performance.now() - closing;
+  process.stdout.write(`${JSON.stringify({ phaseMs, lmCalls: r.lmCalls, importMs, poolMs, closeMs })}\n`);
 }
 
 function pythonPath(): string {
@@ -182,7 +191,7 @@ export async function run(options: { which?: Which[] } = {}): Promise<Row[]> {
         ratio: whole,
         goal: which === "bootstrap" ? "<= 1.0x DSPy" : "-",
         met: which === "bootstrap" ? whole <= 1.0 : null,
-        note: "spawn to exit; ours starts the optimizers pool while it loads DSPex",
+        note: `spawn to exit; ours starts the optimizers pool while it loads DSPex (in ours, from its first line: DSPex imported at ${ours.out.importMs!.toFixed(0)} ms, pool ready at ${ours.out.poolMs!.toFixed(0)} ms, pools closed in ${ours.out.closeMs!.toFixed(0)} ms)`,
       });
     }
   } finally {

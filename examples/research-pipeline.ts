@@ -166,6 +166,12 @@ export interface ResearchOptions {
   cacheStore?: CacheStore;
 }
 
+/**
+ * A Python step's call includes its LM call, which waits in the local provider's queue behind the
+ * other concurrent runs': on a busy 2-core machine that is minutes, past the pool's 2-minute default.
+ */
+const PYTHON_TIMEOUT_MS = 30 * 60_000;
+
 export class ResearchAssistant extends PipelineModule {
   // Short outputs: every LM call is one of the main job's costs (see examples/main.ts).
   readonly refine = new PythonChainOfThought(
@@ -177,7 +183,7 @@ export class ResearchAssistant extends PipelineModule {
       },
       instructions: "Rewrite the question into short search queries for a knowledge base.",
     },
-    { config: { maxTokens: 96 } },
+    { config: { maxTokens: 96 }, timeoutMs: PYTHON_TIMEOUT_MS },
   );
   readonly rerank = new Predict(
     {
@@ -195,6 +201,7 @@ export class ResearchAssistant extends PipelineModule {
   readonly compare = new MultiChainComparison("question, passages: list[str] -> answer", {
     m: 3,
     config: { maxTokens: 64 },
+    timeoutMs: PYTHON_TIMEOUT_MS,
   });
 
   readonly #backends: Record<string, Retriever>;

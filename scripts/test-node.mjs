@@ -28,6 +28,7 @@ const SLOW = [
   "test/retrieve/embedder.test.ts",
   // The real embedding model and throwaway PostgreSQL clusters.
   "test/retrieve/backends.test.ts",
+  "test/examples/",
   "test/modules/python/",
   // pip/npm downloads and builds of the package: set-up steps, the README typecheck, the consumer flow.
   "test/setup/",

@@ -130,6 +130,11 @@ export class ForkServer {
     return handle;
   };
 
+  /** Starts the zygote now (it imports DSPy and the tools) instead of at the first fork. */
+  warm(): void {
+    if (!this.unsafe && !this.closed) this.ensureZygote();
+  }
+
   /** Stops the zygote (its remaining children die with it) and removes the socket. */
   close(graceMs = 1000): Promise<void> {
     this.closing ??= this.shutdown(graceMs);

@@ -80,10 +80,16 @@ export class PythonPool implements SessionHost {
   /** Starts `size` workers in parallel and resolves once all are ready (DSPy imported). */
   static async start(options: PoolOptions = {}): Promise<PythonPool> {
     const opts = resolveOptions(options);
-    // Before any worker: an interpreter without DSPy would otherwise crash-loop until the restart limit.
-    await checkInterpreter(opts.name, opts.pythonEnv, { dspy: opts.importDspy, pythonPath: opts.workerEnv.PYTHONPATH });
     const pool = new PythonPool(opts);
+    // The fork server starts importing DSPy while the interpreter is checked (a Python start of
+    // its own, on the critical path of every cold start: bench P8, whole process). No worker
+    // starts before the check passes: an interpreter without DSPy would crash-loop them.
+    pool.supervisor.warm();
     try {
+      await checkInterpreter(opts.name, opts.pythonEnv, {
+        dspy: opts.importDspy,
+        pythonPath: opts.workerEnv.PYTHONPATH,
+      });
       await pool.supervisor.start();
     } catch (err) {
       await pool.close();

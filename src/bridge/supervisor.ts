@@ -67,6 +67,11 @@ export class Supervisor {
     } else this.launcher = spawnWorker;
   }
 
+  /** Starts the fork server (fork mode) ahead of the workers, so its imports overlap other work. */
+  warm(): void {
+    this.forkServer?.warm();
+  }
+
   /** Starts `size` workers in parallel and resolves once all are ready. */
   async start(): Promise<void> {
     trackPool(this.owner);
