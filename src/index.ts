@@ -207,5 +207,5 @@ export {
 } from "./optimize/lazy.js";
 export { type SetupOptions, type SetupResult, SetupError, setup } from "./setup/lazy.js";
 export { dspexHome } from "./home.js";
-export { type Recording, type RecordRunsOptions, recordRuns } from "./studio/index.js";
+export { type Recording, type RecordRunsOptions, recordRuns } from "./studio/record-runs.js";
 export { OptionalDependencyMissingError } from "./optional.js";

@@ -5,7 +5,7 @@
  * reproduced here. Unions use pydantic's "smart" mode: an exact match wins over a coercion.
  */
 import { annotationName, type JSONSchema, type LiteralValue, type TypeNode } from "../signature/types.js";
-import { PyFloat, PyTuple, pyInt, pyRepr, setOwn, toPlain } from "../py/builtins.js";
+import { PyFloat, PyTuple, pyInt, pyRepr, pyStrip, setOwn, toPlain } from "../py/builtins.js";
 import { ToolCalls } from "../tools/tool-calls.js";
 import { modelFields } from "../py/model-fields.js";
 
@@ -52,8 +52,11 @@ export function validate(value: unknown, type: TypeNode, strict = false): unknow
     case "toolCalls":
       return toToolCalls(value);
     case "str":
+    case "reasoning":
       if (typeof value === "string") return value;
       return fail("Input should be a valid string", value);
+    case "code":
+      return toCode(value);
     case "bytes":
       if (typeof value === "string") return value;
       return fail("Input should be a valid bytes", value);
@@ -68,6 +71,8 @@ export function validate(value: unknown, type: TypeNode, strict = false): unknow
       return toBool(value, strict);
     case "literal":
       return toLiteral(value, type.values);
+    case "enum":
+      return toEnum(value, type.members, type.name);
     case "union":
       return toUnion(value, type.options, strict);
     case "list":
@@ -229,6 +234,14 @@ function toLiteral(value: unknown, allowed: LiteralValue[]): LiteralValue {
   return fail(`Input should be ${allowed.map((a) => pyRepr(a)).join(" or ")}`, value);
 }
 
+/** DSPy's `find_enum_member`: a member's value first, then a member's name; the result is the value. */
+function toEnum(value: unknown, members: [string, string | number][], name: string): string | number {
+  const v = value instanceof PyFloat ? value.value : value;
+  for (const [, m] of members) if (m === v) return m;
+  if (typeof v === "string") for (const [n, m] of members) if (n === v) return m;
+  return fail(`${pyRepr(value)} is not a valid ${name}`, value);
+}
+
 function toUnion(value: unknown, options: TypeNode[], strict: boolean): unknown {
   for (const o of options) {
     try {
@@ -259,6 +272,18 @@ function dedupe(items: unknown[]): unknown[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * dspy.Code's `validate_input`: text, or `{code: text}`, with a markdown fence (```lang\n…```, or
+ * ```…``` on one line) reduced to the code inside it. The value is the code text.
+ */
+function toCode(value: unknown): string {
+  const text = isDict(value) ? value.code : value;
+  if (isDict(value) && !("code" in value)) return fail("`code` field is required for `dspy.Code`", value);
+  if (typeof text !== "string") return fail("Received invalid value for `dspy.Code`", value);
+  const fenced = /```[^\n]*\n([\s\S]*?)```/.exec(text) ?? /```([\s\S]*?)```/.exec(text);
+  return fenced ? pyStrip(fenced[1]!) : text;
 }
 
 /** pydantic's validation of dspy.ToolCalls: `{tool_calls: [...]}`, a list of calls, or one call. */

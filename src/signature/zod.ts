@@ -52,11 +52,32 @@ function fieldsOf(obj: z.ZodObject, kind: "input" | "output"): Field[] {
   const props = (inputView.properties ?? {}) as Record<string, JSONSchema>;
   const required = new Set((schema.required ?? []) as string[]);
   return Object.entries(props).map(([name, prop]) => {
-    let type = typeFromJSONSchema(prop, name);
+    let type = enumOf((obj.shape as Record<string, unknown>)[name]) ?? typeFromJSONSchema(prop, name);
     if (!required.has(name)) type = makeUnion([type, { kind: "none" }]);
     const desc = typeof prop.description === "string" ? prop.description : undefined;
     return makeField(name, kind, { type, ...(desc ? { desc } : {}) });
   });
+}
+
+/**
+ * A zod enum with a title (`z.enum(Color).meta({ title: "Color" })`, a TypeScript enum or a list)
+ * is a Python Enum class to DSPy: named by its title, members by name and value. Untitled, it
+ * stays a Literal.
+ */
+function enumOf(schema: unknown): TypeNode | undefined {
+  type Internals = {
+    _zod?: { def?: { type?: string; innerType?: unknown; entries?: Record<string, string | number> } };
+  };
+  let s = schema as Internals & { meta?: () => { title?: unknown } | undefined };
+  // A default keeps the class; optional or nullable make it a Union, which stays a Literal here.
+  while (s?._zod?.def?.type === "default") s = s._zod.def.innerType as typeof s;
+  const def = s?._zod?.def;
+  if (def?.type !== "enum" || !def.entries || typeof s.meta !== "function") return undefined;
+  const title = s.meta()?.title;
+  if (typeof title !== "string") return undefined;
+  // A numeric TypeScript enum maps values back to names too; only the name -> value half counts.
+  const members = Object.entries(def.entries).filter(([k]) => !/^\d+$/.test(k));
+  return { kind: "enum", name: title, members };
 }
 
 /** Maps a JSON schema back to the closest Python-style type DSPy would have used. */
