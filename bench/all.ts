@@ -29,7 +29,9 @@ const BENCHES: Bench[] = [
   { name: "p7", load: () => import("./p7-local.js" as string) as Promise<BenchModule> },
   { name: "memory", load: () => import("./memory.js" as string) as Promise<BenchModule> },
   { name: "p8", load: () => import("./p8-scale.js" as string) as Promise<BenchModule> },
+  { name: "p8opt", load: () => import("./p8-optimize.js") },
   { name: "probe", load: () => import("./probe-local.js") },
+  { name: "p12", load: () => import("./p12-import.js") },
 ];
 
 function normalize(row: Loose): Row {

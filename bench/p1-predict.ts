@@ -3,6 +3,8 @@
  * LM, against Python DSPy's Predict + DummyLM and Ax's AxGen + AxMockAIService, all in this run.
  */
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { AxGen, AxMockAIService } from "@ax-llm/ax";
@@ -76,6 +78,18 @@ async function timePredict(settings: Settings): Promise<number[]> {
   }
 }
 
+/** The default cache (memory LRU in front of SQLite, batched writes) in a fresh directory. */
+async function oursDefaultCache(): Promise<number[]> {
+  const dir = mkdtempSync(join(tmpdir(), "dspex-p1-"));
+  const cache = new Cache({ memory: { maxEntries: 1000 }, disk: { path: join(dir, "cache.db") } });
+  try {
+    return await timePredict({ lm: new InstantLM(), cache });
+  } finally {
+    await cache.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export function oursMissPath(): Promise<number[]> {
   return timePredict({ lm: new InstantLM(), cache: new Cache({ disk: false, memory: { maxEntries: 1000 } }) });
 }
@@ -115,6 +129,7 @@ function dspy(): number[] {
 
 export async function run(): Promise<Row[]> {
   const miss = summarize(await oursMissPath());
+  const withDisk = summarize(await oursDefaultCache());
   const scripted = summarize(await oursScripted());
   const axRuns = summarize(await ax());
   const py = summarize(dspy());
@@ -127,8 +142,8 @@ export async function run(): Promise<Row[]> {
       baseline: py.median,
       baselineName: "DSPy 3.4.1 Predict+DummyLM",
       ratio: py.median / miss.median,
-      goal: ">= 50x faster",
-      met: py.median / miss.median >= 50,
+      goal: ">= 100x faster",
+      met: py.median / miss.median >= 100,
       note: `ours ${spread(miss)} (instant LM, memory cache miss each call), DSPy ${spread(py)} µs over ${RUNS} runs`,
     },
     {
@@ -138,9 +153,20 @@ export async function run(): Promise<Row[]> {
       baseline: axRuns.median,
       baselineName: "Ax 24.0.21 AxGen+mock",
       ratio: axRuns.median / miss.median,
-      goal: ">= 10x faster",
-      met: axRuns.median / miss.median >= 10,
+      goal: ">= 25x faster",
+      met: axRuns.median / miss.median >= 25,
       note: `Ax ${spread(axRuns)} µs; ours with ScriptedLM (no cache) ${scripted.median.toFixed(1)} µs`,
+    },
+    {
+      measure: "P1-default-cache",
+      unit: "p50 µs/call",
+      ours: withDisk.median,
+      baseline: miss.median,
+      baselineName: "same Predict, memory-only cache",
+      ratio: withDisk.median / miss.median,
+      goal: "<= 2x the memory-only path",
+      met: withDisk.median / miss.median <= 2,
+      note: `default cache (memory + SQLite, new key each call) ${spread(withDisk)} µs`,
     },
   ];
 }

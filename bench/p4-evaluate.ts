@@ -187,7 +187,18 @@ function runDSPy(python: string, config: Record<string, unknown>): Promise<Basel
   });
 }
 
+/** Issue 18's levels: c = 8, 32 and 128 (P4_CONCURRENCY="8,32" picks others), or the one given. */
 export async function run(options: RunOptions = {}): Promise<Row[]> {
+  const levels =
+    options.concurrency !== undefined
+      ? [options.concurrency]
+      : (process.env.P4_CONCURRENCY ?? "8,32,128").split(",").map((c) => Number(c.trim()));
+  const rows: Row[] = [];
+  for (const concurrency of levels) rows.push(...(await runAt({ ...options, concurrency })));
+  return rows;
+}
+
+async function runAt(options: RunOptions = {}): Promise<Row[]> {
   const n = options.n ?? 200;
   const concurrency = options.concurrency ?? 32;
   const latencyMs = options.latencyMs ?? 50;
@@ -230,7 +241,19 @@ export async function run(options: RunOptions = {}): Promise<Row[]> {
     const dspy = await runDSPy(python, { url, model: MODEL, n, threads: concurrency, runs, warmup: concurrency * 2 });
     const dspyMax = await maxInFlight(url);
     const setting = `${n} examples, c=${concurrency}, ${latencyMs} ms latency`;
+    const waves = Math.ceil(n / concurrency) * latencyMs;
     const rows: Row[] = [
+      {
+        measure: "P4",
+        unit: `Evaluate wall ms (${setting})`,
+        ours,
+        baseline: waves,
+        baselineName: "wave floor ceil(N/c) x latency",
+        ratio: ours / waves,
+        goal: "<= 1.10x wave floor",
+        met: ours / waves <= 1.1,
+        note: `bare node:http pool ${(bareHttp / waves).toFixed(2)}x, bare fetch() ${(bare / waves).toFixed(2)}x, DSPy ${"error" in dspy ? "failed" : `${(dspy.median_ms / waves).toFixed(2)}x`} the wave floor`,
+      },
       {
         measure: "P4",
         unit: `Evaluate wall ms (${setting})`,

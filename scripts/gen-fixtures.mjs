@@ -13,15 +13,31 @@ const pyproject = readFileSync(join(root, "python", "pyproject.toml"), "utf8");
 const pin = /"dspy==([^"]+)"/.exec(pyproject)?.[1];
 if (!pin) throw new Error("python/pyproject.toml must pin dspy exactly (dspy==X.Y.Z)");
 
+// dspy leaves these unpinned, yet parse results and schemas depend on them: json_repair decides how
+// broken JSON reads, pydantic how values validate and how schemas print. Pinned to what the
+// worker's venv resolves for dspy 3.4.1, and recorded in every fixture file.
+const DEPENDENCY_PINS = { json_repair: "0.64.6", pydantic: "2.14.4" };
+
 const venv = join(tmpdir(), `dspex-fixtures-dspy-${pin}`);
 const python = join(venv, "bin", "python");
 if (!existsSync(python)) {
   console.log(`creating ${venv} with dspy==${pin}`);
   execFileSync("python3", ["-m", "venv", venv], { stdio: "inherit" });
-  execFileSync(python, ["-m", "pip", "install", "-q", `dspy==${pin}`], { stdio: "inherit" });
+  const pins = Object.entries(DEPENDENCY_PINS).map(([name, v]) => `${name}==${v}`);
+  execFileSync(python, ["-m", "pip", "install", "-q", `dspy==${pin}`, ...pins], { stdio: "inherit" });
 }
-const version = execFileSync(python, ["-c", "import dspy; print(dspy.__version__)"]).toString().trim();
+const versionOf = (name) =>
+  execFileSync(python, ["-c", `import importlib.metadata as m; print(m.version(${JSON.stringify(name)}))`])
+    .toString()
+    .trim();
+const version = versionOf("dspy");
 if (version !== pin) throw new Error(`fixture venv has dspy ${version}, expected ${pin}`);
+for (const [name, want] of Object.entries(DEPENDENCY_PINS)) {
+  const have = versionOf(name);
+  if (have !== want)
+    throw new Error(`fixture venv ${venv} has ${name} ${have}, expected ${want}: delete it to rebuild`);
+}
+const header = { dspy: version, ...DEPENDENCY_PINS };
 
 const only = process.argv.slice(2);
 const COMPACT = new Set(["fuzz"]);
@@ -37,8 +53,8 @@ for (const file of readdirSync(join(root, "scripts", "fixtures")).filter((f) => 
   const doc = JSON.parse(out);
   // The fuzz harness's thousands of cases are written one per line: diffs stay readable, the file small.
   const text = COMPACT.has(name)
-    ? `{"dspy": ${JSON.stringify(version)}, "cases": [\n${doc.map((c) => JSON.stringify(c)).join(",\n")}\n]}\n`
-    : `${JSON.stringify({ dspy: version, cases: doc }, null, 2)}\n`;
+    ? `${JSON.stringify(header).slice(0, -1)}, "cases": [\n${doc.map((c) => JSON.stringify(c)).join(",\n")}\n]}\n`
+    : `${JSON.stringify({ ...header, cases: doc }, null, 2)}\n`;
   writeFileSync(join(outDir, `${name}.json`), text);
   console.log(`wrote test/fixtures/${name}.json (${doc.length} cases)`);
 }

@@ -27,6 +27,9 @@ const SLOW = [
   "test/optimize/",
   "test/scale/optimize.test.ts",
   "test/retrieve/embedder.test.ts",
+  // The real embedding model and throwaway PostgreSQL clusters.
+  "test/retrieve/backends.test.ts",
+  "test/examples/",
   "test/modules/python/",
   // pip/npm downloads and builds of the package: set-up steps, the README typecheck, the consumer flow.
   "test/setup/",

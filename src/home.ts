@@ -19,6 +19,8 @@ export interface HomePaths {
   models: string;
   /** An npm prefix for optional runtimes set-up installs (node-llama-cpp, onnxruntime-node). */
   runtime: string;
+  /** The studio's store of recorded runs (evaluations, optimizer runs, traces); `$DSPEX_STUDIO_STORE` moves it. */
+  studio: string;
 }
 
 /** Read on every call, never at import, so tests and programs can point it elsewhere. */
@@ -39,6 +41,7 @@ export function homePaths(env: NodeJS.ProcessEnv = process.env): HomePaths {
     python: join(venv, process.platform === "win32" ? "Scripts/python.exe" : "bin/python"),
     models: join(home, "models"),
     runtime: join(home, "runtime"),
+    studio: env.DSPEX_STUDIO_STORE ? resolve(env.DSPEX_STUDIO_STORE) : join(home, "studio", "runs.sqlite"),
   };
 }
 

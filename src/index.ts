@@ -2,6 +2,7 @@ export { ChatAdapter } from "./adapters/chat.js";
 export { AdapterParseError } from "./adapters/errors.js";
 export { History } from "./adapters/history.js";
 export { JSONAdapter } from "./adapters/json.js";
+export { TwoStepAdapter } from "./adapters/two-step.js";
 export { XMLAdapter } from "./adapters/xml.js";
 export type { Adapter } from "./adapters/types.js";
 export { Cache } from "./cache/cache.js";
@@ -102,8 +103,10 @@ export { Signature, SignatureError, type SignatureMap, signatureFromZod } from "
 export {
   branch,
   cached,
+  type CacheStore,
   type MergeStrategy,
   Pipeline,
+  PipelineModule,
   type PipelineEvent,
   PipelineError,
   type PipelineResult,
@@ -170,12 +173,21 @@ export {
   UnknownOperationError,
 } from "./router/index.js";
 export {
+  type Document,
   EmbeddingsRetriever,
+  type Filters,
+  FiltersNotSupportedError,
+  FusionRetriever,
   LocalEmbedder,
   localEmbedder,
   type Passage,
+  PgFtsRetriever,
+  PgVectorRetriever,
+  reciprocalRankFusion,
   type Retriever,
   retriever,
+  SqliteFtsRetriever,
+  SqliteVecRetriever,
 } from "./retrieve/index.js";
 export { LocalLM, type LocalOptions, local, LocalModelMissingError } from "./lm/index.js";
 export {
@@ -192,7 +204,8 @@ export {
   type OptimizeReport,
   type OptimizeResult,
   simba,
-} from "./optimize/index.js";
-export { type SetupOptions, type SetupResult, SetupError, setup } from "./setup/index.js";
+} from "./optimize/lazy.js";
+export { type SetupOptions, type SetupResult, SetupError, setup } from "./setup/lazy.js";
 export { dspexHome } from "./home.js";
+export { type Recording, type RecordRunsOptions, recordRuns } from "./studio/record-runs.js";
 export { OptionalDependencyMissingError } from "./optional.js";

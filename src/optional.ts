@@ -34,6 +34,8 @@ export const OPTIONAL_PARTS = {
   deno: { version: "2.9.6", feature: "ProgramOfThought's sandbox", setupInstalls: false },
   ioredis: { version: "6.0.0", feature: "the Redis cache", setupInstalls: false },
   bullmq: { version: "6.7.0", feature: "the distributed queue (dspex/scale)", setupInstalls: false },
+  pg: { version: "8.23.1", feature: "the PostgreSQL retrievers (full-text and pgvector)", setupInstalls: false },
+  "sqlite-vec": { version: "0.1.9", feature: "the embedded vector store (sqlite-vec)", setupInstalls: false },
 } as const satisfies Record<string, OptionalPart>;
 
 export type OptionalPartName = keyof typeof OPTIONAL_PARTS;

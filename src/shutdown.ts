@@ -6,14 +6,14 @@
 import { Cache } from "./cache/cache.js";
 import { unloadLocalModels } from "./lm/providers/local-runtime.js";
 import { unloadLocalEmbedders } from "./retrieve/local-embedder.js";
-import { closeSharedPools } from "./bridge/shared-pools.js";
 import { closeDefaultCache } from "./runtime/default-cache.js";
 import { configure, currentSettings } from "./runtime/settings.js";
 
 export async function shutdown(): Promise<void> {
   const configured = currentSettings().cache;
   const results = await Promise.allSettled([
-    closeSharedPools(),
+    // Loaded here, not at import: a process that never used a pool has none to close.
+    import("./bridge/shared-pools.js").then((pools) => pools.closeSharedPools()),
     unloadLocalModels(),
     unloadLocalEmbedders(),
     closeDefaultCache(),

@@ -69,12 +69,30 @@ def _unpack_custom(code: int, data: bytes) -> Any:
     return dspy.File(**{k: v for k, v in fields.items() if v is not None})
 
 
+# One packer per thread (a Packer is not thread-safe): msgpack.packb builds a new one per call,
+# which cost more than packing a small frame itself (bench P3).
+_packers = threading.local()
+
+
+def _packer() -> msgpack.Packer:
+    packer: msgpack.Packer | None = getattr(_packers, "packer", None)
+    if packer is None:
+        packer = msgpack.Packer(use_bin_type=True, default=_pack_custom)
+        _packers.packer = packer
+    return packer
+
+
 def encode(message: Message, max_frame: int = MAX_FRAME) -> bytes:
     """Encode one message as a frame. Raises TypeError for values MessagePack cannot carry."""
+    packer = _packer()
     try:
-        body = msgpack.packb(message, use_bin_type=True, default=_pack_custom)
+        body = packer.pack(message)
     except UnicodeEncodeError:
-        body = msgpack.packb(_escape_surrogates(message, 0), use_bin_type=True, default=_pack_custom)
+        packer.reset()
+        body = packer.pack(_escape_surrogates(message, 0))
+    except BaseException:
+        packer.reset()  # a failed pack may leave bytes behind in the packer's buffer
+        raise
     if len(body) > max_frame:
         raise FrameTooLarge(f"frame of {len(body)} bytes exceeds the limit of {max_frame} bytes")
     return _HEADER.pack(len(body)) + body
@@ -109,6 +127,14 @@ class FrameReader:
     def __init__(self, max_frame: int = MAX_FRAME) -> None:
         self._buf = bytearray()
         self._max = max_frame
+
+    def wanted(self) -> int:
+        """Bytes still missing from the frame being assembled (0 when between frames)."""
+        buf = self._buf
+        if len(buf) < 4:
+            return 0
+        (length,) = _HEADER.unpack_from(buf, 0)
+        return max(0, 4 + length - len(buf))
 
     def feed(self, data: bytes) -> list[Message]:
         self._buf += data

@@ -7,14 +7,15 @@ ColBERTv2 is stateless and runs on any worker.
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .channel import call_node
 from .context import CallContext
 from .dspy_values import jsonable
 from .registry import tool
+
+if TYPE_CHECKING:
+    import numpy as np
 
 EMBED_CALLBACK = "dspex.embed"
 
@@ -26,6 +27,10 @@ class NodeEmbedder:
         self.token = token
 
     def __call__(self, texts: list[str]) -> np.ndarray:
+        # Imported here, not with the module: numpy was about a seventh of every pool's start
+        # (the fork server preloads this module for all shared pools; bench P8, whole process).
+        import numpy as np
+
         vectors = call_node(EMBED_CALLBACK, {"token": self.token, "texts": list(texts)})
         array = np.asarray(vectors, dtype=np.float32)
         if array.ndim != 2 or array.shape[0] != len(texts):

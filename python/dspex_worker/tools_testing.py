@@ -172,11 +172,60 @@ def lm_roundtrip(args: Any, ctx: CallContext) -> dict[str, list[float]]:
     return out
 
 
+@tool("cb_roundtrip")
+def cb_roundtrip(args: Any, ctx: CallContext) -> dict[str, list[float]]:
+    """Time n bare callbacks to Node (`name`, default "noop"): the hand-off alone, without an LM.
+    `send` is the encode-and-write part of each, `total` the whole round trip, `cpu` the worker's
+    CPU time per round trip (µs)."""
+    import time
+
+    p = _params(args)
+    n = int(p.get("n", 100))
+    name = str(p.get("name", "noop"))
+    payload = p.get("args")
+    channel = ctx.channel
+    writer = channel.writer
+    out: dict[str, list[float]] = {"total": [], "send": []}
+    original = writer.send
+
+    def timed_send(message: dict[str, Any]) -> None:
+        start = time.perf_counter()
+        original(message)
+        out["send"].append((time.perf_counter() - start) * 1e6)
+
+    writer.send = timed_send  # type: ignore[method-assign]
+    cpu = time.process_time()
+    try:
+        for _ in range(n):
+            start = time.perf_counter()
+            channel.call(name, payload, parent=ctx)
+            out["total"].append((time.perf_counter() - start) * 1e6)
+    finally:
+        del writer.send
+    # CPU time of the whole worker process (reader thread included) per round trip: unlike the
+    # wall times, it does not depend on how busy the machine's other processes keep the cores.
+    out["cpu"] = [(time.process_time() - cpu) / n * 1e6]
+    return out
+
+
 @tool("log_warning")
 def log_warning(args: Any, ctx: CallContext) -> None:
     import logging
 
     logging.getLogger("dspex.test").warning("careful: %s", _params(args).get("what", "something"))
+
+
+@tool("log_dspy")
+def log_dspy(args: Any, ctx: CallContext) -> None:
+    """Log one record at each level through a DSPy logger, as DSPy's modules do."""
+    import logging
+
+    log = logging.getLogger("dspy.teleprompt.dspex_test")
+    what = _params(args).get("what", "something")
+    log.debug("debug: %s", what)
+    log.info("info: %s", what)
+    log.warning("warning: %s", what)
+    log.error("error: %s", what)
 
 
 @tool("proc_info")

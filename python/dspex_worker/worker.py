@@ -17,9 +17,11 @@ from .context import CallContext, Cancelled, reset_current_call, set_current_cal
 from .lifecycle import install_guards
 from .protocol import MAX_FRAME, FrameReader, FrameTooLarge, FrameWriter, Message, ProtocolError, encode
 from .registry import REGISTRY, Registry, Tool
+from .wire import BadArguments, check_tool_args
 
 READ_FD = 3
 WRITE_FD = 4
+READ_CHUNK = 1 << 16
 
 
 # DSPy history entries a worker keeps (global, per LM and per module); DSPy's default is 10,000.
@@ -49,7 +51,9 @@ class Worker:
     def serve(self, fd: int = READ_FD) -> None:
         reader = FrameReader(self.max_frame)
         while True:
-            data = os.read(fd, 1 << 20)
+            # Small reads between frames: os.read allocates its whole size each time, and a
+            # 1 MiB buffer cost about 50 µs a read (bench P3); a large frame gets large reads.
+            data = os.read(fd, min(max(READ_CHUNK, reader.wanted()), 1 << 24))
             if not data:
                 return  # EOF: Node closed our pipe (close, recycle or death)
             for message in reader.feed(data):
@@ -84,8 +88,12 @@ class Worker:
         ctx = CallContext(call_id, str(m["tool"]), self.channel, session, int(m.get("credit", 0)))
         try:
             entry = self.registry.get(ctx.tool)
+            check_tool_args(ctx.tool, m.get("args"))
         except LookupError as exc:
             self.writer.send(error_message(call_id, exc, "UnknownTool"))
+            return
+        except BadArguments as exc:
+            self.writer.send(error_message(call_id, exc, "BadArguments"))
             return
         self._calls[call_id] = ctx
         stream = bool(m.get("stream"))
@@ -169,6 +177,27 @@ class FrameLogHandler(logging.Handler):
             self.handleError(record)
 
 
+class _DSPyLoggingEnabled(logging.Filter):
+    """Honours dspy.disable_logging(), which silences the stream DSPy's own handler wrote to."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from dspy.utils.logging_utils import DSPY_LOGGING_STREAM
+
+        return bool(DSPY_LOGGING_STREAM.enabled)
+
+
+def route_dspy_logs(writer: FrameWriter) -> None:
+    """DSPy logs (INFO and up) through its own stderr handler, and every stderr line reaches Node
+    as a warning. Send its records as log frames instead, so each keeps its level and logger."""
+    logger = logging.getLogger("dspy")
+    for handler in list(logger.handlers):
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, FrameLogHandler):
+            logger.removeHandler(handler)
+    handler = FrameLogHandler(writer, logging.NOTSET)
+    handler.addFilter(_DSPyLoggingEnabled())
+    logger.addHandler(handler)
+
+
 def load_tools(test_tools: bool, extra: str) -> None:
     from . import tools_builtin  # noqa: F401
 
@@ -203,6 +232,7 @@ def main() -> int:
 
         base_lm.MAX_HISTORY_SIZE = WORKER_HISTORY_SIZE
         dspy.configure(lm=NodeLM(), max_history_size=WORKER_HISTORY_SIZE)
+        route_dspy_logs(writer)
     load_tools(env.get("DSPEX_WORKER_TEST_TOOLS") == "1", env.get("DSPEX_WORKER_MODULES", ""))
 
     worker = Worker(writer, channel, int(env.get("DSPEX_WORKER_THREADS", "4")))

@@ -129,3 +129,30 @@ def test_metrics_builtins_and_refs() -> None:
         refs.resolve({"$": "nothing"})
     assert set(tools.OPTIMIZERS) >= {"MIPROv2", "GEPA", "SIMBA", "COPRO", "KNNFewShot", "Ensemble"}
     assert program.PROGRAM_CALLBACK == "optimize.program"
+
+
+def test_gepa_scores_carry_the_pareto_front() -> None:
+    from dspy.teleprompt.gepa.gepa import DspyGEPAResult
+
+    details = DspyGEPAResult(
+        candidates=[object(), object(), object()],
+        parents=[[None], [0], [0, 1]],
+        val_aggregate_scores=[0.0, 0.5, 0.5],
+        val_subscores=[{0: 0.0, 1: 0.0}, {0: 1.0, 1: 0.0}, {0: 0.0, 1: 1.0}],
+        per_val_instance_best_candidates={1: {2}, 0: {1}},
+        discovery_eval_counts=[0, 8, 16],
+    )
+
+    class Compiled:
+        detailed_results = details
+
+    scores = tools._scores(Compiled())
+    assert scores["candidates"] == [0.0, 0.5, 0.5]
+    assert scores["before"] == 0.0 and scores["after"] == 0.5
+    assert scores["pareto"] == {
+        "instances": [0, 1],
+        "subscores": [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]],
+        "best": [[1], [2]],
+        "parents": [[None], [0], [0, 1]],
+        "discoveryEvalCounts": [0, 8, 16],
+    }

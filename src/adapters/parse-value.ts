@@ -29,6 +29,8 @@ export function parseValue(value: unknown, type: TypeNode): unknown {
     }
   }
 
+  // DSPy looks an Enum member up by the text itself (value, then name), before any JSON parsing.
+  if (type.kind === "enum") return validate(value, type);
   if (typeof value !== "string") return validate(value, type);
 
   if (
@@ -55,5 +57,15 @@ export function parseValue(value: unknown, type: TypeNode): unknown {
       candidate = value;
     }
   }
-  return validate(candidate, type);
+  try {
+    return validate(candidate, type);
+  } catch (e) {
+    // DSPy retries a dspy.Type (Code, Reasoning) on the original text: `{"lang": 1}` is code.
+    if (!(e instanceof ValidationFailure) || (type.kind !== "code" && type.kind !== "reasoning")) throw e;
+    try {
+      return validate(value, type);
+    } catch {
+      throw e;
+    }
+  }
 }

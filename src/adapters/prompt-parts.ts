@@ -4,6 +4,7 @@
  * task description with its indented instructions.
  */
 import type { Field } from "../signature/signature.js";
+import type { TypeNode } from "../signature/types.js";
 import { dedent, pyJsonDumps, pySplitlines, pyStr, pyStrip } from "../py/builtins.js";
 
 /** "1. `question` (str): The question" lines, with DSPy's trailing space when there is no description. */
@@ -11,9 +12,37 @@ export function fieldDescriptions(fields: readonly Field[]): string {
   const lines = fields.map((f, i) => {
     const desc = f.description === `\${${f.name}}` ? "" : f.description;
     const constraints = f.constraints ? `\nConstraints: ${f.constraints}` : "";
-    return `${i + 1}. \`${f.name}\` (${f.typeName}): ${desc}${constraints}`;
+    return `${i + 1}. \`${f.name}\` (${f.typeName}): ${desc}${typeDescriptions(f.type)}${constraints}`;
   });
   return pyStrip(lines.join("\n"));
+}
+
+const CODE_DESCRIPTION =
+  "Code represented in a string, specified in the `code` field. If this is an output field, the code field should follow the markdown code block format, e.g. \n```python\n{code}\n```\nProgramming language: python";
+
+/** DSPy's "Type description of X" lines for the custom types (dspy.Code) inside a field's type. */
+function typeDescriptions(t: TypeNode): string {
+  return containsCode(t) ? `\n    Type description of Code: ${CODE_DESCRIPTION}` : "";
+}
+
+function containsCode(t: TypeNode | undefined): boolean {
+  if (!t) return false;
+  switch (t.kind) {
+    case "code":
+      return true;
+    case "list":
+    case "set":
+    case "type":
+      return containsCode(t.item);
+    case "tuple":
+      return (t.items ?? []).some(containsCode);
+    case "dict":
+      return containsCode(t.key) || containsCode(t.value);
+    case "union":
+      return t.options.some(containsCode);
+    default:
+      return false;
+  }
 }
 
 /** "Your input fields are: ... Your output fields are: ...". */
@@ -29,9 +58,11 @@ export function fieldPlaceholder(field: Field): string {
 
 function typeNote(field: Field): string {
   const t = field.type;
-  if (field.kind === "input" || t.kind === "str") return "";
+  // Code's own type description stands in for the schema; Reasoning is text.
+  if (field.kind === "input" || t.kind === "str" || t.kind === "reasoning" || t.kind === "code") return "";
   if (t.kind === "bool") return "must be True or False";
   if (t.kind === "int" || t.kind === "float") return `must be a single ${t.kind} value`;
+  if (t.kind === "enum") return `must be one of: ${t.members.map(([, v]) => pyStr(v)).join("; ")}`;
   if (t.kind === "literal") {
     return `must exactly match (no extra characters) one of: ${t.values.map((v) => pyStr(v)).join("; ")}`;
   }

@@ -7,6 +7,7 @@
 import type { JSONSchemaResponseFormat, ResponseFormat } from "../lm/types.js";
 import type { Signature } from "../signature/signature.js";
 import type { JSONSchema } from "../signature/types.js";
+import { PyFloat } from "../py/builtins.js";
 
 export function structuredOutputsFormat(signature: Signature): ResponseFormat {
   if (signature.outputFields.some((f) => f.type.kind === "dict")) return { type: "json_object" };
@@ -30,7 +31,7 @@ export function structuredOutputsFormat(signature: Signature): ResponseFormat {
 function sortKeys(value: unknown): JSONSchema {
   const walk = (v: unknown, keepOrder: boolean): unknown => {
     if (Array.isArray(v)) return v.map((x) => walk(x, false));
-    if (v === null || typeof v !== "object") return v;
+    if (v === null || typeof v !== "object" || v instanceof PyFloat) return v;
     const entries = Object.entries(v as JSONSchema);
     if (!keepOrder) entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return Object.fromEntries(entries.map(([k, x]) => [k, walk(x, k === "properties" || k === "$defs")]));

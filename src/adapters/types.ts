@@ -1,5 +1,4 @@
-import type { ResponseFormat } from "../lm/types.js";
-import type { Message } from "../lm/types.js";
+import type { LM, Message, ResponseFormat } from "../lm/types.js";
 import type { Signature } from "../signature/signature.js";
 
 /**
@@ -22,7 +21,15 @@ export interface Adapter {
    * the LM's native function calling instead of the prompt (see native-tools.ts).
    */
   readonly useNativeFunctionCalling?: boolean;
+  /**
+   * For an adapter whose parse needs an LM of its own (TwoStepAdapter): Predict awaits this instead
+   * of `parse`, and `call` sends the adapter's messages to that LM the way Predict sends its own.
+   */
+  extract?(signature: Signature, completion: string, call: ExtractionCall): Promise<Record<string, unknown>>;
 }
+
+/** One LM round trip on behalf of an adapter: the LM, the adapter formatting, and its messages; resolves to the first completion. */
+export type ExtractionCall = (lm: LM, adapter: Adapter, signature: Signature, messages: Message[]) => Promise<string>;
 
 export interface AdapterOptions {
   useNativeFunctionCalling?: boolean;

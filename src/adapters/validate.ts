@@ -4,9 +4,10 @@
  * "yes" -> True, 3.0 -> 3, tuples -> lists) and its refusals (3.5 -> int, 3 -> str) are
  * reproduced here. Unions use pydantic's "smart" mode: an exact match wins over a coercion.
  */
-import { annotationName, type LiteralValue, type TypeNode } from "../signature/types.js";
-import { PyFloat, PyTuple, pyInt, pyRepr, setOwn, toPlain } from "../py/builtins.js";
+import { annotationName, type JSONSchema, type LiteralValue, type TypeNode } from "../signature/types.js";
+import { PyFloat, PyTuple, pyInt, pyRepr, pyStrip, setOwn, toPlain } from "../py/builtins.js";
 import { ToolCalls } from "../tools/tool-calls.js";
+import { modelFields } from "../py/model-fields.js";
 
 export class ValidationFailure extends Error {}
 
@@ -51,8 +52,11 @@ export function validate(value: unknown, type: TypeNode, strict = false): unknow
     case "toolCalls":
       return toToolCalls(value);
     case "str":
+    case "reasoning":
       if (typeof value === "string") return value;
       return fail("Input should be a valid string", value);
+    case "code":
+      return toCode(value);
     case "bytes":
       if (typeof value === "string") return value;
       return fail("Input should be a valid bytes", value);
@@ -67,6 +71,8 @@ export function validate(value: unknown, type: TypeNode, strict = false): unknow
       return toBool(value, strict);
     case "literal":
       return toLiteral(value, type.values);
+    case "enum":
+      return toEnum(value, type.members, type.name);
     case "union":
       return toUnion(value, type.options, strict);
     case "list":
@@ -103,8 +109,55 @@ export function validate(value: unknown, type: TypeNode, strict = false): unknow
       return fail(`Input should be a subclass of ${annotationName(type.item)}`, value);
     case "object":
       if (!isDict(value)) return fail(`Input should be a valid dictionary or instance of ${type.name}`, value);
-      return value;
+      return toModel(value, type.schema, strict);
   }
+}
+
+/**
+ * pydantic's model validation: each declared field validated (lax unless `strict`), a missing key
+ * takes the field's default or is an error, undeclared keys are dropped (`extra="ignore"`), and the
+ * result keeps the model's field order, as `model_dump()` does.
+ */
+function toModel(value: Record<string, unknown>, schema: JSONSchema, strict: boolean): Record<string, unknown> {
+  const fields = modelFields(schema);
+  if (!fields) return value;
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    if (Object.hasOwn(value, f.name))
+      setOwn(
+        out,
+        f.name,
+        at(f.name, () => validate(value[f.name], f.type, strict)),
+      );
+    else if (f.default) setOwn(out, f.name, typedDefault(f.default.value, f.type));
+    else if (f.required) throw new ValidationFailure(`${f.name}: Field required [input_value=${pyRepr(value)}]`);
+  }
+  return out;
+}
+
+/**
+ * pydantic does not validate defaults, but the Python default of a float field is a float: JSON
+ * has lost that (`3.0` reads as 3), so the field's type restores it; a default that does not fit
+ * its type is kept as written.
+ */
+function typedDefault(value: unknown, type: TypeNode): unknown {
+  const copy = copyValue(value);
+  try {
+    return validate(copy, type, false);
+  } catch (e) {
+    if (!(e instanceof ValidationFailure)) throw e;
+    return copy;
+  }
+}
+
+/** A fresh copy of a default (the prediction must not share the schema's objects), PyFloats kept. */
+function copyValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyValue);
+  if (value instanceof PyTuple) return new PyTuple(value.items.map(copyValue));
+  if (value === null || typeof value !== "object" || value instanceof PyFloat) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) setOwn(out, k, copyValue(v));
+  return out;
 }
 
 function at<T>(loc: string | number, run: () => T): T {
@@ -181,6 +234,14 @@ function toLiteral(value: unknown, allowed: LiteralValue[]): LiteralValue {
   return fail(`Input should be ${allowed.map((a) => pyRepr(a)).join(" or ")}`, value);
 }
 
+/** DSPy's `find_enum_member`: a member's value first, then a member's name; the result is the value. */
+function toEnum(value: unknown, members: [string, string | number][], name: string): string | number {
+  const v = value instanceof PyFloat ? value.value : value;
+  for (const [, m] of members) if (m === v) return m;
+  if (typeof v === "string") for (const [n, m] of members) if (n === v) return m;
+  return fail(`${pyRepr(value)} is not a valid ${name}`, value);
+}
+
 function toUnion(value: unknown, options: TypeNode[], strict: boolean): unknown {
   for (const o of options) {
     try {
@@ -211,6 +272,18 @@ function dedupe(items: unknown[]): unknown[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * dspy.Code's `validate_input`: text, or `{code: text}`, with a markdown fence (```lang\n…```, or
+ * ```…``` on one line) reduced to the code inside it. The value is the code text.
+ */
+function toCode(value: unknown): string {
+  const text = isDict(value) ? value.code : value;
+  if (isDict(value) && !("code" in value)) return fail("`code` field is required for `dspy.Code`", value);
+  if (typeof text !== "string") return fail("Received invalid value for `dspy.Code`", value);
+  const fenced = /```[^\n]*\n([\s\S]*?)```/.exec(text) ?? /```([\s\S]*?)```/.exec(text);
+  return fenced ? pyStrip(fenced[1]!) : text;
 }
 
 /** pydantic's validation of dspy.ToolCalls: `{tool_calls: [...]}`, a list of calls, or one call. */

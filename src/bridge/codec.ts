@@ -6,7 +6,7 @@
 import { Packr, Unpackr } from "msgpackr";
 import { ProtocolError } from "./errors.js";
 import { installMediaCodec } from "./media-codec.js";
-import type { FromPython, ToPython } from "./messages.js";
+import type { FromPython, FromZygote, ToPython, ToZygote } from "./messages.js";
 import { prepareValue } from "./values.js";
 
 export const MAX_FRAME = 64 * 1024 * 1024;
@@ -15,7 +15,7 @@ installMediaCodec();
 const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
-export function encodeFrame(message: ToPython, maxFrame = MAX_FRAME): Buffer {
+export function encodeFrame(message: ToPython | ToZygote, maxFrame = MAX_FRAME): Buffer {
   const body = packr.pack(prepareValue(message));
   if (body.length > maxFrame) {
     throw new ProtocolError(`message of ${body.length} bytes exceeds the frame limit of ${maxFrame} bytes`, {
@@ -29,7 +29,10 @@ export function encodeFrame(message: ToPython, maxFrame = MAX_FRAME): Buffer {
   return frame;
 }
 
-export function decodeBody(body: Buffer): FromPython {
+/** A message from a worker (the default) or from a fork server. */
+type Incoming = FromPython | FromZygote;
+
+export function decodeBody<M extends Incoming = FromPython>(body: Buffer): M {
   let value: unknown;
   try {
     value = unpackr.unpack(body);
@@ -39,20 +42,20 @@ export function decodeBody(body: Buffer): FromPython {
   if (value === null || typeof value !== "object" || typeof (value as { k?: unknown }).k !== "string") {
     throw new ProtocolError("frame is not a message map with a kind");
   }
-  return value as FromPython;
+  return value as M;
 }
 
 /** Splits a byte stream into messages. Large frames are assembled once, not re-concatenated per chunk. */
-export class FrameDecoder {
+export class FrameDecoder<M extends Incoming = FromPython> {
   private chunks: Buffer[] = [];
   private buffered = 0;
 
   constructor(private readonly maxFrame = MAX_FRAME) {}
 
-  push(chunk: Buffer): FromPython[] {
+  push(chunk: Buffer): M[] {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    const out: FromPython[] = [];
+    const out: M[] = [];
     while (this.buffered >= 4) {
       const length = this.peekLength();
       if (length > this.maxFrame) {
@@ -70,7 +73,7 @@ export class FrameDecoder {
         this.chunks = [joined];
         this.consume(4 + length);
       }
-      out.push(decodeBody(body));
+      out.push(decodeBody<M>(body));
     }
     return out;
   }

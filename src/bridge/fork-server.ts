@@ -22,7 +22,7 @@ import { encodeFrame, FrameDecoder } from "./codec.js";
 import { makeSocketFolder } from "./fork-folder.js";
 import { type LaunchEvents, type Launcher, type ProcessHandle, signalGroup } from "./launch.js";
 import type { BridgeLogger } from "./logger.js";
-import type { ToPython } from "./messages.js";
+import type { FromZygote } from "./messages.js";
 
 const HELLO_BYTES = 48;
 const TOKEN_CHARS = 32;
@@ -37,12 +37,6 @@ export interface ForkServerOptions {
   /** How to start a worker when forking is unsafe. */
   fallback: Launcher;
 }
-
-type FromZygote =
-  | { k: "ready"; pid: number; python: string; dspy: string | null; threads: number; preloadError: string | null }
-  | { k: "forked"; token: string; pid: number }
-  | { k: "fork_error"; token: string; message: string }
-  | { k: "exit"; pid: number; code: number | null; signal: string | null };
 
 /** One forked worker as the pool sees it: pid, streams and exit arrive from the zygote and the socket. */
 class ForkedHandle implements ProcessHandle {
@@ -132,9 +126,14 @@ export class ForkServer {
     this.byToken.set(token, handle);
     zygote.handles.add(handle);
     this.hold(1);
-    zygote.toZygote.write(encodeFrame({ k: "fork", token, path: this.socketPath } as unknown as ToPython));
+    zygote.toZygote.write(encodeFrame({ k: "fork", token, path: this.socketPath }));
     return handle;
   };
+
+  /** Starts the zygote now (it imports DSPy and the tools) instead of at the first fork. */
+  warm(): void {
+    if (!this.unsafe && !this.closed) this.ensureZygote();
+  }
 
   /** Stops the zygote (its remaining children die with it) and removes the socket. */
   close(graceMs = 1000): Promise<void> {
@@ -148,7 +147,7 @@ export class ForkServer {
     if (z && !z.dead) {
       z.child.ref();
       // The zygote kills its children and exits. (EOF alone would mean that Node died.)
-      z.toZygote.end(encodeFrame({ k: "close" } as unknown as ToPython));
+      z.toZygote.end(encodeFrame({ k: "close" }));
       const timer = setTimeout(() => this.killZygote(z), graceMs);
       await z.exited;
       clearTimeout(timer);
@@ -206,13 +205,13 @@ export class ForkServer {
     };
     this.zygote = z;
     const id = `${this.opts.id}${++this.zygoteSeq > 1 ? `-${this.zygoteSeq}` : ""}`;
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder<FromZygote>();
     z.toZygote.on("error", () => {});
     z.fromZygote.on("error", () => {});
     z.fromZygote.on("data", (chunk: Buffer) => {
       let messages: FromZygote[];
       try {
-        messages = decoder.push(chunk) as unknown as FromZygote[];
+        messages = decoder.push(chunk);
       } catch (err) {
         this.opts.logger.error(`fork server protocol error: ${(err as Error).message}`, { worker: id });
         this.killZygote(z);
@@ -281,7 +280,7 @@ export class ForkServer {
         }
         if (z.handles.size === 0 && !z.retired) {
           z.retired = true; // nothing of ours runs in it, and nothing will
-          z.toZygote.end(encodeFrame({ k: "close" } as unknown as ToPython));
+          z.toZygote.end(encodeFrame({ k: "close" }));
         }
         return;
       }

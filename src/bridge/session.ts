@@ -3,9 +3,10 @@
  * module) is always found where it was made. The worker is chosen by the first call. If that
  * worker dies the session is lost: calls fail with SessionLostError and are never rerouted.
  */
-import type { CallOptions, CallRecord, StreamOptions } from "./call.js";
+import type { CallOptions, StreamOptions } from "./call.js";
 import { Deque } from "./deque.js";
 import { SessionLostError } from "./errors.js";
+import type { PendingCall } from "./pending.js";
 import type { WorkerProcess } from "./worker.js";
 
 export interface SessionHost {
@@ -18,9 +19,9 @@ export type SessionState = "open" | "lost" | "closed" | "expired";
 
 export class Session {
   state: SessionState = "open";
-  worker: WorkerProcess<CallRecord> | undefined;
+  worker: WorkerProcess<PendingCall> | undefined;
   /** Calls waiting for the session's worker. */
-  readonly queue = new Deque<CallRecord>();
+  readonly queue = new Deque<PendingCall>();
   /** Calls sent and not yet answered. */
   active = 0;
   private reason = "";

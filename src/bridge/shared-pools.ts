@@ -3,7 +3,8 @@
  * Optimizers, Python-only modules and retrievers all go through here so that a program never
  * starts more workers than the presets allow. Tests and servers can close them explicitly.
  */
-import { PythonPool } from "./pool.js";
+import { type Operation, poolFor } from "./capabilities.js";
+import type { PythonPool } from "./pool.js";
 import type { PresetName } from "./presets.js";
 import type { PoolOptions } from "./options.js";
 
@@ -40,14 +41,17 @@ export function sharedPool(preset: PresetName): Promise<PythonPool> {
     const wait = backoff.get(preset);
     if (wait && Date.now() < wait.until) return Promise.reject(wait.error);
     const configured = overrides.get(preset);
-    pool = PythonPool.start({
-      preset,
-      name: preset,
-      modules: [...DEFAULT_MODULES],
-      ...configured,
-      // DSPy's tqdm bars would only reach our logger as noise: progress comes as events instead.
-      env: { TQDM_DISABLE: "1", ...configured?.env },
-    });
+    // The pool (and the codec's msgpackr addon) loads with the first pool, not with `import("dspex")`.
+    pool = import("./pool.js").then(({ PythonPool }) =>
+      PythonPool.start({
+        preset,
+        name: preset,
+        modules: [...DEFAULT_MODULES],
+        ...configured,
+        // DSPy's tqdm bars would only reach our logger as noise: progress comes as events instead.
+        env: { TQDM_DISABLE: "1", ...configured?.env },
+      }),
+    );
     pools.set(preset, pool);
     const starting = pool;
     pool.then(
@@ -63,6 +67,11 @@ export function sharedPool(preset: PresetName): Promise<PythonPool> {
     );
   }
   return pool;
+}
+
+/** The shared pool that the capability table names for `op`'s Python implementation. */
+export function sharedPoolFor(op: Operation): Promise<PythonPool> {
+  return sharedPool(poolFor(op));
 }
 
 /** Closes every shared pool (they also close on process exit). */

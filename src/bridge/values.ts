@@ -16,7 +16,9 @@ import { MediaValue } from "../media/base.js";
 import { BridgeValueError } from "./errors.js";
 
 export const SURROGATE_EXT = 0x55;
-export const MAX_VALUE_DEPTH = 256;
+import { MAX_VALUE_DEPTH } from "./limits.js";
+
+export { MAX_VALUE_DEPTH };
 
 /** A string that UTF-8 cannot hold; packed as its UTF-16-LE code units. */
 class SurrogateString {

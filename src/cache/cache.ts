@@ -268,7 +268,7 @@ export class Cache {
     return { ...this.counts, mode: this.mode() };
   }
 
-  /** Waits for writes still in flight to the shared tier (Redis); SQLite writes are synchronous. */
+  /** Waits for writes still in flight to the shared tier (Redis's, SQLite's pending batch). */
   async flush(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending]);
   }

@@ -1,4 +1,5 @@
-import * as crypto from "node:crypto";
+import type * as Crypto from "node:crypto";
+import { onFirstUse } from "../lazy.js";
 import type { LMRequest } from "../lm/types.js";
 import { CacheKeyError } from "./errors.js";
 
@@ -43,10 +44,19 @@ const EXCLUDED_OPTION_KEYS = new Set([
 ]);
 
 // crypto.hash (Node >= 20.12) skips the Hash object and is noticeably faster for short inputs.
-const sha256Hex: (data: string) => string =
-  typeof (crypto as { hash?: unknown }).hash === "function"
-    ? (data) => crypto.hash("sha256", data, "hex")
-    : (data) => crypto.createHash("sha256").update(data).digest("hex");
+// node:crypto loads with the first key, not with `import("dspex")`.
+const nodeCrypto = onFirstUse<typeof Crypto>("node:crypto");
+let hashHex: ((data: string) => string) | undefined;
+function sha256Hex(data: string): string {
+  if (hashHex === undefined) {
+    const crypto = nodeCrypto();
+    hashHex =
+      typeof (crypto as { hash?: unknown }).hash === "function"
+        ? (text) => crypto.hash("sha256", text, "hex")
+        : (text) => crypto.createHash("sha256").update(text).digest("hex");
+  }
+  return hashHex(data);
+}
 
 /**
  * The cache key of a request: sha256 (hex) of a canonical text of everything that shapes the

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import { onFirstUse } from "../lazy.js";
 import { ConfigurationError } from "../errors.js";
 import type { LMResponse } from "../lm/types.js";
 import { CacheStoreError, errorCode } from "./errors.js";
@@ -25,6 +26,40 @@ export interface SqliteStoreOptions {
 
 type Row = [value: string, expiresAt: number | null];
 
+/** The native addon, loaded with the first store opened: importing DSPex never loads it. */
+const sqlite = onFirstUse<typeof Database>("better-sqlite3");
+function openDatabase(path: string, options: Database.Options): Database.Database {
+  const DatabaseClass = sqlite();
+  return new DatabaseClass(path, options);
+}
+
+/** A write not yet in the file: the stored response and its timestamps. */
+interface PendingWrite {
+  value: LMResponse;
+  createdAt: number;
+  expiresAt: number | null;
+}
+
+/** Writes gathered in one tick are one transaction; past this many they are written at once. */
+const BATCH_LIMIT = 256;
+
+/** Stores with writes not yet in the file; the process's exit hook writes them (SQLite is synchronous). */
+const unflushed = new Set<SqliteStore>();
+let exitHooked = false;
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on("exit", () => {
+    for (const store of unflushed) {
+      try {
+        store.flush();
+      } catch {
+        // Exiting: there is nobody left to tell.
+      }
+    }
+  });
+}
+
 /** Bumped when the table layout changes; a store finding another version starts afresh. */
 const SCHEMA_VERSION = 1;
 
@@ -32,6 +67,12 @@ const SCHEMA_VERSION = 1;
  * Responses in one SQLite file, shared by every process on the machine. WAL mode lets readers
  * run while one process writes, and busy_timeout makes concurrent writers queue instead of
  * failing. Values are the JSON of an LMResponse.
+ *
+ * Writes are batched: `set` keeps the value in a pending map (which `get` reads first) and the
+ * whole tick's writes go to the file in one transaction on the next turn of the event loop, or
+ * at once past BATCH_LIMIT. One autocommit per write cost ~15 µs on a miss; a batch costs a
+ * fraction of that per row. Nothing is lost on the way out: `close()` (and so `shutdown()`),
+ * the process's `exit` event and the batch's own promise all write what is pending.
  */
 export class SqliteStore implements CacheStore {
   readonly name = "sqlite";
@@ -45,6 +86,11 @@ export class SqliteStore implements CacheStore {
   private readonly clearStmt: Database.Statement<[]>;
   private readonly pruneStmt: Database.Statement<[number]>;
   private readonly countStmt: Database.Statement<[], number>;
+  private readonly writeBatch: (writes: [string, PendingWrite][]) => void;
+  private pending = new Map<string, PendingWrite>();
+  /** Settles when the pending writes are in the file (rejects with the write's error). */
+  private batch: Promise<void> | undefined;
+  private settleBatch: ((error?: unknown) => void) | undefined;
 
   /** Opens (creating if needed) the database; throws {@link CacheStoreError} if it cannot. */
   constructor(options: SqliteStoreOptions = {}) {
@@ -60,7 +106,7 @@ export class SqliteStore implements CacheStore {
     let db: Database.Database | undefined;
     try {
       if (this.path !== ":memory:") mkdirSync(dirname(this.path), { recursive: true });
-      db = new Database(this.path, { timeout: busyTimeoutMs });
+      db = openDatabase(this.path, { timeout: busyTimeoutMs });
       initialize(db);
       this.db = db;
       this.selectStmt = db.prepare<[string], Row>("SELECT value, expires_at FROM entries WHERE key = ?").raw();
@@ -71,6 +117,10 @@ export class SqliteStore implements CacheStore {
       this.clearStmt = db.prepare("DELETE FROM entries");
       this.pruneStmt = db.prepare("DELETE FROM entries WHERE expires_at IS NOT NULL AND expires_at <= ?");
       this.countStmt = db.prepare<[], number>("SELECT count(*) FROM entries").pluck();
+      const upsert = this.upsertStmt;
+      this.writeBatch = db.transaction((writes: [string, PendingWrite][]) => {
+        for (const [key, w] of writes) upsert.run(key, JSON.stringify(w.value), w.createdAt, w.expiresAt);
+      });
       if (this.ttlMs !== undefined) this.pruneStmt.run(this.now());
     } catch (error) {
       try {
@@ -83,6 +133,11 @@ export class SqliteStore implements CacheStore {
   }
 
   get(key: string): LMResponse | undefined {
+    const waiting = this.pending.get(key);
+    if (waiting !== undefined) {
+      if (waiting.expiresAt !== null && waiting.expiresAt <= this.now()) return undefined;
+      return toStored(waiting.value);
+    }
     let row: Row | undefined;
     try {
       row = this.selectStmt.get(key);
@@ -104,25 +159,79 @@ export class SqliteStore implements CacheStore {
     return value;
   }
 
-  set(key: string, value: LMResponse): void {
+  /**
+   * Queues the write; the promise settles when it is in the file (it rejects with a
+   * CacheStoreError if the batch fails). Every write of one batch shares the promise.
+   */
+  set(key: string, value: LMResponse): Promise<void> {
     const now = this.now();
     const expiresAt = this.ttlMs === undefined ? null : now + this.ttlMs;
+    // Re-set keys move to the end, so the batch keeps the order of the last writes.
+    this.pending.delete(key);
+    this.pending.set(key, { value: toStored(value), createdAt: now, expiresAt });
+    const batch = this.schedule();
+    if (this.pending.size >= BATCH_LIMIT) this.flushQuietly();
+    return batch;
+  }
+
+  /** Writes every pending write now, in one transaction; throws {@link CacheStoreError} if it fails. */
+  flush(): void {
+    if (this.pending.size === 0) {
+      // Everything pending was deleted or cleared: the batch is done.
+      const settle = this.settleBatch;
+      this.batch = undefined;
+      this.settleBatch = undefined;
+      unflushed.delete(this);
+      settle?.();
+      return;
+    }
+    const writes = [...this.pending];
+    this.pending = new Map();
+    unflushed.delete(this);
+    const settle = this.settleBatch;
+    this.batch = undefined;
+    this.settleBatch = undefined;
     try {
-      this.upsertStmt.run(key, JSON.stringify(toStored(value)), now, expiresAt);
+      if (!this.db.open) throw new Error("the database is closed");
+      this.writeBatch(writes);
     } catch (error) {
-      throw storeError("write", this.path, error);
+      const failure = storeError("write", this.path, error);
+      settle?.(failure);
+      throw failure;
+    }
+    settle?.();
+  }
+
+  private flushQuietly(): void {
+    try {
+      this.flush();
+    } catch {
+      // The batch's promise carries the error to the cache, which warns and goes memory-only.
     }
   }
 
+  private schedule(): Promise<void> {
+    if (this.batch !== undefined) return this.batch;
+    this.batch = new Promise<void>((resolve, reject) => {
+      this.settleBatch = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    unflushed.add(this);
+    hookExit();
+    setImmediate(() => this.flushQuietly());
+    return this.batch;
+  }
+
   delete(key: string): boolean {
+    const waiting = this.pending.delete(key);
     try {
-      return this.deleteStmt.run(key).changes > 0;
+      return this.deleteStmt.run(key).changes > 0 || waiting;
     } catch (error) {
       throw storeError("write", this.path, error);
     }
   }
 
   clear(): void {
+    this.pending.clear();
     try {
       this.clearStmt.run();
     } catch (error) {
@@ -141,6 +250,7 @@ export class SqliteStore implements CacheStore {
 
   /** Number of stored entries, expired ones included until pruned. */
   count(): number {
+    this.flush();
     try {
       return this.countStmt.get()!;
     } catch (error) {
@@ -148,8 +258,13 @@ export class SqliteStore implements CacheStore {
     }
   }
 
+  /** Writes what is pending, then closes the file. */
   close(): void {
-    if (this.db.open) this.db.close();
+    try {
+      this.flush();
+    } finally {
+      if (this.db.open) this.db.close();
+    }
   }
 }
 

@@ -1,4 +1,6 @@
 /** The CLI's commands. Each returns an exit code; user errors throw typed errors with a hint. */
+import { PipelineModule } from "../pipeline/module.js";
+import { StepTree } from "./step-tree.js";
 import { closest } from "../suggest.js";
 import { SingleBar } from "cli-progress";
 import { Evaluate } from "../evaluate/evaluate.js";
@@ -7,12 +9,13 @@ import { formatTable } from "../evaluate/results.js";
 import type { Metric } from "../evaluate/types.js";
 import type { Example, Fields } from "../modules/example.js";
 import type { Module } from "../modules/module.js";
-import { CAPABILITIES } from "../router/capabilities.js";
+import { CAPABILITIES, type Operation } from "../router/capabilities.js";
 import { configure } from "../runtime/settings.js";
 import { setup } from "../setup/index.js";
 import { loadDataset } from "./dataset.js";
 import { UsageError } from "./errors.js";
 import { printDoctor } from "./doctor.js";
+import { recorded, studioCommand } from "./studio.js";
 import { type LoadedProgram, loadProgram } from "./load-program.js";
 
 export interface CommandOptions {
@@ -33,6 +36,9 @@ export interface CommandOptions {
   "no-models"?: boolean;
   "models-only"?: boolean;
   dev?: boolean;
+  report?: string;
+  "no-record"?: boolean;
+  port?: string;
 }
 
 export async function runCommand(command: string, args: string[], options: CommandOptions): Promise<number> {
@@ -49,9 +55,11 @@ export async function runCommand(command: string, args: string[], options: Comma
       return optimize(need(args, 2, "optimize <program> <trainset> --optimizer NAME"), options);
     case "worker":
       return workerCommand(options);
+    case "studio":
+      return studioCommand(options);
     default:
       throw new UsageError(`unknown command "${command}"`, {
-        fix: "commands are: setup, run, eval, optimize, worker, doctor",
+        fix: "commands are: setup, run, eval, optimize, worker, studio, doctor",
       });
   }
 }
@@ -82,11 +90,24 @@ async function prepare(file: string): Promise<LoadedProgram> {
 }
 
 async function run([file]: string[], options: CommandOptions): Promise<number> {
-  const loaded = await prepare(file!);
+  return recorded(options, "run", () => runOnce(file!, options));
+}
+
+async function runOnce(file: string, options: CommandOptions): Promise<number> {
+  const loaded = await prepare(file);
   const { program } = loaded;
   const inputs = parseInputs(options.input ?? []);
   checkInputKeys(loaded, inputs);
-  const prediction = await program.call(inputs);
+  // A pipeline program draws its step tree on stderr (live on a terminal, one tree at the end in a log).
+  const tree = program instanceof PipelineModule ? new StepTree() : undefined;
+  const unsubscribe = tree && program instanceof PipelineModule ? program.onProgress(tree.handle) : undefined;
+  let prediction: Awaited<ReturnType<typeof program.call>>;
+  try {
+    prediction = await program.call(inputs);
+  } finally {
+    unsubscribe?.();
+    tree?.finish();
+  }
   const fields = prediction.toDict();
   if (options.json) console.log(JSON.stringify(fields));
   else
@@ -174,8 +195,12 @@ function metricFor(loaded: LoadedProgram, options: CommandOptions): Metric {
 }
 
 async function evalCommand([file, data]: string[], options: CommandOptions): Promise<number> {
-  const loaded = await prepare(file!);
-  const devset = await loadDataset(data!, inputKeysFor(loaded, options));
+  return recorded(options, "eval", () => evalOnce(file!, data!, options));
+}
+
+async function evalOnce(file: string, data: string, options: CommandOptions): Promise<number> {
+  const loaded = await prepare(file);
+  const devset = await loadDataset(data, inputKeysFor(loaded, options));
   const result = await evaluateWithBar(loaded.program, devset, metricFor(loaded, options), options, loaded.path);
   if (options.json) {
     console.log(JSON.stringify({ score: result.score, errors: result.errors, n: devset.length }));
@@ -286,12 +311,20 @@ const OPTIMIZERS: readonly string[] = [...CAPABILITIES.values()]
   .map((c) => c.op);
 
 async function optimize([file, data]: string[], options: CommandOptions): Promise<number> {
+  return recorded(options, "optimize", () => optimizeOnce(file!, data!, options));
+}
+
+async function optimizeOnce(file: string, data: string, options: CommandOptions): Promise<number> {
   const name = options.optimizer ?? "bootstrapFewShot";
   if (!OPTIMIZERS.includes(name)) {
     throw new UsageError(`unknown optimizer "${name}"`, { fix: `valid optimizers: ${OPTIMIZERS.join(", ")}` });
   }
-  const loaded = await prepare(file!);
-  const trainset = await loadDataset(data!, inputKeysFor(loaded, options));
+  // The pool starts (DSPy's import, about half a second) while the program and data load; the
+  // optimizer gets the same shared pool. A failed start is reported by the optimizer's own call.
+  const { sharedPoolFor } = await import("../bridge/shared-pools.js");
+  sharedPoolFor(name as Operation).catch(() => undefined);
+  const loaded = await prepare(file);
+  const trainset = await loadDataset(data, inputKeysFor(loaded, options));
   const metric = metricFor(loaded, options);
   // Loaded on demand: optimizing starts Python workers, which run/eval never need.
   const optimizers = (await import("../optimize/index.js")) as unknown as Record<

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The dspex CLI: setup, run, eval, optimize, doctor. Every failure ends in one line with a hint and a
+ * The dspex CLI: setup, run, eval, optimize, studio, doctor. Every failure ends in one line with a hint and a
  * meaningful exit code: 0 ok, 1 the work failed, 2 bad usage or input.
  */
 import { parseArgs } from "node:util";
@@ -16,6 +16,7 @@ commands:
   eval <program> <dataset>                       evaluate on a .jsonl or .csv dataset
   optimize <program> <trainset> --optimizer NAME optimize and save the program (--out file.json)
   worker --redis URL                             run evaluation/optimization jobs from a Redis queue
+  studio [--port N]                              browse recorded runs at http://127.0.0.1:N/ (default 4141)
   doctor                                         check the Python environment and models
 
 options:
@@ -30,6 +31,9 @@ options:
   --lock-ms N          worker: job lock; a dead worker's jobs go to others after about this long (default 10000)
   --rpm N, --tpm N     worker: requests/tokens per minute per provider, shared by all workers on the Redis
   --python PATH        setup: the interpreter to make the venv from (default python3)
+  --report FILE        eval/optimize: also write the run's views as one self-contained HTML file
+  --no-record          run/eval/optimize: do not record the run for dspex studio (recorded by default)
+  --port N             studio: the port on 127.0.0.1 (0 picks a free one)
   --no-models          setup: only the Python venv
   --models-only        setup: only the embedded models and their runtimes
 `;
@@ -78,6 +82,9 @@ function parse(argv: string[]) {
       python: { type: "string" },
       "no-models": { type: "boolean" },
       "models-only": { type: "boolean" },
+      report: { type: "string" },
+      "no-record": { type: "boolean" },
+      port: { type: "string" },
       dev: { type: "boolean" },
       help: { type: "boolean", short: "h", default: false },
     },

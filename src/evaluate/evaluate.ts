@@ -4,12 +4,13 @@
  * `failureScore`, stop once `errors >= maxErrors`). Progress and per-example results are events;
  * nothing here blocks the event loop, and an abort (caller's or maxErrors') cancels in-flight calls.
  */
-import { EventEmitter, setMaxListeners } from "node:events";
+import { EventEmitter } from "node:events";
 import { ConfigurationError } from "../errors.js";
 import { Example, type Fields } from "../modules/example.js";
 import { Prediction } from "../modules/prediction.js";
 import { observe } from "../runtime/observe.js";
-import { context, currentSettings } from "../runtime/settings.js";
+import { Executor } from "../runtime/executor.js";
+import { currentSettings } from "../runtime/settings.js";
 import { EvaluateError, type EvaluationFailure, MetricError } from "./errors.js";
 import { pyRound } from "../py/round.js";
 import { formatTable, saveCSV, saveJSON } from "./results.js";
@@ -128,35 +129,11 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
     const total = devset.length;
     const programFile = this.queue ? checkProgramFile(options.programFile) : undefined;
 
-    const controller = new AbortController();
-    // Every in-flight LM call listens on this signal (and stops listening when it ends); with a
-    // concurrency above 10 that is not a leak, so Node's leak warning is off for this signal.
-    setMaxListeners(0, controller.signal);
     const rows: (EvaluationRow | undefined)[] = new Array(total).fill(undefined);
     const failures: EvaluationFailure[] = [];
-    let next = 0;
     let done = 0;
     let sum = 0;
     let scored = 0;
-
-    const userSignal = options.signal;
-    const stopped = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
-    });
-    // Rejections of `stopped` are handled by the race below; this keeps an early abort from warning.
-    stopped.catch(() => undefined);
-    const onUserAbort = (): void => {
-      controller.abort(
-        new EvaluateError(`Evaluation aborted after ${done} of ${total} examples`, {
-          reason: "aborted",
-          failures,
-          results: rows,
-          cause: userSignal?.reason,
-        }),
-      );
-    };
-    if (userSignal?.aborted) onUserAbort();
-    else userSignal?.addEventListener("abort", onUserAbort, { once: true });
 
     const finish = (row: EvaluationRow): void => {
       rows[row.index] = row;
@@ -180,50 +157,63 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
       options.onProgress?.(event);
       this.emit("progress", event);
       if (this.displayProgress) this.drawProgress(event);
-      if (row.error && failures.length >= this.maxErrors) controller.abort(this.tooManyErrors(failures, rows, done));
     };
 
-    const worker = async (): Promise<void> => {
-      while (!controller.signal.aborted && next < total) {
-        const index = next++;
-        const row = await this.runOne(program, metric, devset[index]!, index, controller.signal);
-        // Like DSPy's cancelled jobs, results that arrive after the stop are dropped.
-        if (controller.signal.aborted) return;
-        finish(row);
-        // Yield to timers and I/O between examples, so fast (or synchronous) programs never starve them.
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-    };
-
-    const remote = (queue: EvaluationQueue, file: ProgramFileRef): Promise<void> =>
-      queue.evaluate({
-        program,
-        programFile: file,
-        devset,
-        metric: metricLike,
-        failureScore: this.failureScore,
-        signal: controller.signal,
-        score: (index, prediction) => this.scoreOne(metric, devset[index]!, index, prediction),
-        onRow: (row) => {
-          // As in a local run: each example counts once, and nothing counts after the stop.
-          if (controller.signal.aborted || rows[row.index] !== undefined) return;
-          finish(row);
-        },
-      });
+    // Concurrency, maxErrors and abort are the executor's, shared with Parallel; a failed
+    // example is a row (scored failureScore) that counts toward maxErrors.
+    const executor = new Executor<EvaluationRow>({
+      total,
+      concurrency,
+      maxErrors: this.maxErrors,
+      signal: options.signal,
+      abortError: (reason) =>
+        new EvaluateError(`Evaluation aborted after ${done} of ${total} examples`, {
+          reason: "aborted",
+          failures,
+          results: rows,
+          cause: reason,
+        }),
+      tooManyErrors: () => this.tooManyErrors(failures, rows, done),
+      failureOf: (row) => (row.error ? row.error : undefined),
+      onValue: (_index, row) => finish(row),
+    });
 
     try {
-      const running =
-        this.queue && programFile
-          ? [remote(this.queue, programFile)]
-          : Array.from({ length: Math.min(concurrency, total) }, () => worker());
-      await Promise.race([Promise.all(running), stopped]);
+      if (this.queue && programFile) {
+        const queue = this.queue;
+        const remote = queue.evaluate({
+          program,
+          programFile,
+          devset,
+          metric: metricLike,
+          failureScore: this.failureScore,
+          signal: executor.signal,
+          score: (index, prediction) => this.scoreOne(metric, devset[index]!, index, prediction),
+          // As in a local run: each example counts once, and nothing counts after the stop.
+          onRow: (row) => executor.settle(row.index, row),
+        });
+        await Promise.race([remote.then(() => executor.finishExternal()), executor.done]);
+        await executor.done;
+      } else {
+        let started = 0;
+        await executor.run(async (index) => {
+          // After the first wave, yield to timers and I/O before each example, so fast (or
+          // synchronous) programs never starve them.
+          if (started++ >= concurrency) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            executor.signal.throwIfAborted();
+          }
+          return this.runOne(program, metric, devset[index]!, index);
+        });
+      }
     } catch (error) {
       if (this.displayProgress) this.output.write("\n");
       throw error;
     } finally {
-      userSignal?.removeEventListener("abort", onUserAbort);
-      // Nothing is left to wait for; this also stops any worker still looping.
-      if (!controller.signal.aborted) controller.abort();
+      // A queue still sending rows is told to stop.
+      if (!executor.over) {
+        executor.cancel(new EvaluateError("Evaluation ended", { reason: "aborted", failures, results: rows }));
+      }
     }
 
     const results = rows as EvaluationRow[];
@@ -239,23 +229,14 @@ export class Evaluate extends EventEmitter<EvaluateEvents> {
     return result;
   }
 
-  private async runOne(
-    program: Program,
-    metric: Metric,
-    example: Example,
-    index: number,
-    signal: AbortSignal,
-  ): Promise<EvaluationRow> {
+  private async runOne(program: Program, metric: Metric, example: Example, index: number): Promise<EvaluationRow> {
     try {
       const inputs = example.inputs().toDict();
-      // Every LM call in scope (Predict reads settings.signal) stops when the run does, including
-      // predictors with an LM of their own; an enclosing scope's signal still counts too.
-      const outer = currentSettings().signal;
-      return await context({ signal: outer ? AbortSignal.any([outer, signal]) : signal }, async () => {
-        // A function has a `call` too (Function.prototype.call), so functions are checked first.
-        const prediction = await (typeof program === "function" ? program(inputs) : program.call(inputs));
-        return await scoreRow(metric, example, index, prediction);
-      });
+      // Runs in the executor's scope: every LM call (Predict reads settings.signal) stops when
+      // the run does, including predictors with an LM of their own.
+      // A function has a `call` too (Function.prototype.call), so functions are checked first.
+      const prediction = await (typeof program === "function" ? program(inputs) : program.call(inputs));
+      return await scoreRow(metric, example, index, prediction);
     } catch (cause) {
       return this.failedRow(example, index, cause);
     }

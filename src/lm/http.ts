@@ -1,5 +1,7 @@
-import { type ClientRequest, request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type * as Http from "node:http";
+import type { ClientRequest, IncomingMessage } from "node:http";
+import type * as Https from "node:https";
+import { onFirstUse } from "../lazy.js";
 import {
   LMAbortedError,
   LMAuthError,
@@ -13,6 +15,10 @@ import {
 } from "./errors.js";
 import { parseRetryAfter, type RetryOptions, transportErrorCode, withRetry } from "./retry.js";
 import { safeURL, scrubSecrets } from "./scrub.js";
+
+// node:https (with TLS) costs a cold start tens of milliseconds: loaded with the first request.
+const http = onFirstUse<typeof Http>("node:http");
+const https = onFirstUse<typeof Https>("node:https");
 
 /** What every error needs to say where it came from, plus the secrets it must never contain. */
 export interface CallInfo {
@@ -77,7 +83,7 @@ export function postJSON(
     return Promise.reject(transportError(error, info, { timedOut: false, aborted: false }));
   }
   const payload = Buffer.from(JSON.stringify(body));
-  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+  const send = url.protocol === "https:" ? https().request : http().request;
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
   let req: ClientRequest | undefined;

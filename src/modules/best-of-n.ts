@@ -1,9 +1,10 @@
 /**
  * DSPy's BestOfN: runs a module up to N times, each attempt with its own rollout id at
  * temperature 1.0 (so the cache cannot hand back the same answer), and returns the first
- * prediction whose reward reaches the threshold, else the best one. Attempt settings travel in
- * context (`predictConfig`, under each predictor's own config, as DSPy's `lm.copy(...)`), so the
- * wrapped module is never copied or mutated and concurrent calls never interfere.
+ * prediction whose reward reaches the threshold, else the best one. Attempt settings travel as
+ * per-predictor overrides in context (under each predictor's own config, as DSPy's
+ * `lm.copy(...)`), so the wrapped module is never copied or mutated and concurrent calls never
+ * interfere.
  */
 import { DSPexError } from "../errors.js";
 import type { LM } from "../lm/types.js";
@@ -11,6 +12,7 @@ import type { Fields } from "./example.js";
 import { Module } from "./module.js";
 import { Predict } from "./predict.js";
 import type { Prediction } from "./prediction.js";
+import { layerOverrides, type PredictorOverrides } from "../runtime/overrides.js";
 import { context, currentSettings, type Settings, type TraceEntry } from "../runtime/settings.js";
 
 /** Scores a prediction for the given inputs; higher is better (DSPy's `reward_fn(args, pred)`). */
@@ -96,11 +98,15 @@ export async function runAttempt(
   settings: Settings,
   rolloutId: string | number,
   rewardFn: RewardFn,
-  extra: Settings = {},
+  extra?: PredictorOverrides,
 ): Promise<Attempt> {
   const trace: TraceEntry[] = [];
-  const predictConfig = { ...settings.predictConfig, rolloutId, temperature: 1.0 };
-  const prediction = await context({ ...extra, trace, predictConfig }, () => module.call(inputs));
+  const attempt = { config: { rolloutId, temperature: 1.0 } };
+  const overrides = layerOverrides(
+    layerOverrides(settings.overrides, () => attempt),
+    extra,
+  );
+  const prediction = await context({ trace, overrides }, () => module.call(inputs));
   const attemptTrace = [...trace];
   // The reward runs with the caller's LM settings (DSPy changes only the module's LM) and
   // its own trace, which is not kept.
@@ -110,7 +116,8 @@ export async function runAttempt(
 
 /** DSPy: `(module.get_lm() or settings.lm).kwargs.get("rollout_id", 0)`; an enclosing attempt's id wins. */
 export function startRolloutId(module: Module, settings: Settings): string | number {
-  const fromContext = settings.predictConfig?.rolloutId;
+  const first = module.namedPredictors()[0]?.[1];
+  const fromContext = settings.overrides?.(first ?? module)?.config?.rolloutId;
   if (fromContext !== undefined) return fromContext;
   const lm = moduleLM(module) ?? settings.lm;
   return lm?.defaults?.rolloutId ?? 0;

@@ -4,3 +4,6 @@ export { NoLMError } from "../runtime/errors.js";
 
 /** Inputs that do not match the signature's input fields. */
 export class InputError extends DSPexError {}
+
+/** A saved program state that cannot be read, loaded or written. */
+export class ProgramStateError extends DSPexError {}

@@ -4,13 +4,14 @@
  * round-trip with Python `dspy`.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { DSPexError } from "../errors.js";
+import { ProgramStateError } from "./errors.js";
 import { Signature } from "../signature/signature.js";
 import type { ExampleLike, Fields } from "./example.js";
 import type { Prediction } from "./prediction.js";
 import { observe } from "../runtime/observe.js";
 import { stateJSON } from "./state-json.js";
 import { currentSettings } from "../runtime/settings.js";
+import { tracksUsage, withUsageTracking } from "../runtime/track-usage.js";
 import { markModuleClass, namedParametersOf, type Parameter, walkProgram } from "./walk.js";
 
 export { isParameter, MEMBERS, PARAMETER, type Parameter } from "./walk.js";
@@ -22,7 +23,7 @@ export const DSPY_SAVE_METADATA = {
   dependency_versions: { python: "3.11", dspy: "3.4.1", cloudpickle: "3.1" },
 } as const;
 
-export class ProgramStateError extends DSPexError {}
+export { ProgramStateError } from "./errors.js";
 
 /** The inputs a module takes (`InputsOfModule<typeof qa>`). */
 export type InputsOfModule<M> = M extends Module<infer I, infer _O> ? I : Fields;
@@ -54,8 +55,13 @@ export abstract class Module<I extends Fields = Fields, O extends Fields = Field
   call(input: ModuleInputs<I>): Promise<Prediction<O>> {
     // An Example stands for the typed inputs here; Predict validates them at run time.
     const inputs = input as I;
-    return observe(currentSettings(), "module", { instance: this, name: this.constructor.name, inputs }, () =>
-      this.forward(inputs),
+    const settings = currentSettings();
+    const forward = () => this.forward(inputs);
+    return observe(
+      settings,
+      "module",
+      { instance: this, name: this.constructor.name, inputs },
+      tracksUsage(settings) ? () => withUsageTracking(settings, forward) : forward,
     );
   }
 

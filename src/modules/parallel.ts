@@ -1,15 +1,14 @@
 /**
- * DSPy's Parallel (and the ParallelExecutor under it) on the event loop: runs `[module, input]`
- * pairs with at most `numThreads` in flight, returns results in input order (undefined where an
- * item failed), and counts failures: at `maxErrors` the run is cancelled, which aborts the LM
- * calls still in flight through the AbortSignal every task runs with. When few items remain,
- * one that has run for `timeoutMs` is started once more and the first to finish wins (DSPy's
- * straggler resubmission); here the loser is aborted rather than left running.
+ * DSPy's Parallel on the event loop: runs `[module, input]` pairs with at most `numThreads` in
+ * flight, returns results in input order (undefined where an item failed), and counts failures:
+ * at `maxErrors` the run is cancelled, which aborts the LM calls still in flight. The scheduling
+ * (concurrency, maxErrors, abort, straggler resubmission) is runtime/executor.ts, shared with
+ * Evaluate.
  */
 import { ConfigurationError, DSPexError } from "../errors.js";
 import { Example, type Fields } from "./example.js";
 import { Module } from "./module.js";
-import { context, currentSettings } from "../runtime/settings.js";
+import { Executor } from "../runtime/executor.js";
 import type { Prediction } from "./prediction.js";
 
 /** What can run an item: a module, a nested Parallel (for a list of pairs) or a function. */
@@ -57,8 +56,6 @@ export type ParallelOutput<R extends boolean, Results = ParallelResults> = R ext
 /** The run stopped: too many items failed, or the caller's signal aborted it. */
 export class ParallelCancelledError extends DSPexError {}
 
-const UNSET: unique symbol = Symbol("unset");
-
 export class Parallel<R extends boolean = false> {
   readonly numThreads: number;
   readonly maxErrors: number;
@@ -95,9 +92,30 @@ export class Parallel<R extends boolean = false> {
     execPairs: P,
     options: { signal?: AbortSignal } = {},
   ): Promise<ParallelOutput<R, ResultsOf<P>>> {
-    const outer = options.signal ?? currentSettings().signal;
-    const run = new ParallelRun(this, execPairs, outer, (pair) => this.process(pair), this.#onError);
-    const { results, failed } = await run.done;
+    const onError = this.#onError;
+    const executor = new Executor<unknown>({
+      total: execPairs.length,
+      concurrency: this.numThreads,
+      maxErrors: this.maxErrors,
+      signal: options.signal,
+      abortError: (reason) =>
+        new ParallelCancelledError("Execution cancelled: the signal was aborted", { cause: reason }),
+      tooManyErrors: (failed) =>
+        new ParallelCancelledError(
+          `Execution cancelled due to errors: ${failed.length} of ${execPairs.length} items failed (maxErrors ${this.maxErrors})`,
+          {
+            context: { errors: failed.length, failedIndices: failed.map(([i]) => i) },
+            fix: "see the cause (the last error), or raise maxErrors",
+            cause: failed[failed.length - 1]?.[1],
+          },
+        ),
+      onError: (index, error) =>
+        onError
+          ? onError(error, index)
+          : console.error(`Error for item ${index}: ${error instanceof Error ? error.message : String(error)}`),
+      stragglers: { timeoutMs: this.timeoutMs, limit: this.stragglerLimit },
+    });
+    const { results, failed } = await executor.run((index) => this.process(execPairs[index]!));
     // The run keeps every result in its pair's slot, which is what ResultsOf<P> describes.
     if (!this.returnFailedExamples) return results as ParallelOutput<R, ResultsOf<P>>;
     for (const [index, error] of failed) {
@@ -119,183 +137,6 @@ export class Parallel<R extends boolean = false> {
     throw new ConfigurationError("A Parallel pair must start with a module or a function", {
       fix: "pass [module, example] pairs",
     });
-  }
-}
-
-interface Outcome {
-  results: ParallelResults;
-  failed: [number, unknown][];
-}
-
-/** One call's bookkeeping: the queue, what is in flight, errors, stragglers. */
-class ParallelRun {
-  readonly done: Promise<Outcome>;
-  readonly #owner: Parallel<boolean>;
-  readonly #pairs: readonly ExecPair[];
-  readonly #process: (pair: ExecPair) => Promise<unknown>;
-  readonly #onError: ((error: unknown, index: number) => void) | undefined;
-  readonly #controller = new AbortController();
-  readonly #signal: AbortSignal;
-  readonly #outer: AbortSignal | undefined;
-  readonly #results: (unknown | typeof UNSET)[];
-  readonly #finished: boolean[];
-  readonly #running = new Map<number, AbortController[]>();
-  readonly #overdue = new Set<number>();
-  readonly #resubmitted = new Set<number>();
-  readonly #retries: number[] = [];
-  readonly #timers = new Set<NodeJS.Timeout>();
-  readonly #failed: [number, unknown][] = [];
-  #next = 0;
-  #inFlight = 0;
-  #unfinished: number;
-  #errors = 0;
-  #over = false;
-  #resolve!: (outcome: Outcome) => void;
-  #reject!: (error: unknown) => void;
-
-  constructor(
-    owner: Parallel<boolean>,
-    pairs: readonly ExecPair[],
-    outer: AbortSignal | undefined,
-    process: (pair: ExecPair) => Promise<unknown>,
-    onError: ((error: unknown, index: number) => void) | undefined,
-  ) {
-    this.#owner = owner;
-    this.#pairs = pairs;
-    this.#process = process;
-    this.#onError = onError;
-    this.#outer = outer;
-    this.#signal = outer === undefined ? this.#controller.signal : AbortSignal.any([outer, this.#controller.signal]);
-    this.#results = new Array(pairs.length).fill(UNSET);
-    this.#finished = new Array(pairs.length).fill(false);
-    this.#unfinished = pairs.length;
-    this.done = new Promise<Outcome>((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-    if (outer?.aborted) {
-      this.#cancel(new ParallelCancelledError("Execution cancelled: the signal was aborted", { cause: outer.reason }));
-      return;
-    }
-    outer?.addEventListener("abort", this.#onOuterAbort, { once: true });
-    if (pairs.length === 0) this.#finish();
-    else this.#pump();
-  }
-
-  readonly #onOuterAbort = (): void => {
-    this.#cancel(
-      new ParallelCancelledError("Execution cancelled: the signal was aborted", { cause: this.#outer?.reason }),
-    );
-  };
-
-  #pump(): void {
-    while (!this.#over && this.#inFlight < this.#owner.numThreads) {
-      const retry = this.#retries.shift();
-      if (retry !== undefined) {
-        if (!this.#finished[retry]) this.#launch(retry, true);
-      } else if (this.#next < this.#pairs.length) {
-        this.#launch(this.#next++, false);
-      } else return;
-    }
-  }
-
-  #launch(index: number, isRetry: boolean): void {
-    const own = new AbortController();
-    const runs = this.#running.get(index) ?? [];
-    runs.push(own);
-    this.#running.set(index, runs);
-    this.#inFlight++;
-    const signal = AbortSignal.any([this.#signal, own.signal]);
-    const task = context({ signal }, () => this.#process(this.#pairs[index]!));
-    task.then(
-      (value) => this.#settle(index, own, true, value),
-      (error: unknown) => this.#settle(index, own, false, error),
-    );
-    if (!isRetry && this.#owner.timeoutMs > 0) {
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
-        if (this.#finished[index]) return;
-        this.#overdue.add(index);
-        this.#checkStragglers();
-      }, this.#owner.timeoutMs);
-      timer.unref();
-      this.#timers.add(timer);
-    }
-  }
-
-  #settle(index: number, own: AbortController, ok: boolean, value: unknown): void {
-    this.#inFlight--;
-    const runs = this.#running.get(index)?.filter((c) => c !== own) ?? [];
-    this.#running.set(index, runs);
-    if (this.#over || this.#finished[index]) {
-      this.#pump();
-      return;
-    }
-    // First finisher wins; a duplicate still running for this item is no longer needed.
-    if (ok || runs.length === 0) {
-      this.#finished[index] = true;
-      this.#unfinished--;
-      for (const other of runs) other.abort();
-    }
-    if (ok) {
-      this.#results[index] = value;
-    } else if (runs.length === 0) {
-      this.#errors++;
-      this.#failed.push([index, value]);
-      if (this.#onError) this.#onError(value, index);
-      else console.error(`Error for item ${index}: ${value instanceof Error ? value.message : String(value)}`);
-      if (this.#errors >= this.#owner.maxErrors) {
-        this.#cancel(
-          new ParallelCancelledError(
-            `Execution cancelled due to errors: ${this.#errors} of ${this.#pairs.length} items failed (maxErrors ${this.#owner.maxErrors})`,
-            {
-              context: { errors: this.#errors, failedIndices: this.#failed.map(([i]) => i) },
-              fix: "see the cause (the last error), or raise maxErrors",
-              cause: value,
-            },
-          ),
-        );
-        return;
-      }
-    }
-    if (this.#unfinished === 0) {
-      this.#finish();
-      return;
-    }
-    this.#checkStragglers();
-    this.#pump();
-  }
-
-  #checkStragglers(): void {
-    if (this.#over || this.#unfinished > this.#owner.stragglerLimit) return;
-    for (const index of this.#overdue) {
-      if (this.#finished[index] || this.#resubmitted.has(index)) continue;
-      this.#resubmitted.add(index);
-      this.#retries.push(index);
-    }
-    this.#overdue.clear();
-    this.#pump();
-  }
-
-  #finish(): void {
-    this.#cleanup();
-    this.#resolve({ results: this.#results.map((r) => (r === UNSET ? undefined : r)), failed: this.#failed });
-  }
-
-  #cancel(error: ParallelCancelledError): void {
-    if (this.#over) return;
-    this.#cleanup();
-    this.#controller.abort(error);
-    this.#reject(error);
-  }
-
-  #cleanup(): void {
-    this.#over = true;
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
-    this.#outer?.removeEventListener("abort", this.#onOuterAbort);
-    // Duplicates of finished items may still run; nothing needs them now.
-    for (const runs of this.#running.values()) for (const c of runs) c.abort();
   }
 }
 

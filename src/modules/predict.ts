@@ -7,13 +7,14 @@ import { AdapterParseError } from "../adapters/errors.js";
 import { ChatAdapter } from "../adapters/chat.js";
 import { JSONAdapter } from "../adapters/json.js";
 import { parseWithToolCalls, planNativeTools } from "../adapters/native-tools.js";
-import type { Adapter } from "../adapters/types.js";
+import type { Adapter, ExtractionCall } from "../adapters/types.js";
 import type { LM, LMRequest, LMResponse } from "../lm/types.js";
 import type { InputsOf, OutputsOf, SignatureInput } from "../signature/infer.js";
 import { Signature, type SignatureState } from "../signature/signature.js";
 import { observeSync } from "../runtime/observe.js";
 import { lmCall, resolveLM } from "../runtime/lm-call.js";
 import type { PredictConfig } from "../runtime/predict-config.js";
+import type { ExtraInput } from "../runtime/overrides.js";
 import type { Fields } from "./example.js";
 import { Module, type ModuleInputs, PARAMETER, type Parameter, ProgramStateError } from "./module.js";
 import { Prediction } from "./prediction.js";
@@ -82,12 +83,15 @@ export class Predict<const S extends SignatureInput = string>
     let signature = options.signature ?? this.signature;
     const demos = options.demos ?? this.demos;
     let config = options.config ? { ...this.config, ...options.config } : this.config;
-    if (settings.predictConfig !== undefined) config = { ...settings.predictConfig, ...config };
     let callInputs = validateInputs(signature, inputs, { strict: settings.strictInputs === true, warn: settings.warn });
-    if (settings.hint !== undefined) {
+    const override = settings.overrides?.(this);
+    if (override !== undefined) {
+      if (override.config !== undefined) config = { ...override.config, ...config };
       // DSPy's Refine adds the hint inside the adapter call, so its trace shows `hint_` too.
-      callInputs = { ...callInputs, hint_: settings.hint(this) ?? "N/A" };
-      signature = withHintField(signature);
+      for (const extra of override.inputs ?? []) {
+        callInputs = { ...callInputs, [extra.name]: extra.value };
+        signature = withExtraInput(signature, extra);
+      }
     }
 
     const adapter = settings.adapter ?? chatAdapter;
@@ -149,6 +153,32 @@ export class Predict<const S extends SignatureInput = string>
       cache: config.cache,
       stream: { predictor: this, signature: promptSignature, adapter },
     });
+    // DSPy's Adapter refuses an empty completion before parsing (unless it carries tool calls).
+    response.outputs.forEach((completion, i) => {
+      if (completion === "" && !(tools !== undefined && (response.toolCalls?.[i]?.length ?? 0) > 0)) {
+        throw new AdapterParseError({
+          adapter: adapter.constructor.name,
+          completion,
+          expectedFields: signature.outputFields.map((f) => f.name),
+          reason: "The LM returned an empty or null response.",
+        });
+      }
+    });
+    if (adapter.extract && tools === undefined) {
+      const extract = adapter.extract.bind(adapter);
+      const call: ExtractionCall = async (extractionLM, by, sig, extractionMessages) => {
+        const extraction: LMRequest = { messages: extractionMessages };
+        const format = by.responseFormat?.(sig);
+        if (format) extraction.responseFormat = format;
+        const signal = options.signal ?? settings.signal;
+        if (signal) extraction.signal = signal;
+        const out = await lmCall(extraction, { lm: extractionLM, settings, cacheTag: by.name });
+        return out.outputs[0] ?? "";
+      };
+      const extracted: Fields[] = [];
+      for (const completion of response.outputs) extracted.push(await extract(signature, completion, call));
+      return [extracted, response];
+    }
     const parse = (completion: string, i: number): Fields =>
       tools === undefined
         ? adapter.parse(signature, completion)
@@ -223,14 +253,20 @@ function buildRequest(
   return request;
 }
 
-const HINT_SIGNATURES = new WeakMap<Signature, Signature>();
+const EXTENDED = new WeakMap<Signature, Map<string, Signature>>();
 
-/** The signature plus Refine's `hint_` input (DSPy: "A hint to the module from an earlier run"). */
-function withHintField(signature: Signature): Signature {
-  let extended = HINT_SIGNATURES.get(signature);
+/** The signature plus an override's extra input (Refine's `hint_`), made once per signature. */
+function withExtraInput(signature: Signature, extra: ExtraInput): Signature {
+  let bySignature = EXTENDED.get(signature);
+  if (bySignature === undefined) {
+    bySignature = new Map();
+    EXTENDED.set(signature, bySignature);
+  }
+  const key = `${extra.name}\0${extra.description}`;
+  let extended = bySignature.get(key);
   if (extended === undefined) {
-    extended = signature.append("hint_", "input", { desc: "A hint to the module from an earlier run" });
-    HINT_SIGNATURES.set(signature, extended);
+    extended = signature.append(extra.name, "input", { desc: extra.description });
+    bySignature.set(key, extended);
   }
   return extended;
 }

@@ -7,12 +7,14 @@ import { Example, type Fields, type KnownMembers } from "./example.js";
 
 const COMPLETIONS: unique symbol = Symbol("completions");
 const LM_USAGE: unique symbol = Symbol("lmUsage");
+const LM_USAGE_BY_MODEL: unique symbol = Symbol("lmUsageByModel");
 
 class PredictionImpl extends Example {
   // Symbol-keyed, like Example's metadata, so they never show among the fields. Not `private`:
   // that would make the type nominal, and typed predictions are structural (see `Prediction`).
   readonly [COMPLETIONS]: readonly Fields[];
   [LM_USAGE]: Usage | undefined = undefined;
+  [LM_USAGE_BY_MODEL]: Record<string, Usage> | undefined = undefined;
 
   constructor(fields: Fields = {}, completions?: readonly Fields[]) {
     super(fields);
@@ -29,6 +31,18 @@ class PredictionImpl extends Example {
 
   set lmUsage(usage: Usage | undefined) {
     this[LM_USAGE] = usage;
+  }
+
+  /**
+   * DSPy's `get_lm_usage()`: per model ("provider/model"), the tokens of the LM calls made for
+   * this prediction, cache hits excluded. Set when `trackUsage` is on (configure or context).
+   */
+  getLmUsage(): Record<string, Usage> | undefined {
+    return this[LM_USAGE_BY_MODEL];
+  }
+
+  setLmUsage(usage: Record<string, Usage> | undefined): void {
+    this[LM_USAGE_BY_MODEL] = usage;
   }
 
   static fromCompletions(completions: readonly Fields[]): PredictionImpl {

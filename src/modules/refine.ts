@@ -2,7 +2,7 @@
  * DSPy's Refine: BestOfN plus feedback. After an attempt that misses the threshold, an LM call
  * with DSPy's OfferFeedback signature reads the program's code, its predictors, the trajectory
  * and the reward, and returns advice per predictor; the next attempt gives each predictor its
- * advice as an extra `hint_` input (DSPy's WrapperAdapter; here the `hint` setting in context).
+ * advice as an extra `hint_` input (DSPy's WrapperAdapter; here a per-predictor override in context).
  */
 import { dedent, pySplitlines } from "../py/builtins.js";
 import { fieldDescriptions } from "../adapters/prompt-parts.js";
@@ -24,7 +24,11 @@ import type { Fields } from "./example.js";
 import { Module } from "./module.js";
 import { Predict } from "./predict.js";
 import type { Prediction } from "./prediction.js";
+import type { PredictorOverrides } from "../runtime/overrides.js";
 import { context, currentSettings, type Settings, type TraceEntry } from "../runtime/settings.js";
+
+/** DSPy's WrapperAdapter field: "A hint to the module from an earlier run". */
+const HINT_DESC = "A hint to the module from an earlier run";
 
 export type RefineOptions<I extends Fields = Fields, O extends Fields = Fields> = BestOfNOptions<I, O>;
 
@@ -109,7 +113,9 @@ export class Refine<I extends Fields = Fields, O extends Fields = Fields> extend
       const rolloutId = nthRolloutId(start, idx);
       try {
         const given = advice;
-        const extra: Settings = given ? { hint: (p) => hintFor(given, nameOf.get(p)) } : {};
+        const extra: PredictorOverrides | undefined = given
+          ? (p) => ({ inputs: [{ name: "hint_", description: HINT_DESC, value: hintFor(given, nameOf.get(p)) }] })
+          : undefined;
         const attempt = await runAttempt(this.module, inputs, settings, rolloutId, this[REWARD_FN], extra);
         if (attempt.reward > (best?.reward ?? Number.NEGATIVE_INFINITY)) best = attempt;
         if (attempt.reward >= this.threshold) break;

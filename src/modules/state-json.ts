@@ -7,7 +7,7 @@
 import { floatRepr, itemHint, numberRepr } from "../py/builtins.js";
 import type { Signature } from "../signature/signature.js";
 import type { TypeNode } from "../signature/types.js";
-import { ProgramStateError } from "./module.js";
+import { ProgramStateError } from "./errors.js";
 
 const I64_MIN = -(2n ** 63n);
 const U64_MAX = 2n ** 64n - 1n;
@@ -55,7 +55,7 @@ function write(value: unknown, hint: TypeNode | undefined, indent: string, hintA
   if (entries.length === 0) return "{}";
   const items = entries.map(([k, v]) => {
     const at = [...path, k];
-    return `${JSON.stringify(k)}: ${write(v, hintAt(at) ?? itemHint(hint, 0), inner, hintAt, at)}`;
+    return `${JSON.stringify(k)}: ${write(v, hintAt(at) ?? itemHint(hint, 0, k), inner, hintAt, at)}`;
   });
   return `{\n${inner}${items.join(`,\n${inner}`)}\n${indent}}`;
 }

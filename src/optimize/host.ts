@@ -10,6 +10,7 @@ import { toLMRequest, type LMCallbackArgs, type LMCallbackReply } from "../bridg
 import type { PythonPool } from "../bridge/pool.js";
 import { ConfigurationError, DSPexError } from "../errors.js";
 import type { Metric } from "../evaluate/types.js";
+import { recordRemoteCalls } from "../lm/call-log.js";
 import type { LM } from "../lm/types.js";
 import type { UsageTracker } from "../lm/usage.js";
 import type { Fields } from "../modules/example.js";
@@ -17,6 +18,7 @@ import type { Module, ProgramState } from "../modules/module.js";
 import { Predict, type PredictConfig } from "../modules/predict.js";
 import { Prediction } from "../modules/prediction.js";
 import { DSPY_PROMPTS, lmCall } from "../runtime/lm-call.js";
+import { withConfig } from "../runtime/overrides.js";
 import { context, type Settings, type TraceEntry } from "../runtime/settings.js";
 import { applyState, cloneProgram } from "./clone.js";
 import { type ExampleRecord, toExample } from "./structure.js";
@@ -191,6 +193,7 @@ export class OptimizeHost {
         },
         run.spec.signal,
       );
+      recordRemoteCalls(run.spec.usage, result.calls);
       // The program threw on the worker: DSPy sees a failed run, as with a local throw.
       if (result.error) throw new DSPexError(result.error.message, { context: { remote: true } });
       return { prediction: result.prediction ?? {}, trace: result.trace ?? [] };
@@ -204,7 +207,7 @@ export class OptimizeHost {
       ...(lm ? { lm } : {}),
       trace,
       usage: s.usage,
-      predictConfig: { ...s.settings.predictConfig, ...args.lm?.config },
+      overrides: withConfig(s.settings.overrides, args.lm?.config),
       ...(s.signal ? { signal: s.signal } : {}),
     };
     const prediction = await context(settings, () => copy.call(args.inputs)).catch((error: unknown) => {

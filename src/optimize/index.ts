@@ -22,6 +22,7 @@ export type {
   OptimizeReport,
   OptimizeResult,
   OptimizeScores,
+  ParetoFront,
   ScoreWithFeedback,
   Trainset,
 } from "./types.js";

@@ -10,10 +10,12 @@ import type { Metric, ProgramFileRef } from "../evaluate/types.js";
 import type { LM } from "../lm/types.js";
 import { UsageTracker } from "../lm/usage.js";
 import type { Module, ProgramState } from "../modules/module.js";
+import { fire } from "../runtime/callbacks.js";
 import { observe } from "../runtime/observe.js";
 import { bridgeSpan } from "../runtime/telemetry.js";
-import { currentSettings } from "../runtime/settings.js";
-import { sharedPool } from "../bridge/shared-pools.js";
+import { currentSettings, type Settings } from "../runtime/settings.js";
+import { pythonOperation } from "../bridge/capabilities.js";
+import { sharedPoolFor } from "../bridge/shared-pools.js";
 import { applyState, cloneProgram } from "./clone.js";
 import { hostFor, type RunSpec, type TextEmbedder } from "./host.js";
 import { type ExampleRecord, exampleRecords, programStructure, warnMissingLabels } from "./structure.js";
@@ -80,9 +82,12 @@ export interface RunOutcome<P extends Module> extends OptimizeResult<P> {
   kept?: { pool: PythonPool; session: Session; handle: string; spec: RunSpec };
 }
 
-/** The pool to run in: the caller's, else the shared "optimizers" pool (which loads the optimizer tools). */
-export async function optimizerPool(options: { pool?: PythonPool }): Promise<PythonPool> {
-  return options.pool ?? sharedPool("optimizers");
+/**
+ * The pool to run in: the caller's, else the shared pool the capability table names for the
+ * optimizer (DSPy's class name, e.g. "MIPROv2"); the "bootstrapFewShot" entry's for an unlisted one.
+ */
+export async function optimizerPool(options: { pool?: PythonPool }, optimizer?: string): Promise<PythonPool> {
+  return options.pool ?? sharedPoolFor((optimizer && pythonOperation(`dspy.${optimizer}`)) || "bootstrapFewShot");
 }
 
 export function taskLM(options: { lm?: LM | undefined }): LM {
@@ -168,7 +173,7 @@ async function run<P extends Module>(
       : {}),
     keep: request.keep === true,
   };
-  const pool = await optimizerPool(options);
+  const pool = await optimizerPool(options, request.optimizer);
   const host = hostFor(pool);
   await host.checkTools();
   const settings = currentSettings();
@@ -182,7 +187,7 @@ async function run<P extends Module>(
     settings,
     usage: new UsageTracker(),
     served: {},
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...progressListener(settings, request.optimizer, options.onProgress),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.queue ? { remote: { queue: options.queue, programFile: remoteFile(options.programFile) } } : {}),
   };
@@ -234,4 +239,21 @@ async function run<P extends Module>(
   const outcome: RunOutcome<P> = { program: optimized, report };
   if (session && raw.handle) outcome.kept = { pool, session, handle: raw.handle, spec };
   return outcome;
+}
+
+/** The run's progress goes to the caller's listener and, as onCompileProgress, to the callbacks. */
+function progressListener(
+  settings: Settings,
+  name: string,
+  listener: OptimizeOptions["onProgress"],
+): { onProgress?: NonNullable<OptimizeOptions["onProgress"]> } {
+  const callbacks = settings.callbacks ?? [];
+  const callId = settings.observedCallId;
+  if (callbacks.length === 0 || callId === undefined) return listener ? { onProgress: listener } : {};
+  return {
+    onProgress: (progress) => {
+      fire(callbacks, "onCompileProgress", { callId, name, progress });
+      listener?.(progress);
+    },
+  };
 }

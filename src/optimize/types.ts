@@ -1,6 +1,7 @@
 /** Shapes shared by every optimizer: options, metrics, progress and the report. */
 import type { PythonPool } from "../bridge/pool.js";
 import type { Metric, ProgramFileRef } from "../evaluate/types.js";
+import type { LMCallRecord } from "../lm/call-log.js";
 import type { UsageSnapshot } from "../lm/usage.js";
 import type { LM } from "../lm/types.js";
 import type { Example, Fields } from "../modules/example.js";
@@ -95,6 +96,8 @@ export interface RemoteProgramResult {
   trace?: [string, Fields, Fields][];
   /** The program threw on the worker: `${name}: ${message}`. */
   error?: { message: string; name: string };
+  /** The LM calls the run made on the worker, counted in the run's usage as local calls are. */
+  calls?: LMCallRecord[];
 }
 
 /** Where optimizer program runs can go instead of this process (scale's RedisQueue). */
@@ -109,6 +112,22 @@ export interface OptimizeScores {
   after?: number;
   /** Every candidate's score, where the optimizer keeps them. */
   candidates?: number[];
+  /** GEPA: the Pareto front over the validation instances. */
+  pareto?: ParetoFront;
+}
+
+/** GEPA's per-instance view of its candidates (DSPy's DspyGEPAResult), indices into `candidates`. */
+export interface ParetoFront {
+  /** The validation instances' ids, in the order of the columns below. */
+  instances: (number | string)[];
+  /** Per candidate, its score on each instance (null where it was not evaluated). */
+  subscores: (number | null)[][];
+  /** Per instance, the candidates with the best score there: the front is their union. */
+  best: number[][];
+  /** Per candidate, the candidates it was proposed from. */
+  parents: (number | null)[][];
+  /** Per candidate, the metric calls spent when it was found. */
+  discoveryEvalCounts: number[];
 }
 
 export interface OptimizeReport {

@@ -1,6 +1,7 @@
 export { Pipeline, pipeline } from "./pipeline.js";
 export {
   branch,
+  type CacheStore,
   cached,
   type MergeStrategy,
   parallel,
@@ -12,3 +13,4 @@ export {
 } from "./step.js";
 export { type PipelineEvent, PipelineError, type PipelineResult, type RunOptions, type StepReport } from "./types.js";
 export { pythonStep } from "./python-step.js";
+export { PipelineModule } from "./module.js";

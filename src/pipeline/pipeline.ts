@@ -40,10 +40,11 @@ export class Pipeline {
       if (options.signal?.aborted) {
         throw new PipelineError(step.name, options.signal.reason ?? new Error("aborted"), state, reports);
       }
-      options.onProgress?.({ type: "step-start", step: step.name, index, total });
-      const { output, report, error } = await runStep(step, state, options.signal);
+      const path = [step.name];
+      options.onProgress?.({ type: "step-start", step: step.name, path, index, total });
+      const { output, report, error } = await runStep(step, state, options.signal, path, options.onProgress);
       reports.push(report);
-      options.onProgress?.({ type: "step-end", step: step.name, index, total, report });
+      options.onProgress?.({ type: "step-end", step: step.name, path, index, total, report });
       if (error !== undefined) {
         if (mode === "fail-fast") throw new PipelineError(step.name, error, state, reports);
         errors.push({ step: step.name, error });
@@ -59,13 +60,19 @@ async function runStep(
   step: Step,
   state: Fields,
   signal: AbortSignal | undefined,
+  path: readonly string[],
+  onProgress: RunOptions["onProgress"],
 ): Promise<{ output: Fields; report: StepReport; error?: unknown }> {
   const usage = new ScopedUsage(currentSettings().usage);
   const children: StepReport[] = [];
   const ctx: StepContext = {
     signal,
     async runChild(child, childState) {
-      const r = await runStep(child, childState, signal);
+      const childPath = [...path, child.name];
+      const at = { step: child.name, path: childPath, index: children.length, total: 0 };
+      onProgress?.({ type: "step-start", ...at });
+      const r = await runStep(child, childState, signal, childPath, onProgress);
+      onProgress?.({ type: "step-end", ...at, report: r.report });
       children.push(r.report);
       if (r.error !== undefined) throw r.error;
       return { output: r.output, report: r.report };

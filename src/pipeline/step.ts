@@ -3,13 +3,16 @@
  * Modules, plain functions, fan-outs, branches and cached steps share one small interface so
  * that a pipeline is just a list of them.
  */
-import { createHash } from "node:crypto";
+import type * as Crypto from "node:crypto";
+import { onFirstUse } from "../lazy.js";
 import type { Fields } from "../modules/example.js";
 import { Module } from "../modules/module.js";
 import { Predict } from "../modules/predict.js";
 import { Prediction } from "../modules/prediction.js";
 import { Signature } from "../signature/signature.js";
 import type { StepReport } from "./types.js";
+
+const nodeCrypto = onFirstUse<typeof Crypto>("node:crypto");
 
 export interface StepContext {
   signal: AbortSignal | undefined;
@@ -111,18 +114,29 @@ export function branch(
   };
 }
 
+/** Where a cached step keeps its entries; share one between steps (or copies of a program) to share hits. */
+export type CacheStore = Map<string, { at: number; output: Fields }>;
+
 /**
  * Memoises a step by its input state for `ttlMs`. Keys are hashes of the state's JSON, so only
- * JSON-representable state is cached; the entries live in this step object (bounded by maxEntries).
+ * JSON-representable state is cached; the entries live in this step object unless a `store` is
+ * given (bounded by maxEntries, oldest first).
  */
-export function cached(inner: StepLike, options: { ttlMs: number; maxEntries?: number; name?: string }): Step {
+export function cached(
+  inner: StepLike,
+  options: { ttlMs: number; maxEntries?: number; name?: string; store?: CacheStore },
+): Step {
   const target = toStep(inner, options.name ?? "cached");
-  const entries = new Map<string, { at: number; output: Fields }>();
+  const entries: CacheStore = options.store ?? new Map();
   const max = options.maxEntries ?? 1000;
   return {
     name: options.name ?? target.name,
     async run(state, ctx) {
-      const key = createHash("sha256").update(JSON.stringify(state)).digest("hex");
+      // The inner step's name is part of the key, so steps sharing a store never read each other's entries.
+      const key = nodeCrypto()
+        .createHash("sha256")
+        .update(JSON.stringify([target.name, state]))
+        .digest("hex");
       const hit = entries.get(key);
       if (hit && Date.now() - hit.at < options.ttlMs) return structuredClone(hit.output);
       const output = await target.run(state, ctx);

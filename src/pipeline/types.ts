@@ -14,9 +14,14 @@ export interface StepReport {
   children?: StepReport[];
 }
 
+/**
+ * Progress of a run. Top-level steps have `path` [name]; the children of a parallel or branch
+ * step report too, with the path from the top (["retrieve", "retrieve[0]"]), so a renderer can
+ * draw the live tree. `index`/`total` count among the step's siblings at the top level only.
+ */
 export type PipelineEvent =
-  | { type: "step-start"; step: string; index: number; total: number }
-  | { type: "step-end"; step: string; index: number; total: number; report: StepReport };
+  | { type: "step-start"; step: string; path: readonly string[]; index: number; total: number }
+  | { type: "step-end"; step: string; path: readonly string[]; index: number; total: number; report: StepReport };
 
 export interface RunOptions {
   onProgress?: (event: PipelineEvent) => void;

@@ -7,10 +7,15 @@
  * `PyFloat` while values are being parsed, and type hints decide it while values are formatted.
  */
 import type { TypeNode } from "../signature/types.js";
+import { modelFieldType } from "./model-fields.js";
 
 /** A Python float whose value is integral (`3.0`, `-0.0`, `1e+20`): a plain number would print as an int. */
 export class PyFloat {
   constructor(readonly value: number) {}
+  /** JSON has one number type: on the wire (a response_format schema, a saved file) it is the number. */
+  toJSON(): number {
+    return this.value;
+  }
 }
 
 /** A Python tuple, kept apart from lists only so that `repr` prints `(1, 2)`. */
@@ -34,6 +39,12 @@ export function pyStrip(s: string): string {
   while (start < end && WS_SET.has(s[start]!)) start++;
   while (end > start && WS_SET.has(s[end - 1]!)) end--;
   return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+export function pyRstrip(s: string): string {
+  let end = s.length;
+  while (end > 0 && WS_SET.has(s[end - 1]!)) end--;
+  return end === s.length ? s : s.slice(0, end);
 }
 
 export function pyLstrip(s: string): string {
@@ -149,7 +160,7 @@ export function intRepr(x: number): string {
 }
 
 /** Whether a type position asks for floats, so integral numbers there print as `3.0`. */
-function wantsFloat(hint: TypeNode | undefined): boolean {
+export function wantsFloat(hint: TypeNode | undefined): boolean {
   if (!hint) return false;
   if (hint.kind === "float") return true;
   if (hint.kind === "union") {
@@ -164,10 +175,12 @@ export function numberRepr(x: number, hint?: TypeNode): string {
   return intRepr(x);
 }
 
-/** The type of the n-th item (or of a dict's values) inside a container hint. */
-export function itemHint(hint: TypeNode | undefined, index: number): TypeNode | undefined {
+/** The type of the n-th item (or of a dict's values, or of a model's field `key`) inside a container hint. */
+export function itemHint(hint: TypeNode | undefined, index: number, key?: string): TypeNode | undefined {
   if (!hint) return undefined;
   switch (hint.kind) {
+    case "object":
+      return key === undefined ? undefined : modelFieldType(hint.schema, key);
     case "list":
     case "set":
       return hint.item;
@@ -178,11 +191,27 @@ export function itemHint(hint: TypeNode | undefined, index: number): TypeNode | 
       return hint.value;
     case "union": {
       const containers = hint.options.filter((o) => o.kind !== "none");
-      return containers.length === 1 ? itemHint(containers[0], index) : undefined;
+      return containers.length === 1 ? itemHint(containers[0], index, key) : undefined;
     }
     default:
       return undefined;
   }
+}
+
+/**
+ * A JSON value with its float positions (by `hint`) made PyFloat, as the Python value would hold
+ * them (`3.0` in a float field): a schema's `default` printed by `pyJsonDumps` then reads as DSPy's.
+ */
+export function withFloats(value: unknown, hint: TypeNode | undefined): unknown {
+  if (hint === undefined) return value;
+  if (typeof value === "number") return Number.isInteger(value) && wantsFloat(hint) ? new PyFloat(value) : value;
+  if (Array.isArray(value)) return value.map((v, i) => withFloats(v, itemHint(hint, i)));
+  if (value !== null && typeof value === "object" && !(value instanceof PyFloat) && !(value instanceof PyTuple)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, withFloats(v, itemHint(hint, 0, k)));
+    return out;
+  }
+  return value;
 }
 
 const NON_PRINTABLE = /[\p{C}\p{Z}]/u;
@@ -230,7 +259,7 @@ export function pyRepr(value: unknown, hint?: TypeNode): string {
   }
   if (typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>);
-    return `{${entries.map(([k, v]) => `${strRepr(k)}: ${pyRepr(v, itemHint(hint, 0))}`).join(", ")}}`;
+    return `{${entries.map(([k, v]) => `${strRepr(k)}: ${pyRepr(v, itemHint(hint, 0, k))}`).join(", ")}}`;
   }
   return String(value);
 }
@@ -282,7 +311,7 @@ function dump(value: unknown, hint: TypeNode | undefined, indent: string | undef
     open = "{";
     close = "}";
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      items.push(`${JSON.stringify(k)}: ${dump(v, itemHint(hint, 0), indent, inner)}`);
+      items.push(`${JSON.stringify(k)}: ${dump(v, itemHint(hint, 0, k), indent, inner)}`);
     }
   }
   if (items.length === 0) return open + close;

@@ -97,6 +97,101 @@ export function groupEnd(s: string, open: number): number {
   return -1;
 }
 
+/**
+ * The scan json_repair starts just after an opener, looking for the ')' that closes it at depth
+ * zero (any opener deepens, any closer but that ')' shallows, never below zero): its index, or -1
+ * when the text ends first, and how often a ']' or '}' met it at depth zero (a "clamp").
+ */
+interface ParenScan {
+  end: number;
+  clamps: number;
+}
+
+let scanText: string | undefined;
+let scans = new Map<number, ParenScan>();
+
+/**
+ * Every top-level '(' alone on its line asks for this scan, and json_repair rescans to the end of
+ * the text for each (quadratic on many such lines). A scan meeting a nested opener in code runs
+ * the same walk as that opener's own scan with a deeper start: the two depths differ by a
+ * constant until the inner scan's clamps use it up, after which they are one walk. So an outer
+ * scan jumps over an inner one through its memoized (end, clamps): every character is walked
+ * once per text. Iterative, so a deep nest cannot overflow the stack.
+ */
+function parenScan(s: string, open: number): ParenScan {
+  if (scanText !== s) {
+    scanText = s;
+    scans = new Map();
+  }
+  const known = scans.get(open);
+  if (known !== undefined) return known;
+  interface Frame {
+    open: number;
+    k: number;
+    depth: number;
+    clamps: number;
+    quotes: QuoteState;
+  }
+  const frames: Frame[] = [{ open, k: open + 1, depth: 0, clamps: 0, quotes: new QuoteState() }];
+  let done: ParenScan | undefined;
+  const finish = (f: Frame, scan: ParenScan): void => {
+    scans.set(f.open, scan);
+    frames.pop();
+    done = scan;
+  };
+  /** Applies the inner scan of the opener at `f.k` to `f`; false when that ends `f` too. */
+  const jump = (f: Frame, inner: ParenScan): boolean => {
+    if (f.depth + 1 <= inner.clamps) {
+      finish(f, { end: inner.end, clamps: f.clamps + inner.clamps - (f.depth + 1) });
+      return false;
+    }
+    if (inner.end < 0) {
+      finish(f, { end: -1, clamps: f.clamps });
+      return false;
+    }
+    f.depth -= inner.clamps;
+    f.k = inner.end;
+    // After the inner ')' both walks stand outside quotes with no backslash pending.
+    f.quotes = new QuoteState();
+    return true;
+  };
+  while (frames.length > 0) {
+    const f = frames[frames.length - 1]!;
+    if (done !== undefined) {
+      const inner = done;
+      done = undefined;
+      // `f` stands at the opener whose scan just finished.
+      if (!jump(f, inner)) continue;
+      f.k++;
+    }
+    let pushed = false;
+    for (; f.k < s.length; f.k++) {
+      const ch = s[f.k]!;
+      if (f.quotes.step(ch) !== "code") continue;
+      if (ch === "(" || ch === "[" || ch === "{") {
+        const inner = scans.get(f.k);
+        if (inner === undefined) {
+          frames.push({ open: f.k, k: f.k + 1, depth: 0, clamps: 0, quotes: new QuoteState() });
+          pushed = true;
+          break;
+        }
+        if (!jump(f, inner)) break;
+      } else if (ch === ")") {
+        if (f.depth === 0) {
+          finish(f, { end: f.k, clamps: f.clamps });
+          break;
+        }
+        f.depth--;
+      } else if (ch === "]" || ch === "}") {
+        if (f.depth === 0) f.clamps++;
+        else f.depth--;
+      }
+    }
+    if (!pushed && frames[frames.length - 1] === f && f.k >= s.length) finish(f, { end: -1, clamps: f.clamps });
+  }
+  return scans.get(open)!;
+}
+
 /** `top_level_parenthesized_can_start_value`: a '(' alone on its line that opens a value. */
 export function topLevelParenCanStart(s: string, index: number): boolean {
   for (let k = index - 1; k >= 0; k--) {
@@ -120,19 +215,11 @@ export function topLevelParenCanStart(s: string, index: number): boolean {
   ) {
     return false;
   }
-  let depth = 0;
-  const quotes = new QuoteState();
-  for (let j = index + 1; j < s.length; j++) {
-    const ch = s[j]!;
-    if (quotes.step(ch) !== "code") continue;
-    if (ch === "(" || ch === "[" || ch === "{") depth++;
-    else if (ch === ")" && depth === 0) {
-      for (let t = j + 1; t < s.length; t++) {
-        if (s[t] === "\n" || s[t] === "\r") return true;
-        if (!isPySpace(s[t]!)) return false;
-      }
-      return true;
-    } else if (ch === ")" || ch === "]" || ch === "}") depth = Math.max(0, depth - 1);
+  const { end } = parenScan(s, index);
+  if (end < 0) return true;
+  for (let t = end + 1; t < s.length; t++) {
+    if (s[t] === "\n" || s[t] === "\r") return true;
+    if (!isPySpace(s[t]!)) return false;
   }
   return true;
 }

@@ -7,8 +7,9 @@
  * hence this port of the relevant rules. Exotic heuristics of the Python library are not ported.
  */
 import { isDigit, parenIsExplicitTuple, QUOTES, topLevelParenCanStart } from "./json-repair-parens.js";
-import { isPySpace, PyFloat, pyInt, pyStrip, pyTruthy, setOwn } from "./builtins.js";
+import { isPySpace, PyFloat, pyInt, pyRstrip, pyStrip, pyTruthy, setOwn } from "./builtins.js";
 import { NestingTooDeepError } from "./errors.js";
+import { isAlnum, LookAhead } from "./json-repair-scan.js";
 import { MAX_JSON_DEPTH, strictJsonLoads, strictRawDecode } from "./json-strict.js";
 
 type Ctx = "array" | "key" | "value";
@@ -30,7 +31,11 @@ class RepairParser {
   readonly ctx: Ctx[] = [];
   private triedSuffix = false;
 
-  constructor(readonly s: string) {}
+  private readonly look: LookAhead;
+
+  constructor(readonly s: string) {
+    this.look = new LookAhead(s);
+  }
 
   /** `_parse_top_level`: repeated values at the top level become a list. */
   parseTop(): unknown {
@@ -234,11 +239,14 @@ class RepairParser {
         this.i++;
         continue;
       }
-      this.ctx.push("key");
-      const key = QUOTES.has(ch) ? this.parseQuoted() : this.readUnquoted(new Set([":", ",", "}"]));
-      this.ctx.pop();
+      if (ch === ":") this.i++;
+      const key = this.parseKey();
       this.skipWsAndComments();
-      if (s[this.i] === ":") this.i++;
+      const after = s[this.i];
+      // A key with no value before the object ends (`{"a": 1, 2}`, prose after the object) is dropped.
+      if (after === undefined || after === "}") continue;
+      // The ':' or, when it is missing, whatever stands in its place.
+      this.i++;
       this.skipWsAndComments();
       const next = s[this.i];
       let value: unknown = "";
@@ -248,7 +256,52 @@ class RepairParser {
         this.ctx.pop();
       }
       setOwn(obj, String(key), value);
+      const end = s[this.i];
+      if (end === "," || end === "'" || end === '"') this.i++;
+      if (s[this.i] === "]" && this.ctx.includes("array")) {
+        this.depth--;
+        return obj;
+      }
     }
+  }
+
+  /**
+   * `_parse_object_key`: characters that cannot start a string are skipped (the second '{' of
+   * `{{"a": 1}}`); an unquoted word followed by neither ':' nor ',' is no key, and the next
+   * string is tried instead (`{"a": Paris, France, "b": 1}` has no key "France").
+   */
+  private parseKey(): string {
+    const s = this.s;
+    this.ctx.push("key");
+    try {
+      for (;;) {
+        while (this.i < s.length && !QUOTES.has(s[this.i]!) && !isAlnum(s[this.i])) this.i++;
+        if (this.i >= s.length) return "";
+        const key = QUOTES.has(s[this.i]!) ? this.parseQuoted() : this.unquotedKey();
+        if (key !== "") return key;
+        this.skipWsAndComments();
+        const c = s[this.i];
+        if (c === undefined || c === ":" || c === "}") return key;
+      }
+    } finally {
+      this.ctx.pop();
+    }
+  }
+
+  private unquotedKey(): string {
+    const s = this.s;
+    const start = this.i;
+    while (this.i < s.length && s[this.i] !== ":" && s[this.i] !== '"' && !isPySpace(s[this.i]!)) this.i++;
+    const key = s.slice(start, this.i);
+    if (s[this.i] === '"') this.i++;
+    else if (this.i < s.length && isPySpace(s[this.i]!)) {
+      const k = this.look.scrollWs(this.i);
+      if (s[k] !== ":" && s[k] !== ",") {
+        this.i = k;
+        return "";
+      }
+    }
+    return pyRstrip(key);
   }
 
   private parseArray(closing: "]" | ")" | "}"): unknown[] {
@@ -302,7 +355,45 @@ class RepairParser {
     const literal = this.literal();
     if (literal) return literal.value;
     const inArray = this.ctx[this.ctx.length - 1] === "array";
-    return this.readUnquoted(new Set(inArray ? [",", "]"] : [",", "}"]));
+    if (inArray) return this.readUnquoted(new Set([",", "]"]));
+    return this.readUnquotedValue();
+  }
+
+  /**
+   * An unquoted object value (`{"answer": Paris, France}`): it ends at the '}' closing its object,
+   * or at a comma that starts the next member (`classify_object_value_comma`); other commas,
+   * and balanced `{…}`/`[…]` after a comma, belong to the text.
+   */
+  private readUnquotedValue(): string {
+    const s = this.s;
+    const start = this.i;
+    let noFutureDelimiter = false;
+    let pendingContainer = false;
+    const stack: string[] = [];
+    let openBraces = 0;
+    while (this.i < s.length) {
+      const c = s[this.i]!;
+      if (c === "," && stack.length === 0 && !pendingContainer) {
+        const kind = noFutureDelimiter ? "string" : this.look.classifyComma(this.i);
+        if (kind === "member") break;
+        if (kind === "noFutureDelimiter") noFutureDelimiter = true;
+        pendingContainer = kind === "container";
+        this.i++;
+        continue;
+      }
+      if (c === "{" || c === "[") {
+        if (pendingContainer || stack.length > 0) stack.push(c);
+        pendingContainer = false;
+        if (c === "{" && stack.length === 0) openBraces++;
+      } else if (stack.length > 0 && ((c === "}" && stack.at(-1) === "{") || (c === "]" && stack.at(-1) === "["))) {
+        stack.pop();
+      } else if (c === "}") {
+        if (openBraces > 0) openBraces--;
+        else if (this.look.braceEndsValue(this.i, '"', '"')) break;
+      } else if (c === "]" && this.ctx.includes("array") && this.look.nextOf('"', this.i) >= s.length) break;
+      this.i++;
+    }
+    return pyStrip(s.slice(start, this.i));
   }
 
   private literal(): { value: boolean | null } | undefined {
@@ -324,40 +415,139 @@ class RepairParser {
     return pyStrip(this.s.slice(start, this.i));
   }
 
-  /** A quoted string; without its closing quote it runs to the end, less trailing closers. */
+  /**
+   * A quoted string; without its closing quote it runs to the end, less trailing closers. As an
+   * object value it also ends, unclosed, at a comma that starts the next member or at a '}' that
+   * closes the object (`{"a": "unterminated, "b": 1}`), as json_repair's string scan decides.
+   */
   private parseQuoted(): string {
     const s = this.s;
     const open = s[this.i]!;
     const close = open === "“" ? "”" : open;
+    const ctx = this.ctx[this.ctx.length - 1];
+    const fast = open === '"' ? this.simpleQuoted(ctx) : undefined;
+    if (fast !== undefined) return fast;
+    const inValue = ctx === "value";
+    const inArray = inValue && this.ctx.includes("array");
     let out = "";
     let k = this.i + 1;
+    let noFutureDelimiter = false;
+    let pendingContainer = false;
+    const stack: string[] = [];
+    let openBraces = 0;
+    let unclosed = true;
     while (k < s.length) {
       const c = s[k]!;
       if (c === close || (open === "”" && c === "“")) {
-        this.i = k + 1;
-        return out;
-      }
-      if (c === "\\" && k + 1 < s.length) {
-        const e = s[k + 1]!;
-        const map: Record<string, string> = { n: "\n", t: "\t", r: "\r", b: "\b", f: "\f", "/": "/" };
-        if (e === "u" && /^[0-9a-fA-F]{4}$/.test(s.slice(k + 2, k + 6))) {
-          out += String.fromCharCode(Number.parseInt(s.slice(k + 2, k + 6), 16));
-          k += 6;
+        if (ctx === "key" && this.quoteInsideKey(k, open, close)) {
+          out += c;
+          k++;
           continue;
         }
-        out += map[e] ?? e;
+        unclosed = false;
+        k++;
+        break;
+      }
+      if (inValue) {
+        if (c === "," && stack.length === 0 && !pendingContainer) {
+          const kind = noFutureDelimiter ? "string" : this.look.classifyComma(k);
+          if (kind === "member") break;
+          if (kind === "noFutureDelimiter") noFutureDelimiter = true;
+          pendingContainer = kind === "container";
+          out += c;
+          k++;
+          continue;
+        }
+        if (c === "{" || c === "[") {
+          if (pendingContainer || stack.length > 0) stack.push(c);
+          pendingContainer = false;
+          if (c === "{") openBraces++;
+        } else if (stack.length > 0 && ((c === "}" && stack.at(-1) === "{") || (c === "]" && stack.at(-1) === "["))) {
+          stack.pop();
+          if (c === "}" && openBraces > 0) openBraces--;
+          out += c;
+          k++;
+          continue;
+        } else if (c === "}") {
+          if (openBraces > 0) openBraces--;
+          else if (this.look.braceEndsValue(k, close, open)) break;
+        } else if (c === "]" && inArray && this.look.nextOf(close, k) >= s.length) break;
+      }
+      if (c === "\\" && k + 1 < s.length) {
+        // `_normalize_escape_sequence`: \n \t \r \b, the string's quote and \\ are escapes, as are
+        // \uXXXX and \xXX; another quote loses its backslash; anything else (\f, \/, \xZZ) keeps it.
+        const e = s[k + 1]!;
+        const hex = e === "u" ? 4 : e === "x" ? 2 : 0;
+        if (hex > 0 && new RegExp(`^[0-9a-fA-F]{${hex}}$`).test(s.slice(k + 2, k + 2 + hex))) {
+          out += String.fromCharCode(Number.parseInt(s.slice(k + 2, k + 2 + hex), 16));
+          k += 2 + hex;
+          continue;
+        }
+        const map: Record<string, string> = { n: "\n", t: "\t", r: "\r", b: "\b" };
+        if (e in map) out += map[e];
+        else if (e === close || e === "\\" || QUOTES.has(e)) out += e;
+        else {
+          out += c;
+          k++;
+          continue;
+        }
         k += 2;
         continue;
       }
       out += c;
       k++;
     }
-    this.i = s.length;
+    this.i = k;
+    if (!unclosed) {
+      // `_finalize_string_result`: a string ending in a newline loses its trailing whitespace.
+      return out.endsWith("\n") ? pyRstrip(out) : out;
+    }
+    if (k < s.length) return pyRstrip(out);
     // Trailing whitespace and closers go, as `[\s}\]]+$` would take them; a backward scan,
     // because that regex retries from every whitespace run and is quadratic on long ones.
     let end = out.length;
     while (end > 0 && TRAILING_CLOSER.test(out[end - 1]!)) end--;
     return out.slice(0, end);
+  }
+
+  /**
+   * `_handle_right_delimiter_candidate` in a key: a quote that another quote follows before any
+   * ':' or '}' (with more than whitespace between) is part of the key (`"r", "a": 1` is the key
+   * `r", "a`).
+   */
+  private quoteInsideKey(k: number, open: string, close: string): boolean {
+    const s = this.s;
+    const inArray = this.ctx.includes("array");
+    let j = k + 1;
+    let blank = true;
+    while (j < s.length && s[j] !== close && s[j] !== open) {
+      const c = s[j]!;
+      if (c === ":" || c === "}" || (inArray && (c === "]" || c === ","))) return false;
+      if (!isPySpace(c)) blank = false;
+      j++;
+    }
+    return j < s.length && s[j - 1] !== "\\" && !blank;
+  }
+
+  /** `_try_parse_simple_quoted_string`: a "…" without escapes or line breaks that ends where its context expects. */
+  private simpleQuoted(ctx: Ctx | undefined): string | undefined {
+    const s = this.s;
+    const end = s.indexOf('"', this.i + 1);
+    if (end < 0) return undefined;
+    const value = s.slice(this.i + 1, end);
+    if (value.includes("\\") || value.includes("\n") || value.includes("\r")) return undefined;
+    const next = s[this.look.scrollWs(end + 1)];
+    const fits =
+      ctx === "key"
+        ? next === ":"
+        : ctx === "value"
+          ? next === undefined || next === "," || next === "}"
+          : ctx === "array"
+            ? next === undefined || next === "," || next === "]"
+            : next === undefined;
+    if (!fits) return undefined;
+    this.i = end + 1;
+    return value;
   }
 
   /** `parse_number`, including its fallbacks to a string. */

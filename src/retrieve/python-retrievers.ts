@@ -9,8 +9,10 @@ import type { PythonPool } from "../bridge/pool.js";
 import type { Session } from "../bridge/session.js";
 import { ConfigurationError } from "../errors.js";
 import { type Registration, registerScoped } from "../modules/python/scoped-callbacks.js";
-import { sharedPool } from "../bridge/shared-pools.js";
-import type { Passage, Retriever, TextEmbedder } from "./retriever.js";
+import type { Operation } from "../bridge/capabilities.js";
+import { sharedPoolFor } from "../bridge/shared-pools.js";
+import { checkDocuments, checkK, embeddingText, FiltersNotSupportedError, filterEntries } from "./documents.js";
+import type { Document, Passage, RetrieveOptions, Retriever, TextEmbedder } from "./retriever.js";
 
 export const RETRIEVERS_PYTHON = "dspex_worker.retrievers";
 export const EMBED_CALLBACK = "dspex.embed";
@@ -32,7 +34,8 @@ export interface ColBERTv2Options extends CommonOptions {
 }
 
 export interface PythonEmbeddingsOptions extends CommonOptions {
-  corpus: readonly string[];
+  /** Texts to index now (ids are their positions); more can come through `add`. */
+  corpus?: readonly string[];
   embedder: TextEmbedder;
   /** Passages per query (DSPy's default: 5); a call may ask for fewer. */
   k?: number;
@@ -56,8 +59,8 @@ export function retriever(
   });
 }
 
-async function resolvePool(source: PoolSource | undefined): Promise<PythonPool> {
-  if (source === undefined) return sharedPool("retrievers");
+async function resolvePool(source: PoolSource | undefined, op: Operation): Promise<PythonPool> {
+  if (source === undefined) return sharedPoolFor(op);
   return typeof source === "function" ? source() : source;
 }
 
@@ -67,11 +70,6 @@ function missingTool(error: unknown): unknown {
     cause: error,
     fix: `start the pool with { modules: ["${RETRIEVERS_PYTHON}"] }`,
   });
-}
-
-function checkK(k: number): number {
-  if (!Number.isInteger(k) || k < 1) throw new ConfigurationError(`k must be a positive integer, got ${k}`);
-  return k;
 }
 
 export class ColBERTv2Retriever implements Retriever {
@@ -91,7 +89,7 @@ export class ColBERTv2Retriever implements Retriever {
   }
 
   async retrieve(query: string, k: number = this.k, options: { signal?: AbortSignal } = {}): Promise<Passage[]> {
-    const pool = await resolvePool(this.#options.pool);
+    const pool = await resolvePool(this.#options.pool, "retriever.colbertv2");
     let rows: Record<string, unknown>[];
     try {
       rows = await pool.call<Record<string, unknown>[]>(
@@ -117,22 +115,35 @@ export class ColBERTv2Retriever implements Retriever {
 }
 
 export class PythonEmbeddingsRetriever implements Retriever {
-  readonly corpus: readonly string[];
+  /** DSPy's Embeddings takes no filters. */
+  readonly supportsFilters = false;
   readonly k: number;
   readonly #options: PythonEmbeddingsOptions;
+  readonly #docs: (Document | undefined)[] = [];
+  readonly #texts: string[] = [];
+  readonly #byId = new Map<string, number>();
   #opened: Promise<{ session: Session; registration: Registration }> | undefined;
   #closed = false;
 
   constructor(options: PythonEmbeddingsOptions) {
-    if (!Array.isArray(options?.corpus) || options.corpus.some((p) => typeof p !== "string")) {
+    const corpus = options?.corpus ?? [];
+    if (!Array.isArray(corpus) || corpus.some((p) => typeof p !== "string")) {
       throw new ConfigurationError("`corpus` must be an array of strings");
     }
     if (typeof options.embedder?.embed !== "function") {
       throw new ConfigurationError("`embedder` must have an `embed(texts)` method");
     }
-    this.corpus = [...options.corpus];
+    for (const text of corpus) {
+      this.#docs.push(undefined);
+      this.#texts.push(text);
+    }
     this.k = checkK(options.k ?? 5);
     this.#options = options;
+  }
+
+  /** The texts DSPy indexes, in corpus order. */
+  get corpus(): readonly string[] {
+    return [...this.#texts];
   }
 
   /** Embeds the corpus in a worker (done on first retrieve otherwise). */
@@ -140,28 +151,54 @@ export class PythonEmbeddingsRetriever implements Retriever {
     await this.session();
   }
 
-  async retrieve(query: string, k: number = this.k, options: { signal?: AbortSignal } = {}): Promise<Passage[]> {
+  /** DSPy's Embeddings indexes a fixed corpus, so new documents mean a new index on the next call. */
+  async add(docs: readonly Document[]): Promise<void> {
+    const checked = checkDocuments(docs);
+    if (this.#closed) throw new ConfigurationError("This retriever was closed", { fix: "create a new one" });
+    for (const doc of checked) {
+      const at = this.#byId.get(doc.id) ?? this.#docs.length;
+      this.#byId.set(doc.id, at);
+      this.#docs[at] = doc;
+      this.#texts[at] = embeddingText(doc);
+    }
+    if (checked.length > 0) this.drop();
+  }
+
+  async retrieve(query: string, k: number = this.k, options: RetrieveOptions = {}): Promise<Passage[]> {
+    if (filterEntries(options.filters).length > 0) {
+      throw new FiltersNotSupportedError("DSPy's Embeddings retriever", options.filters ?? {});
+    }
     if (checkK(k) > this.k) {
       throw new ConfigurationError(`This retriever ranks the top ${this.k} passages; asked for ${k}`, {
         fix: `create it with { k: ${k} } or more`,
       });
     }
+    if (this.#texts.length === 0) return [];
     for (let attempt = 0; ; attempt++) {
       const { session } = await this.session();
       try {
         const found = await session.call<{ passages: string[]; indices: number[]; scores: number[] }>(
           "dspex.retrieve.embeddings.search",
-          { query, k },
+          { query, k: Math.min(k, this.#texts.length) },
           {
             ...(options.signal ? { signal: options.signal } : {}),
             ...(this.#options.timeoutMs !== undefined ? { timeoutMs: this.#options.timeoutMs } : {}),
           },
         );
-        return found.passages.map((text, i) => ({
-          text,
-          index: found.indices[i] as number,
-          score: found.scores[i] as number,
-        }));
+        return found.passages.map((text, i) => {
+          const index = found.indices[i] as number;
+          const score = found.scores[i] as number;
+          const doc = this.#docs[index];
+          if (doc === undefined) return { text, index, score };
+          return {
+            text: doc.text,
+            index,
+            score,
+            id: doc.id,
+            ...(doc.title !== undefined ? { title: doc.title } : {}),
+            ...(doc.metadata !== undefined ? { metadata: { ...doc.metadata } } : {}),
+          };
+        });
       } catch (error) {
         if (!(error instanceof SessionLostError) || attempt > 0 || this.#closed) throw missingTool(error);
         this.drop();
@@ -197,7 +234,7 @@ export class PythonEmbeddingsRetriever implements Retriever {
   }
 
   private async start(): Promise<{ session: Session; registration: Registration }> {
-    const pool = await resolvePool(this.#options.pool);
+    const pool = await resolvePool(this.#options.pool, "retriever.embeddings");
     const registration = registerScoped(pool, EMBED_CALLBACK, this.#options.embedder, async (embedder, args) => {
       const texts = Array.isArray(args.texts) ? args.texts.map(String) : [];
       const vectors = await embedder.embed(texts);
@@ -210,8 +247,8 @@ export class PythonEmbeddingsRetriever implements Retriever {
         "dspex.retrieve.embeddings.open",
         {
           token: registration.token,
-          corpus: this.corpus,
-          k: this.k,
+          corpus: [...this.#texts],
+          k: Math.min(this.k, this.#texts.length),
           ...(this.#options.bruteForceThreshold !== undefined
             ? { brute_force_threshold: this.#options.bruteForceThreshold }
             : {}),

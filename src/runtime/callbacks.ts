@@ -15,6 +15,8 @@ export interface StartEvent<I = unknown> {
   /** A readable name: the module's class, the LM's model, the tool's name, the optimizer. */
   name: string;
   inputs: I;
+  /** The callId of the observed work this runs inside (an LM call's module, a module's Evaluate), if any. */
+  parentCallId?: string;
 }
 
 export interface EndEvent<O = unknown> {
@@ -24,6 +26,14 @@ export interface EndEvent<O = unknown> {
   outputs?: O;
   /** Set when the work failed (DSPy's `exception`). */
   error?: unknown;
+}
+
+/** A step of an optimizer run in progress (a trial, an evaluation): between its onCompileStart and onCompileEnd. */
+export interface CompileProgressEvent<P = unknown> {
+  /** The run's callId, as in its onCompileStart. */
+  callId: string;
+  name: string;
+  progress: P;
 }
 
 /** DSPy's BaseCallback. Every method is optional. */
@@ -43,6 +53,8 @@ export interface Callback {
   /** An optimizer run (DSPy has no such hook; its optimizers' `compile`). */
   onCompileStart?(event: StartEvent): void;
   onCompileEnd?(event: EndEvent): void;
+  /** Each progress report of an optimizer run (no DSPy equivalent): trials, scores, best so far. */
+  onCompileProgress?(event: CompileProgressEvent): void;
 }
 
 type Hooks = { [K in CallbackKind]: { start: keyof Callback; end: keyof Callback } };
@@ -57,9 +69,11 @@ export const HOOKS: Hooks = {
   compile: { start: "onCompileStart", end: "onCompileEnd" },
 };
 
-export function fire(callbacks: readonly Callback[], hook: keyof Callback, event: StartEvent | EndEvent): void {
+type AnyEvent = StartEvent | EndEvent | CompileProgressEvent;
+
+export function fire(callbacks: readonly Callback[], hook: keyof Callback, event: AnyEvent): void {
   for (const cb of callbacks) {
-    const fn = cb[hook] as ((e: StartEvent | EndEvent) => void) | undefined;
+    const fn = cb[hook] as ((e: AnyEvent) => void) | undefined;
     if (fn === undefined) continue;
     try {
       fn.call(cb, event);

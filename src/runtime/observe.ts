@@ -4,8 +4,8 @@
  * With no callbacks and no tracing SDK registered it is a plain call: it sits on every
  * predictor call's path.
  */
-import { randomUUID } from "node:crypto";
-import { type CallbackKind, fire, HOOKS } from "./callbacks.js";
+import type { Span } from "@opentelemetry/api";
+import { type CallbackKind, fire, HOOKS, type StartEvent } from "./callbacks.js";
 import { runInSettings, type Settings } from "./settings.js";
 import { endSpan, startSpan, tracingEnabled } from "./telemetry.js";
 
@@ -31,13 +31,12 @@ export async function observe<T>(
   if (!tracing && !calling) return work();
   const span = tracing ? startSpan(kind, what, settings.span) : undefined;
   const { start, end } = HOOKS[kind];
-  const callId = randomUUID();
+  const callId = globalThis.crypto.randomUUID();
   const base = { callId, instance: what.instance, name: what.name };
-  if (calling) fire(callbacks, start, { ...base, inputs: what.inputs });
+  if (calling) fire(callbacks, start, startEvent(settings, base, what.inputs));
   try {
-    const outputs = await (span !== undefined && NESTING.has(kind)
-      ? runInSettings({ ...settings, span }, work)
-      : work());
+    const nest = NESTING.has(kind) && (span !== undefined || calling);
+    const outputs = await (nest ? runInSettings(nested(settings, span, calling ? callId : undefined), work) : work());
     if (calling) fire(callbacks, end, { ...base, outputs });
     if (span !== undefined) endSpan(span, kind, outputs, undefined, false);
     return outputs;
@@ -53,9 +52,9 @@ export function observeSync<T>(settings: Settings, kind: CallbackKind, what: Obs
   const callbacks = settings.callbacks;
   if (callbacks === undefined || callbacks.length === 0) return work();
   const { start, end } = HOOKS[kind];
-  const callId = randomUUID();
+  const callId = globalThis.crypto.randomUUID();
   const base = { callId, instance: what.instance, name: what.name };
-  fire(callbacks, start, { ...base, inputs: what.inputs });
+  fire(callbacks, start, startEvent(settings, base, what.inputs));
   try {
     const outputs = work();
     fire(callbacks, end, { ...base, outputs });
@@ -64,4 +63,17 @@ export function observeSync<T>(settings: Settings, kind: CallbackKind, what: Obs
     fire(callbacks, end, { ...base, error });
     throw error;
   }
+}
+
+function startEvent(settings: Settings, base: Omit<StartEvent, "inputs">, inputs: unknown): StartEvent {
+  const parent = settings.observedCallId;
+  return parent === undefined ? { ...base, inputs } : { ...base, inputs, parentCallId: parent };
+}
+
+/** The settings nested work runs under: its span and callId become the parents of what it does. */
+function nested(settings: Settings, span: Span | undefined, callId: string | undefined): Settings {
+  const out: Settings = { ...settings };
+  if (span !== undefined) out.span = span;
+  if (callId !== undefined) out.observedCallId = callId;
+  return out;
 }

@@ -13,15 +13,29 @@ import type { LM } from "../lm/types.js";
 import type { UsageTracker } from "../lm/usage.js";
 import type { Callback } from "./callbacks.js";
 import type { StreamSink } from "./stream-sink.js";
-import type { Fields } from "../modules/example.js";
-import type { PredictConfig } from "./predict-config.js";
-import type { Prediction } from "../modules/prediction.js";
+import type { PredictorOverrides } from "./overrides.js";
+
+type Fields = Record<string, unknown>;
+
+/**
+ * A predictor as the runtime sees it; modules/ owns the classes (Predict, the Python-backed
+ * predictors). Structural, so that the runtime floor never imports modules/.
+ */
+export interface TracedPredictor {
+  dumpState(): Record<string, unknown>;
+}
+
+/** A prediction as the runtime sees it: its fields and their plain copy. */
+export interface TracedPrediction {
+  readonly [field: string]: unknown;
+  toDict(): Fields;
+}
 
 /** One predictor call as seen by optimizers: which predictor, its inputs, its prediction. */
 export interface TraceEntry {
-  predictor: import("../modules/predict.js").Predict;
+  predictor: TracedPredictor;
   inputs: Fields;
-  prediction: Prediction;
+  prediction: TracedPrediction;
 }
 
 /** The callback interface (DSPy's BaseCallback); the old name stays for existing code. */
@@ -48,19 +62,21 @@ export interface Settings {
   /** Whether ChatAdapter parse failures retry once with JSONAdapter (DSPy's default: yes). */
   useJSONFallback?: boolean;
   /**
-   * LM settings applied under every predictor's own config in this scope, as DSPy's
-   * `lm.copy(rollout_id=..., temperature=...)` does for BestOfN and Refine attempts.
+   * Per-predictor overrides for this scope (LM settings, extra inputs), set by modules that run
+   * other modules with changes: BestOfN and Refine attempts, optimizer runs. See overrides.ts.
    */
-  predictConfig?: PredictConfig;
+  overrides?: PredictorOverrides;
   /**
-   * When set, each predictor gets an extra `hint_` input with this text (Refine's advice,
-   * DSPy's WrapperAdapter); undefined for a predictor means "N/A".
+   * DSPy's `track_usage`: each top-level module call's prediction carries the token usage of
+   * the LM calls it made, per model (`prediction.getLmUsage()`).
    */
-  hint?: (predictor: import("../modules/predict.js").Predict) => string | undefined;
+  trackUsage?: boolean;
   /** Cancels every LM call made in this scope (streamify on early exit, Parallel on too many errors). */
   signal?: AbortSignal;
   /** The OpenTelemetry span new spans nest under (set by the work being observed). */
   span?: Span;
+  /** The callId of the observed work in progress, the parent of new work's events (set by observe). */
+  observedCallId?: string;
   /** Where streaming predictors send their output (set by streamify). */
   stream?: StreamSink;
   /**

@@ -8,6 +8,8 @@ import { ConfigurationError } from "../errors.js";
 import type { ProgramFileRef as ProgramFile } from "../evaluate/types.js";
 import { Example, type Fields } from "../modules/example.js";
 import type { ProgramState } from "../modules/module.js";
+import type { Usage } from "../lm/types.js";
+import type { LMCallRecord } from "../lm/call-log.js";
 
 /** The example of a job, as plain data. */
 export interface ExampleRecord {
@@ -20,6 +22,8 @@ export interface EvaluateJob {
   program: ProgramFile;
   /** DSPy's saved-state JSON of the program (`dumpState()`), loaded into the worker's copy. */
   state: ProgramState;
+  /** `stateHash(state)`, computed once by the coordinator: workers key their program copies by it. */
+  stateKey?: string;
   example: ExampleRecord;
   /** Score on the worker with the program file's exported `metric`. */
   score: boolean;
@@ -30,6 +34,7 @@ export interface TraceJob {
   kind: "trace";
   program: ProgramFile;
   state: ProgramState;
+  stateKey?: string;
   inputs: Fields;
   /** LM settings for this run (Predict config: temperature, ...), as an optimizer asked. */
   config?: Record<string, unknown>;
@@ -54,6 +59,10 @@ export interface EvaluateResult {
   error?: JobFailure;
   /** Which worker ran it (host:pid), for logs and tests. */
   worker: string;
+  /** The LM calls the run (and a worker-side metric) made, for the coordinator's usage. */
+  calls?: LMCallRecord[];
+  /** The prediction's own `lmUsage`, as a local run sets it. */
+  lmUsage?: Usage;
 }
 
 export interface TraceResult {
@@ -61,6 +70,8 @@ export interface TraceResult {
   trace?: [string, Fields, Fields][];
   error?: JobFailure;
   worker: string;
+  calls?: LMCallRecord[];
+  lmUsage?: Usage;
 }
 
 export type JobResult = EvaluateResult | TraceResult;
@@ -86,16 +97,21 @@ export function toExample(record: ExampleRecord): Example {
 export function jobId(job: ProgramJob): string {
   const payload =
     job.kind === "evaluate"
-      ? ["evaluate", programKey(job.program), stateHash(job.state), exampleId(job.example), job.score ? "1" : "0"]
+      ? ["evaluate", programKey(job.program), keyOf(job), exampleId(job.example), job.score ? "1" : "0"]
       : [
           "trace",
           programKey(job.program),
-          stateHash(job.state),
+          keyOf(job),
           hash(canonicalJSON(job.inputs)),
           hash(canonicalJSON(job.config ?? {})),
         ];
   // BullMQ ids must not be plain integers and must not contain ":" (its key separator).
   return `${job.kind}-${hash(payload.join("\u0000")).slice(0, 40)}`;
+}
+
+/** The job's state hash: the one it carries, else computed. */
+export function keyOf(job: ProgramJob): string {
+  return job.stateKey ?? stateHash(job.state);
 }
 
 export function stateHash(state: ProgramState): string {

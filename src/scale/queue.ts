@@ -14,8 +14,10 @@ import type { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { ConfigurationError, DSPexError } from "../errors.js";
 import type { EvaluationQueue, EvaluationRow, ProgramFileRef, RemoteEvaluation } from "../evaluate/types.js";
+import { recordRemoteCalls } from "../lm/call-log.js";
 import { Module } from "../modules/module.js";
 import { Prediction } from "../modules/prediction.js";
+import { currentSettings } from "../runtime/settings.js";
 import { loadBullMQ, loadIORedis } from "./bullmq.js";
 import {
   type EvaluateJob,
@@ -24,6 +26,7 @@ import {
   type JobResult,
   jobId,
   type ProgramJob,
+  stateHash,
   type TraceJob,
   type TraceResult,
 } from "./job.js";
@@ -129,6 +132,7 @@ export class RedisQueue implements EvaluationQueue {
   /** Runs an evaluation's examples on the workers (Evaluate calls this when given `queue`). */
   async evaluate(evaluation: RemoteEvaluation): Promise<void> {
     const state = stateOf(evaluation.program);
+    const stateKey = stateHash(state);
     const score = await this.scoresOnWorker(evaluation);
     const ids: string[] = [];
     const jobs = new Map<string, EvaluateJob>();
@@ -138,6 +142,7 @@ export class RedisQueue implements EvaluationQueue {
         kind: "evaluate",
         program: evaluation.programFile,
         state,
+        stateKey,
         example: exampleRecord(example),
         score,
       };
@@ -149,8 +154,14 @@ export class RedisQueue implements EvaluationQueue {
       else indices.set(id, [index]);
     });
 
+    // The workers' LM calls count where a local run's would: in the caller's usage tracker.
+    const usage = currentSettings().usage;
     const rowsFor = async (id: string, outcome: Outcome): Promise<void> => {
-      for (const index of indices.get(id) ?? []) {
+      for (const [k, index] of (indices.get(id) ?? []).entries()) {
+        // A duplicate example runs once: its other rows count the calls as cache hits.
+        if ("ok" in outcome && !evaluation.signal.aborted) {
+          recordRemoteCalls(usage, (k === 0 ? outcome.ok : stored(outcome.ok)).calls);
+        }
         evaluation.onRow(await this.row(evaluation, index, id, outcome));
       }
     };
@@ -159,7 +170,7 @@ export class RedisQueue implements EvaluationQueue {
 
   /** Runs one program run for an optimizer on a worker: the prediction and its trace come back. */
   async trace(job: Omit<TraceJob, "kind">, signal?: AbortSignal): Promise<TraceResult> {
-    const full: TraceJob = { kind: "trace", ...job };
+    const full: TraceJob = { kind: "trace", ...job, stateKey: stateHash(job.state) };
     const id = jobId(full);
     let result: Outcome | undefined;
     await this.runJobs(new Map([[id, full]]), signal, async (_id, outcome) => {
@@ -246,7 +257,10 @@ export class RedisQueue implements EvaluationQueue {
     const waiter = this.waiters.get(id);
     if (!waiter) return;
     this.waiters.delete(id);
-    for (const listener of waiter.listeners) listener(outcome);
+    // Runs that waited for the same job share one execution: only the first counts its LM calls.
+    for (const [i, listener] of waiter.listeners.entries()) {
+      listener(i === 0 || !("ok" in outcome) ? outcome : { ok: stored(outcome.ok) });
+    }
   }
 
   private async submit(connection: Connection, jobs: Map<string, ProgramJob>): Promise<void> {
@@ -304,6 +318,8 @@ export class RedisQueue implements EvaluationQueue {
     events.on("error", () => undefined);
     events.on("completed", ({ jobId: id, returnvalue }) => this.settle(id, { ok: parseResult(returnvalue) }));
     events.on("failed", ({ jobId: id, failedReason }) => this.settle(id, { failed: failedReason }));
+    // The job was there already (sent before, by this run or another): it may hold its result.
+    events.on("duplicated", ({ jobId: id }) => void this.check(queue, id).catch(() => undefined));
     await events.waitUntilReady();
     this.sweepTimer = setInterval(() => void this.sweep(queue), Math.max(50, Math.floor(this.sweepMs / 2)));
     this.sweepTimer.unref();
@@ -343,7 +359,9 @@ export class RedisQueue implements EvaluationQueue {
       else this.settle(id, { failed: job.failedReason });
       return;
     }
-    this.settle(id, { ok: parseResult(job.returnvalue) });
+    const result = parseResult(job.returnvalue);
+    // A result stored before this submission: its LM calls are not made again (a cache hit).
+    this.settle(id, { ok: job.finishedOn < waiter.submittedAt ? stored(result) : result });
   }
 
   private async scoresOnWorker(evaluation: RemoteEvaluation): Promise<boolean> {
@@ -367,6 +385,7 @@ export class RedisQueue implements EvaluationQueue {
       };
     }
     const prediction = new Prediction(result.prediction ?? {}, result.completions);
+    if (result.lmUsage) prediction.lmUsage = result.lmUsage;
     if (result.score === undefined) return evaluation.score(index, prediction);
     const row: EvaluationRow = { index, example, prediction, score: result.score };
     if (result.metricOutput) row.metricOutput = new Prediction(result.metricOutput);
@@ -405,6 +424,11 @@ function parseResult(value: unknown): JobResult {
     };
   }
   return parsed as JobResult;
+}
+
+/** A stored result reused: its LM calls count as cache hits (calls, no tokens), as the LM cache's would. */
+function stored(result: JobResult): JobResult {
+  return result.calls ? { ...result, calls: result.calls.map((call) => ({ ...call, cached: true })) } : result;
 }
 
 function stateOf(program: unknown): Record<string, unknown> {

@@ -13,19 +13,21 @@ import { toScore } from "../evaluate/evaluate.js";
 import type { Metric, ProgramFileRef } from "../evaluate/types.js";
 import type { LM } from "../lm/types.js";
 import type { Fields } from "../modules/example.js";
-import type { Module, ProgramState } from "../modules/module.js";
+import type { Module } from "../modules/module.js";
 import { Predict, type PredictConfig } from "../modules/predict.js";
+import { withConfig } from "../runtime/overrides.js";
 import { context, type Settings, type TraceEntry } from "../runtime/settings.js";
 import { applyState, cloneProgram } from "../optimize/clone.js";
 import { loadBullMQ, loadIORedis } from "./bullmq.js";
 import { RateLimitedLM, SharedRateLimit } from "./rate-limit.js";
+import { CallLog } from "../lm/call-log.js";
 import {
   type EvaluateJob,
   type EvaluateResult,
   failureOf,
   type JobResult,
   type ProgramJob,
-  stateHash,
+  keyOf,
   type TraceJob,
   type TraceResult,
   toExample,
@@ -117,19 +119,27 @@ export async function startWorker(options: ProgramWorkerOptions): Promise<Progra
     let loaded: LoadedProgramFile;
     try {
       loaded = await programs.load(data.program);
-      copy = programs.copy(data.program, loaded.program, data.state);
+      copy = programs.copy(data.program, loaded.program, data);
     } catch (error) {
       // Loading is retried (attempts): another worker may have the file.
       log(`dspex worker: job ${job.id}: cannot load ${data.program.path}: ${(error as Error).message}`);
       throw error;
     }
-    const settings: Settings = { ...options.settings, ...(loaded.lm ? { lm: limited(loaded.lm) } : {}) };
+    // Each job's LM calls go back with its result: the coordinator counts them as its own.
+    const calls = new CallLog();
+    const settings: Settings = {
+      ...options.settings,
+      ...(loaded.lm ? { lm: limited(loaded.lm) } : {}),
+      usage: calls,
+    };
     if (signal) settings.signal = signal;
     const result =
       data.kind === "evaluate"
         ? await runEvaluate(data, copy, loaded, settings, me)
         : await runTrace(data, copy, settings, me);
     if (signal?.aborted) throw new UnrecoverableError("cancelled by the coordinator");
+    options.settings?.usage?.merge(calls);
+    if (calls.calls.length > 0) result.calls = calls.calls;
     processed++;
     return result;
   };
@@ -199,6 +209,7 @@ async function runEvaluate(
       return { error: failureOf(error), worker };
     }
     const result: EvaluateResult = { prediction: prediction.toDict(), worker };
+    if (prediction.lmUsage) result.lmUsage = prediction.lmUsage;
     if (prediction.completions.length > 1) result.completions = prediction.completions.map((c) => ({ ...c }));
     if (!job.score) return result;
     try {
@@ -220,9 +231,9 @@ async function runEvaluate(
 /** An optimizer's program run: the prediction plus `(predictor, inputs, outputs)` per predictor call. */
 async function runTrace(job: TraceJob, program: Module, settings: Settings, worker: string): Promise<TraceResult> {
   const trace: TraceEntry[] = [];
-  const config = job.config ? { predictConfig: { ...settings.predictConfig, ...(job.config as PredictConfig) } } : {};
+  const overrides = withConfig(settings.overrides, job.config as PredictConfig | undefined);
   try {
-    const prediction = await context({ ...settings, ...config, trace }, () => program.call(job.inputs));
+    const prediction = await context({ ...settings, overrides, trace }, () => program.call(job.inputs));
     const names = new Map(program.namedPredictors().map(([name, p]) => [p as unknown, name]));
     const steps: [string, Fields, Fields][] = [];
     for (const entry of trace) {
@@ -231,7 +242,9 @@ async function runTrace(job: TraceJob, program: Module, settings: Settings, work
         steps.push([name, { ...entry.inputs }, entry.prediction.toDict()]);
       }
     }
-    return { prediction: prediction.toDict(), trace: steps, worker };
+    const result: TraceResult = { prediction: prediction.toDict(), trace: steps, worker };
+    if (prediction.lmUsage) result.lmUsage = prediction.lmUsage;
+    return result;
   } catch (error) {
     return { error: failureOf(error), worker };
   }
@@ -255,8 +268,8 @@ class ProgramCache {
   }
 
   /** A copy with `state` loaded; jobs with the same state share it (a program run keeps no state). */
-  copy(file: ProgramFileRef, base: Module, state: ProgramState): Module {
-    const key = `${file.path}#${file.export ?? ""}\u0000${stateHash(state)}`;
+  copy(file: ProgramFileRef, base: Module, job: ProgramJob): Module {
+    const key = `${file.path}#${file.export ?? ""}\u0000${keyOf(job)}`;
     let copy = this.copies.get(key);
     if (copy) {
       this.copies.delete(key);
@@ -264,7 +277,7 @@ class ProgramCache {
       return copy;
     }
     copy = cloneProgram(base);
-    applyState(copy, state);
+    applyState(copy, job.state);
     this.copies.set(key, copy);
     if (this.copies.size > COPIES_KEPT) this.copies.delete(this.copies.keys().next().value as string);
     return copy;

@@ -2,7 +2,11 @@
  * One progress bar per set-up step on a terminal; plain lines elsewhere (CI logs, pipes), so
  * the log says what ran and how long it took either way.
  */
-import { Presets, SingleBar } from "cli-progress";
+import type * as CliProgress from "cli-progress";
+import { onFirstUse } from "../lazy.js";
+
+/** Loaded with the first bar drawn: importing DSPex (which exports setup()) never loads it. */
+const cliProgress = onFirstUse<typeof CliProgress>("cli-progress");
 
 export interface StepReporter {
   /** Moves the bar to `done` of the step's `total` stages and names the current one. */
@@ -29,6 +33,7 @@ export function consoleProgress(stream: NodeJS.WriteStream = process.stderr, bar
           finish: (summary) => log(`setup: ${name}: ${summary} (${seconds()} s)`),
         };
       }
+      const { Presets, SingleBar } = cliProgress();
       const bar = new SingleBar(
         {
           format: `${name.padEnd(22)} [{bar}] {value}/{total} {stage}`,

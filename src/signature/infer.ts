@@ -113,7 +113,7 @@ type ListName =
   | "deque";
 type DictName = "dict" | "Dict" | "Mapping" | "DefaultDict" | "defaultdict";
 
-type Scalar<Name extends string> = Name extends "str" | "Text" | "bytes"
+type Scalar<Name extends string> = Name extends "str" | "Text" | "bytes" | "Code" | "Reasoning"
   ? string
   : Name extends "int" | "float"
     ? number

@@ -57,7 +57,7 @@ const TYPING = [
   "Annotated",
   "Type",
 ];
-const DSPY_TYPES = ["History", "Image", "Audio", "File", "Tool", "ToolCalls"];
+const DSPY_TYPES = ["History", "Image", "Audio", "File", "Tool", "ToolCalls", "Code", "Reasoning"];
 const COLLECTIONS = ["deque", "defaultdict"];
 const KNOWN_TYPES = [...BUILTINS, ...TYPING, "None", "NoneType", ...DSPY_TYPES] as const;
 
@@ -289,6 +289,10 @@ class FieldListParser {
         return { kind: "tool" };
       case "ToolCalls":
         return { kind: "toolCalls" };
+      case "Code":
+        return { kind: "code" };
+      case "Reasoning":
+        return { kind: "reasoning" };
       case "list":
         return { kind: "list", alias: name };
       case "set":

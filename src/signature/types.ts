@@ -4,6 +4,8 @@
  * would emit), because both appear verbatim in DSPy's prompts.
  */
 
+import { PyFloat } from "../py/builtins.js";
+
 export type LiteralValue = string | number | boolean | null;
 
 export type JSONSchema = { [key: string]: unknown };
@@ -28,7 +30,11 @@ type TypeShape =
         | "audio"
         | "file"
         | "tool"
-        | "toolCalls";
+        | "toolCalls"
+        /** dspy.Code: code text; an output is read out of its markdown fence. */
+        | "code"
+        /** dspy.Reasoning: text that DSPy names `str` in prompts. */
+        | "reasoning";
     }
   /**
    * `item` absent means the bare generic (`list`); `alias` keeps the spelling DSPy prints. `origin`
@@ -43,6 +49,8 @@ type TypeShape =
   | { kind: "type"; item: TypeNode }
   | { kind: "union"; options: TypeNode[] }
   | { kind: "literal"; values: LiteralValue[] }
+  /** A Python Enum (from a titled zod enum): members as [name, value]; DSPy names it by its class. */
+  | { kind: "enum"; name: string; members: [string, string | number][] }
   /** A structured type from a zod object or a user JSON schema (a pydantic model in DSPy). */
   | { kind: "object"; name: string; schema: JSONSchema };
 
@@ -62,6 +70,8 @@ const SCALAR_NAMES: Record<string, string> = {
   file: "File",
   tool: "Tool",
   toolCalls: "ToolCalls",
+  code: "Code",
+  reasoning: "str",
 };
 
 /** Python's `get_annotation_name` as DSPy uses it in field descriptions. */
@@ -90,6 +100,7 @@ function bareName(t: TypeNode): string {
     case "literal":
       return `Literal[${t.values.map(literalRepr).join(", ")}]`;
     case "object":
+    case "enum":
       return t.name;
     default:
       return SCALAR_NAMES[t.kind]!;
@@ -150,7 +161,7 @@ function withDefs(t: TypeNode): JSONSchema {
   const defs: Record<string, JSONSchema> = {};
   const hoist = (node: unknown, top: boolean): unknown => {
     if (Array.isArray(node)) return node.map((n) => hoist(n, false));
-    if (node === null || typeof node !== "object") return node;
+    if (node === null || typeof node !== "object" || node instanceof PyFloat) return node;
     const obj = node as JSONSchema;
     const marker = obj[MODEL];
     if (marker !== undefined && top) {
@@ -217,6 +228,16 @@ function rawSchema(t: TypeNode): JSONSchema {
     case "tool":
       // A Tool is never an LM's output; as an input it reads as its description (str(tool)).
       return { type: "object", title: "Tool" };
+    case "reasoning":
+      return { type: "string" };
+    case "code":
+      // pydantic's validation schema of dspy.Code.
+      return {
+        type: "object",
+        properties: { code: { title: "Code", type: "string" } },
+        required: ["code"],
+        title: "Code",
+      };
     case "toolCalls":
       // pydantic's schema of dspy.ToolCalls (id and tool_call_results are left out, as DSPy does).
       return {
@@ -309,6 +330,12 @@ function rawSchema(t: TypeNode): JSONSchema {
     }
     case "literal":
       return literalSchema(t.values);
+    case "enum": {
+      // pydantic's schema of an Enum class: its values, its title, one JSON type if they share it.
+      const values = t.members.map(([, v]) => v);
+      const types = new Set(values.map(jsonTypeOf));
+      return { enum: values, title: t.name, ...(types.size === 1 ? { type: [...types][0] } : {}) };
+    }
     case "object":
       return { ...t.schema, [MODEL]: t.name };
   }
@@ -330,7 +357,7 @@ function jsonTypeOf(v: LiteralValue): string {
 
 function orderKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(orderKeys);
-  if (value === null || typeof value !== "object") return value;
+  if (value === null || typeof value !== "object" || value instanceof PyFloat) return value;
   const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => {
     if (a === "type" || b === "type") return a === "type" ? (b === "type" ? 0 : -1) : 1;
     return a < b ? -1 : a > b ? 1 : 0;

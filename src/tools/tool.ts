@@ -3,10 +3,11 @@
  * and the function. The same Tool serves ReAct (Python calls it back by name), ToolCalls'
  * `execute()`, native function calling (`formatAsFunctionCall`) and MCP (`Tool.fromMcpTool`).
  */
-import { z } from "zod";
+import type { z } from "zod";
 import type { FunctionToolSpec } from "../lm/types.js";
 import { pyRepr } from "../py/builtins.js";
 import type { JSONSchema } from "../signature/types.js";
+import { isZodObject } from "../signature/zod.js";
 import { ToolArgumentsError, ToolDefinitionError } from "./errors.js";
 
 export interface ToolOptions<Args = Record<string, unknown>> {
@@ -37,9 +38,9 @@ export class Tool<Args = Record<string, unknown>> {
     if (typeof options.name !== "string" || options.name === "") {
       throw new ToolDefinitionError("A tool needs a name", { fix: "pass { name: 'search', ... }" });
     }
-    this.#zod = options.parameters instanceof z.ZodObject ? options.parameters : undefined;
+    this.#zod = isZodObject(options.parameters) ? options.parameters : undefined;
     const schema: JSONSchema = this.#zod
-      ? stripMeta(z.toJSONSchema(this.#zod, { unrepresentable: "any" }) as JSONSchema)
+      ? stripMeta(this.#zod.toJSONSchema({ unrepresentable: "any" }) as JSONSchema)
       : ((options.parameters as JSONSchema | undefined) ?? { type: "object", properties: {} });
     if (typeof schema !== "object" || schema === null || (schema.type !== undefined && schema.type !== "object")) {
       throw new ToolDefinitionError(`Tool "${options.name}": parameters must be an object schema`, {

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { firstBalancedObject } from "../../src/adapters/json.js";
-import { parenIsExplicitTuple } from "../../src/py/json-repair-parens.js";
+import { parenIsExplicitTuple, topLevelParenCanStart } from "../../src/py/json-repair-parens.js";
 
 const CHILD = fileURLToPath(new URL("./children/pathological.ts", import.meta.url));
 const GUARD_MS = 60_000;
@@ -43,6 +43,10 @@ describe("parsers stay linear on pathological input (1,000,000 characters)", () 
     assert.deepEqual(runCase("parenRun"), {
       error: "NestingTooDeepError: the JSON text is nested deeper than 1000 levels (at offset 1006)",
     });
+  });
+
+  it("many lines that each open a '(' closed in a run at the end: nothing, as json_repair says", () => {
+    assert.deepEqual(runCase("parenLines"), { value: "" });
   });
 
   it("an opening bracket followed by unclosed braces finds no object", () => {
@@ -123,6 +127,64 @@ describe("parenIsExplicitTuple keeps its meaning", () => {
     const visit = (prefix: string): void => {
       for (let i = prefix.indexOf("("); i >= 0; i = prefix.indexOf("(", i + 1)) {
         assert.equal(parenIsExplicitTuple(prefix, i), reference(prefix, i), `${JSON.stringify(prefix)} at ${i}`);
+        checked++;
+      }
+      if (prefix.length < 7) for (const c of alphabet) visit(prefix + c);
+    };
+    visit("");
+    assert.ok(checked > 1_000_000);
+  });
+});
+
+describe("topLevelParenCanStart keeps its meaning", () => {
+  /** The former definition: from each '(' alone on its line, rescan for its closing ')'. */
+  function reference(s: string, index: number): boolean {
+    for (let k = index - 1; k >= 0; k--) {
+      if (s[k] === "\n" || s[k] === "\r") break;
+      if (s[k] !== " " && s[k] !== "\t") return false;
+    }
+    let k = index + 1;
+    while (k < s.length && (s[k] === " " || s[k] === "\t" || s[k] === "\n")) k++;
+    const first = s[k];
+    if (first === undefined) return false;
+    if (!")[{(\"'".includes(first) && !/[0-9]/.test(first)) return false;
+    let depth = 0;
+    let quote: string | undefined;
+    let backslashes = 0;
+    for (let j = index + 1; j < s.length; j++) {
+      const ch = s[j]!;
+      if (ch === "\\") {
+        backslashes++;
+        continue;
+      }
+      const escaped = backslashes % 2 === 1;
+      backslashes = 0;
+      if (quote !== undefined) {
+        if (ch === quote && !escaped) quote = undefined;
+        continue;
+      }
+      if ((ch === '"' || ch === "'") && !escaped) {
+        quote = ch;
+        continue;
+      }
+      if (ch === "(" || ch === "[" || ch === "{") depth++;
+      else if (ch === ")" && depth === 0) {
+        for (let t = j + 1; t < s.length; t++) {
+          if (s[t] === "\n" || s[t] === "\r") return true;
+          if (s[t] !== " " && s[t] !== "\t") return false;
+        }
+        return true;
+      } else if (ch === ")" || ch === "]" || ch === "}") depth = Math.max(0, depth - 1);
+    }
+    return true;
+  }
+
+  it("agrees with the former definition at every '(' of every string over ( ) [ ] } \" \\ 1 and newline up to length 7", () => {
+    const alphabet = ["(", ")", "[", "]", "}", '"', "\\", "1", "\n"];
+    let checked = 0;
+    const visit = (prefix: string): void => {
+      for (let i = prefix.indexOf("("); i >= 0; i = prefix.indexOf("(", i + 1)) {
+        assert.equal(topLevelParenCanStart(prefix, i), reference(prefix, i), `${JSON.stringify(prefix)} at ${i}`);
         checked++;
       }
       if (prefix.length < 7) for (const c of alphabet) visit(prefix + c);

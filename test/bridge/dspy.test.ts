@@ -15,10 +15,11 @@ interface PredictResult {
 /** Real DSPy 3.4.1 in the worker; its LM calls are served by an LM that lives in Node. */
 describe("real dspy.Predict in a worker, served by a Node LM", () => {
   let pool: PythonPool;
+  const logger = collectingLogger();
   const lm = new ScriptedLM({ France: { answer: "Paris" }, Italy: { answer: "Rome" } }, { model: "scripted-1" });
 
   before(async () => {
-    pool = await PythonPool.start({ name: "dspy", size: 1, testTools: true, lm, logger: collectingLogger() });
+    pool = await PythonPool.start({ name: "dspy", size: 1, testTools: true, lm, logger });
   });
   after(() => pool.close());
 
@@ -71,5 +72,17 @@ describe("real dspy.Predict in a worker, served by a Node LM", () => {
     assert.equal(seen.length, 1);
     const env = await pool.call<string[]>("env_names");
     assert.ok(!env.some((n) => /API_?KEY/i.test(n)));
+  });
+
+  it("keeps the level of DSPy's log records: INFO is info, not a stderr warning", async () => {
+    await pool.call("log_dspy", { what: "levels" });
+    const mine = logger.lines.filter((l) => l.message.includes(": levels"));
+    const byLevel = Object.fromEntries(mine.map((l) => [l.message.split(":")[0], l.level]));
+    // DSPy's loggers stop at INFO (its configure_dspy_loggers), so the debug record is not sent.
+    assert.deepEqual(byLevel, { info: "info", warning: "warn", error: "error" });
+    for (const line of mine) {
+      assert.equal(line.fields?.logger, "dspy.teleprompt.dspex_test");
+      assert.equal(line.fields?.stream, undefined, "a log frame, not a stderr line");
+    }
   });
 });

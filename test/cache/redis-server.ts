@@ -3,6 +3,8 @@ import { createServer } from "node:net";
 
 export interface RedisServer {
   port: number;
+  /** The redis-server process (benches read its CPU time). */
+  pid: number | undefined;
   url: string;
   stop(): Promise<void>;
 }
@@ -68,6 +70,7 @@ function launch(port: number, dir?: string): Promise<RedisServer> {
         proc.stdout?.resume();
         resolve({
           port,
+          pid: proc.pid,
           url: `redis://127.0.0.1:${port}`,
           stop: async () => {
             if (proc.exitCode === null) proc.kill("SIGTERM");

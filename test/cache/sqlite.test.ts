@@ -66,11 +66,40 @@ describe("SqliteStore", () => {
     const path = join(dir, "odd.db");
     const store = new SqliteStore({ path });
     store.set("k", response("v"));
+    store.flush();
     const raw = new Database(path);
     raw.prepare("UPDATE entries SET value = ? WHERE key = ?").run('{"not":"a response"', "k");
     raw.close();
     assert.equal(store.get("k"), undefined);
     assert.equal(store.count(), 0);
+    store.close();
+  });
+
+  it("batches writes: pending ones are read back at once, and the tick's writes reach the file together", async () => {
+    const path = join(dir, "batch.db");
+    const store = new SqliteStore({ path });
+    const raw = new Database(path, { readonly: true });
+    const rows = () => raw.prepare("SELECT count(*) AS n FROM entries").get() as { n: number };
+    const writes = [store.set("a", response("1")), store.set("b", response("2"))];
+    assert.deepEqual(store.get("a")?.outputs, ["1"]);
+    assert.equal(rows().n, 0, "not in the file before the next turn of the event loop");
+    await Promise.all(writes);
+    assert.equal(rows().n, 2);
+    assert.deepEqual(store.get("b")?.outputs, ["2"]);
+    raw.close();
+    store.close();
+  });
+
+  it("writes pending entries on close and when the process exits", async () => {
+    const path = join(dir, "exit.db");
+    const closing = new SqliteStore({ path });
+    void closing.set("on-close", response("c"));
+    closing.close();
+    const child = spawnChild("sqlite-exit.ts", [path]);
+    assert.equal(await child.end(), 0);
+    const store = new SqliteStore({ path });
+    assert.deepEqual(store.get("on-close")?.outputs, ["c"]);
+    assert.deepEqual(store.get("written-before-exit")?.outputs, ["kept"]);
     store.close();
   });
 

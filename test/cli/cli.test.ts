@@ -28,7 +28,8 @@ function cli(...args: string[]) {
   return spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args], {
     encoding: "utf8",
     cwd: root,
-    env: { ...process.env, DSPEX_CACHE_DIR: dir },
+    // Runs are recorded by default: into the test's folder, not the user's studio.
+    env: { ...process.env, DSPEX_CACHE_DIR: dir, DSPEX_STUDIO_STORE: join(dir, "runs.sqlite") },
   });
 }
 

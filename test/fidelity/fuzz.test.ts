@@ -20,18 +20,22 @@ const MIN_MATCHES: Record<string, number> = {
   "format/chat": 488,
   "format/json": 488,
   "format/xml": 483,
-  "model/format-chat": 233,
-  "model/format-json": 233,
-  "model/parse-chat": 67,
-  "model/parse-json": 63,
-  "module/cot": 132,
-  "module/predict": 157,
-  "parse/chat": 1488,
+  "model/format-chat": 297,
+  "model/format-json": 297,
+  "model/parse-chat": 139,
+  "model/parse-json": 161,
+  "module/cot": 133,
+  "module/predict": 158,
+  "parse/chat": 1490,
   "parse/json": 727,
-  "parse/xml": 726,
+  "parse/xml": 727,
+  repair: 516,
   signature: 1500,
   "state/load": 222,
   "state/save": 245,
+  "twostep/extract": 199,
+  "twostep/format": 197,
+  "twostep/outputs": 197,
 };
 
 describe(`differential fuzz cases against DSPy ${fixture.dspy}`, async () => {
@@ -47,7 +51,16 @@ describe(`differential fuzz cases against DSPy ${fixture.dspy}`, async () => {
   }
   it("has thousands of cases in every area", () => {
     const areas = new Set(fixture.cases.map((c) => c.area));
-    assert.deepEqual([...areas].sort(), ["format", "model", "module", "parse", "signature", "state"]);
+    assert.deepEqual([...areas].sort(), [
+      "format",
+      "model",
+      "module",
+      "parse",
+      "repair",
+      "signature",
+      "state",
+      "twostep",
+    ]);
     assert.ok(fixture.cases.length >= 5000, `${fixture.cases.length} cases`);
   });
   for (const [bucket, t] of [...tally].sort()) {

@@ -7,7 +7,9 @@ import { z } from "zod";
 import { AdapterParseError } from "../../src/adapters/errors.js";
 import { ChatAdapter } from "../../src/adapters/chat.js";
 import { JSONAdapter } from "../../src/adapters/json.js";
+import { TwoStepAdapter } from "../../src/adapters/two-step.js";
 import { pyRepr } from "../../src/py/builtins.js";
+import { repairJsonLoads } from "../../src/py/json-repair.js";
 import type { Adapter } from "../../src/adapters/types.js";
 import { ScriptedLM } from "../../src/lm/providers/scripted.js";
 import { ChainOfThought } from "../../src/modules/chain-of-thought.js";
@@ -350,12 +352,61 @@ function replayModel(c: FuzzCase): Outcome[] {
   return out;
 }
 
+async function replayTwoStep(c: FuzzCase): Promise<Outcome[]> {
+  const extractionLM = new ScriptedLM([c.extraction as string, c.extraction as string]);
+  const adapter = new TwoStepAdapter(extractionLM);
+  const built = attempt(() => signatureOf(c));
+  if (!built.ok) return [{ bucket: "twostep/format", match: !c.ok, detail: `we reject: ${String(built.error)}` }];
+  const sig = built.value;
+  const out: Outcome[] = [];
+  const inputs = decode(c.inputs) as Record<string, unknown>;
+  const demos = decode(c.demos) as Record<string, unknown>[];
+  if (c.messages !== undefined) {
+    const got = attempt(() => adapter.format(sig, demos, inputs));
+    const diff = got.ok ? compareMessages(c.messages, got.value) : `we fail: ${(got.error as Error).message}`;
+    out.push({ bucket: "twostep/format", match: diff === undefined, ...(diff ? { detail: diff } : {}) });
+  }
+  const predict = new Predict(sig);
+  predict.demos = demos;
+  let outcome: { ok: true; value: Record<string, unknown> } | { ok: false; error: unknown };
+  try {
+    const lm = new ScriptedLM([c.completion as string]);
+    const pred = await context({ lm, adapter, warn: () => {} }, () => predict.call(inputs));
+    outcome = { ok: true, value: pred.toDict() as Record<string, unknown> };
+  } catch (error) {
+    outcome = { ok: false, error };
+  }
+  const sent = extractionLM.requests.map((r) => r.messages);
+  const diff = compareMessages(c.extraction_messages, sent);
+  out.push({ bucket: "twostep/extract", match: diff === undefined, ...(diff ? { detail: diff } : {}) });
+  out.push(compareParse("twostep/outputs", { ...c, repr: c.outputs } as FuzzCase, outcome, sig));
+  return out;
+}
+
+function replayRepair(c: FuzzCase): Outcome[] {
+  const got = attempt(() => crepr(repairJsonLoads(c.text as string)));
+  if (!c.ok) return [{ bucket: "repair", match: !got.ok, detail: `json_repair fails: ${c.error}` }];
+  if (!got.ok) return [{ bucket: "repair", match: false, detail: `we fail: ${(got.error as Error).message}` }];
+  const match = got.value === c.repr;
+  return [
+    {
+      bucket: "repair",
+      match,
+      ...(match ? {} : { detail: `${JSON.stringify(c.text)}: json_repair ${c.repr} vs ours ${got.value}` }),
+    },
+  ];
+}
+
 export async function replay(c: FuzzCase): Promise<Outcome[]> {
   try {
     return await replayArea(c);
   } catch (error) {
     const bucket =
-      c.area === "format" || c.area === "signature" ? c.area : `${c.area}/${String(c.adapter ?? c.module ?? "save")}`;
+      c.area === "format" || c.area === "signature" || c.area === "repair"
+        ? c.area
+        : c.area === "twostep"
+          ? "twostep/outputs"
+          : `${c.area}/${String(c.adapter ?? c.module ?? "save")}`;
     return [{ bucket, match: false, detail: `threw: ${(error as Error).message?.split("\n")[0]}` }];
   }
 }
@@ -374,6 +425,10 @@ async function replayArea(c: FuzzCase): Promise<Outcome[]> {
       return replayState(c);
     case "model":
       return replayModel(c);
+    case "twostep":
+      return replayTwoStep(c);
+    case "repair":
+      return replayRepair(c);
     default:
       throw new Error(`unknown area ${c.area}`);
   }

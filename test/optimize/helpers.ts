@@ -115,7 +115,8 @@ export class RuleLM implements LM {
     };
   }
 
-  private answer(messages: readonly Message[]): string {
+  /** The text this LM answers `messages` with (loopback servers in other tests answer with it too). */
+  answer(messages: readonly Message[]): string {
     const system = messages[0]?.role === "system" ? contentText(messages[0].content) : "";
     const last = contentText(messages.at(-1)?.content ?? "");
     const fields = outputFields(system);

@@ -66,7 +66,10 @@ describe("pipeline", () => {
     assert.equal(result.steps[3]!.children?.[0]?.name, "answer");
     // Per-step usage also lands in the caller's tracker.
     assert.equal(usage.snapshot().total.calls, 2);
-    assert.equal(events.filter((e) => e.type === "step-end").length, 4);
+    assert.equal(events.filter((e) => e.type === "step-end" && e.path.length === 1).length, 4);
+    // Children of the parallel and branch steps report too, under their parent's path.
+    const childPaths = events.filter((e) => e.type === "step-end" && e.path.length === 2).map((e) => e.path.join("/"));
+    assert.deepEqual(childPaths.sort(), ["answer-or-refuse/answer", "retrieve/byQuestion", "retrieve/retrieve[0]"]);
     assert.equal(searches, 2);
   });
 

@@ -14,7 +14,8 @@ import type { EvaluationResult, ProgressEvent } from "../../src/evaluate/types.j
 import { Example } from "../../src/modules/example.js";
 import type { LM } from "../../src/lm/types.js";
 import type { Module } from "../../src/modules/module.js";
-import { configure } from "../../src/runtime/settings.js";
+import { UsageTracker } from "../../src/lm/usage.js";
+import { configure, context } from "../../src/runtime/settings.js";
 import { cloneProgram } from "../../src/optimize/clone.js";
 import { type RedisQueue, redisQueue } from "../../src/scale/queue.js";
 import { hasRedisServer, type RedisServer, startRedis } from "../cache/redis-server.js";
@@ -89,18 +90,34 @@ describe("distributed Evaluate (redis-server, dspex worker processes, loopback L
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("gives the score, rows, order and progress events of a local run", async () => {
+  it("gives the score, rows, order, progress events and LM usage of a local run", async () => {
     const examples = devset(30);
     const localEvents: ProgressEvent[] = [];
-    const local = await new Evaluate({ devset: examples, metric }).run(program, {
-      onProgress: (e) => localEvents.push(e),
-    });
+    const localUsage = new UsageTracker();
+    const local = await context({ usage: localUsage }, () =>
+      new Evaluate({ devset: examples, metric }).run(program, { onProgress: (e) => localEvents.push(e) }),
+    );
     const remoteEvents: ProgressEvent[] = [];
     const evaluate = new Evaluate({ devset: examples, metric, queue: queue() });
     const emitted: ProgressEvent[] = [];
     evaluate.on("progress", (e) => emitted.push(e));
-    const remote = await evaluate.run(program, { programFile: PROGRAM, onProgress: (e) => remoteEvents.push(e) });
+    const remoteUsage = new UsageTracker();
+    const asked = lm.requests.length;
+    const remote = await context({ usage: remoteUsage }, () =>
+      evaluate.run(program, { programFile: PROGRAM, onProgress: (e) => remoteEvents.push(e) }),
+    );
     assert.deepEqual(summary(remote), summary(local));
+    // 27 calls reached the LM during the run (q7, q17, q27 throw first); made on the workers, they
+    // count in this scope's tracker as a local run's do.
+    assert.equal(lm.requests.length - asked, 27);
+    const { lastCall: _l, ...localTotals } = localUsage.snapshot();
+    const { lastCall: _r, ...remoteTotals } = remoteUsage.snapshot();
+    assert.deepEqual(remoteTotals, localTotals);
+    assert.equal(remoteTotals.total.calls, 27);
+    assert.deepEqual(
+      remote.results.map((r) => r.prediction.lmUsage),
+      local.results.map((r) => r.prediction.lmUsage),
+    );
     assert.equal(remote.errors, 3); // q7, q17, q27 throw in the program
     assert.ok(remote.score > 0 && remote.score < 100);
     assert.deepEqual(progressShape(remoteEvents), progressShape(localEvents));

@@ -37,6 +37,8 @@ function tsText(t: TypeNode, input: boolean): string {
   switch (t.kind) {
     case "str":
     case "bytes":
+    case "code":
+    case "reasoning":
       return "string";
     case "int":
     case "float":
@@ -71,6 +73,8 @@ function tsText(t: TypeNode, input: boolean): string {
       return t.options.map((o) => `(${tsText(o, input)})`).join(" | ");
     case "literal":
       return t.values.map(literalText).join(" | ");
+    case "enum":
+      return "unknown";
   }
 }
 

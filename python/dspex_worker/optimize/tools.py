@@ -115,7 +115,30 @@ def _scores(compiled: Any) -> dict[str, Any]:
         scores["candidates"] = [float(s) for s in aggregate]
         scores["before"] = float(aggregate[0])  # GEPA's candidate 0 is the seed program
         scores["after"] = float(aggregate[getattr(details, "best_idx", 0)])
+        pareto = _pareto(details)
+        if pareto is not None:
+            scores["pareto"] = pareto
     return scores
+
+
+def _pareto(details: Any) -> dict[str, Any] | None:
+    """GEPA's Pareto front over the validation instances: who is best where, and the lineage."""
+    best = getattr(details, "per_val_instance_best_candidates", None)
+    subscores = getattr(details, "val_subscores", None)
+    if not isinstance(best, dict) or not isinstance(subscores, list):
+        return None
+    instances = sorted(best.keys(), key=lambda k: (str(type(k)), k))
+    return {
+        "instances": [i if isinstance(i, (int, str)) else str(i) for i in instances],
+        "subscores": [[_number(s.get(i)) for i in instances] for s in subscores if isinstance(s, dict)],
+        "best": [sorted(int(c) for c in best[i]) for i in instances],
+        "parents": [[p if isinstance(p, int) else None for p in (ps or [])] for ps in getattr(details, "parents", [])],
+        "discoveryEvalCounts": [int(c) for c in getattr(details, "discovery_eval_counts", [])],
+    }
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def _evaluate(program: Any, devset: list[dspy.Example], metric: Any, threads: int | None) -> float:

@@ -9,11 +9,12 @@
  * of the caller's context; the predictor calls DSPy records come back into the caller's trace.
  */
 import { BridgeValueError, PythonError, UnknownToolError } from "../../bridge/errors.js";
-import { MAX_VALUE_DEPTH } from "../../bridge/values.js";
+import { MAX_VALUE_DEPTH } from "../../bridge/limits.js";
 import type { PythonPool } from "../../bridge/pool.js";
 import { ConfigurationError } from "../../errors.js";
 import type { LM } from "../../lm/types.js";
-import { sharedPool } from "../../bridge/shared-pools.js";
+import { CAPABILITIES, type Operation } from "../../bridge/capabilities.js";
+import { sharedPoolFor } from "../../bridge/shared-pools.js";
 import { parseTypeString } from "../../signature/parse.js";
 import { type FieldSpec, Signature } from "../../signature/signature.js";
 import { Example, type Fields } from "../example.js";
@@ -105,7 +106,7 @@ export abstract class PythonModule<I extends Fields = Fields, O extends Fields =
 
   protected async pool(): Promise<PythonPool> {
     const pool = this[OPTIONS].pool;
-    if (pool === undefined) return sharedPool("modules");
+    if (pool === undefined) return sharedPoolFor(operationOf(this.kind));
     return typeof pool === "function" ? pool() : pool;
   }
 
@@ -295,4 +296,11 @@ export function isPythonError(error: unknown, ...types: string[]): error is Pyth
  */
 export function preparePythonModules(program: Module): Promise<void> {
   return prepareProgram(program);
+}
+
+/** The capability-table operation of a DSPy module kind ("program_of_thought" -> "programOfThought"). */
+function operationOf(kind: string): Operation {
+  const op = kind.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  // A kind of the user's own runs where DSPy's modules do.
+  return CAPABILITIES.has(op as Operation) ? (op as Operation) : "predict";
 }

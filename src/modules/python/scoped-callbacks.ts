@@ -3,7 +3,6 @@
  * retriever's embedder). Each pool gets one callback per name; Python names the target by an
  * unguessable token that Node issued, so only what Node registered, while registered, is callable.
  */
-import { randomUUID } from "node:crypto";
 import type { CallbackContext } from "../../bridge/callbacks.js";
 import { CallbackError } from "../../bridge/callbacks.js";
 import type { PythonPool } from "../../bridge/pool.js";
@@ -42,7 +41,7 @@ export function registerScoped<T>(pool: PythonPool, name: string, target: T, han
       );
     });
   }
-  const token = randomUUID();
+  const token = globalThis.crypto.randomUUID();
   table.set(token, { handler, target });
   const entries = table;
   return { token, release: () => entries.delete(token) };

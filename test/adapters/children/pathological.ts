@@ -30,6 +30,12 @@ const cases: Record<string, () => unknown> = {
   },
   trailingClosers: () => repairJsonLoads(`{"a": "b${" ".repeat(N)}}]`),
   parenRun: () => outcome(() => repairJsonLoads(`{"a": ${"(".repeat(N)}`)),
+  // Each of N/3 lines opens a '(' whose closer stands in the run at the end: json_repair rescans
+  // to that run for every line.
+  parenLines: () => {
+    const n = Math.floor(N / 3);
+    return outcome(() => repairJsonLoads(`${"(1\n".repeat(n)}${")".repeat(n)}x`));
+  },
   unclosedBraces: () => ({
     balanced: firstBalancedObject(`[${"{".repeat(N)}`) ?? null,
     parse: outcome(() => new JSONAdapter().parse(Signature.parse("q -> a"), `[${"{".repeat(N)}`)),

@@ -21,12 +21,18 @@ for await (const line of lines) {
   let reads = 0;
   for (let i = 0; i < count; i++) {
     try {
-      store.set(`${id}:${i}`, {
-        outputs: [`${id}-${i}`],
-        usage: { promptTokens: i, completionTokens: 1, totalTokens: i + 1 },
-        model: "writer",
-        cached: false,
-      });
+      // Writes are batched: a failed batch rejects the promise of each of its writes.
+      store
+        .set(`${id}:${i}`, {
+          outputs: [`${id}-${i}`],
+          usage: { promptTokens: i, completionTokens: 1, totalTokens: i + 1 },
+          model: "writer",
+          cached: false,
+        })
+        .catch((error: unknown) => {
+          errors++;
+          process.stderr.write(`${String(error)}\n`);
+        });
       // Read back an earlier entry of this writer, interleaving reads with the others' writes.
       if (store.get(`${id}:${Math.floor(i / 2)}`) !== undefined) reads++;
     } catch (error) {
@@ -35,6 +41,8 @@ for await (const line of lines) {
     }
   }
   store.close();
+  // The last batch's promises settle after close() wrote it.
+  await new Promise((resolve) => setImmediate(resolve));
   process.stdout.write(`${JSON.stringify({ id, written: count - errors, reads, errors })}\n`);
   break;
 }
