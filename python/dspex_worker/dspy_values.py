@@ -38,8 +38,15 @@ def build_signature(spec: dict[str, Any]) -> type[dspy.Signature]:
     def part(fields: list[dict[str, Any]]) -> str:
         return ", ".join(f"{f['name']}: {f.get('type') or 'str'}" for f in fields)
 
-    # DSPy's parser resolves bare "Image"/"Audio"/"File"/"History" only when told about them.
-    custom = {"Image": dspy.Image, "Audio": dspy.Audio, "File": dspy.File, "History": dspy.History}
+    # DSPy's parser resolves bare names of its own types ("Image", "Code", ...) only when told about them.
+    custom = {
+        "Image": dspy.Image,
+        "Audio": dspy.Audio,
+        "File": dspy.File,
+        "History": dspy.History,
+        "Code": dspy.Code,
+        "Reasoning": dspy.Reasoning,
+    }
     signature = dspy.Signature(
         f"{part(inputs)} -> {part(outputs)}", spec.get("instructions") or None, custom_types=custom
     )

@@ -51,6 +51,12 @@ def test_signature_round_trip_keeps_types_descriptions_and_prefixes() -> None:
     assert described["inputs"][0]["prefix"] == "Context:"
 
 
+def test_signature_knows_dspy_code_and_reasoning() -> None:
+    sig = build_signature({"inputs": [{"name": "task", "type": "str"}], "outputs": [{"name": "program", "type": "Code"}, {"name": "why", "type": "Reasoning"}]})
+    assert sig.output_fields["program"].annotation is dspy.Code
+    assert sig.output_fields["why"].annotation is dspy.Reasoning
+
+
 def test_react_calls_node_tools_by_token_and_traces_predictors(monkeypatch: pytest.MonkeyPatch) -> None:
     node = Recorder()
     monkeypatch.setattr(modules_python, "call_node", node)
