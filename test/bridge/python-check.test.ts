@@ -27,7 +27,14 @@ describe("interpreter check", () => {
     const err = await PythonPool.start({ name: "nodspy", size: 2, python: bare, logger }).catch((e: unknown) => e);
     assert.ok(err instanceof PythonEnvError, String(err));
     assert.ok(err instanceof PoolFailedError, "callers catching PoolFailedError still catch it");
-    assert.deepEqual(err.missing, ["dspy==3.4.1", "msgpack==1.2.4", "numpy==2.4.6", "optuna==5.0.0"]);
+    assert.deepEqual(err.missing, [
+      "dspy==3.4.1",
+      "msgpack==1.2.4",
+      "json_repair==0.64.6",
+      "pydantic==2.14.4",
+      "numpy==2.4.6",
+      "optuna==5.0.0",
+    ]);
     assert.match(err.message, /dspy is missing/);
     assert.match(
       err.fix ?? "",
