@@ -154,8 +154,8 @@ export function jsonSchema(t: TypeNode): JSONSchema {
 }
 
 /**
- * A model (object node) inside another type is a `$ref` into the top-level `$defs`, as pydantic
- * writes it; the field's own model is inlined with the `$defs` of the models it uses.
+ * A model (object node) or an Enum inside another type is a `$ref` into the top-level `$defs`, as
+ * pydantic writes it; the field's own model or Enum is inlined with the `$defs` of what it uses.
  */
 function withDefs(t: TypeNode): JSONSchema {
   const defs: Record<string, JSONSchema> = {};
@@ -330,15 +330,24 @@ function rawSchema(t: TypeNode): JSONSchema {
     }
     case "literal":
       return literalSchema(t.values);
-    case "enum": {
-      // pydantic's schema of an Enum class: its values, its title, one JSON type if they share it.
-      const values = t.members.map(([, v]) => v);
-      const types = new Set(values.map(jsonTypeOf));
-      return { enum: values, title: t.name, ...(types.size === 1 ? { type: [...types][0] } : {}) };
-    }
+    case "enum":
+      // Like a model: inlined as the field's own type, a `$defs` entry behind a `$ref` inside another.
+      return {
+        ...enumSchema(
+          t.name,
+          t.members.map(([, v]) => v),
+        ),
+        [MODEL]: t.name,
+      };
     case "object":
       return { ...t.schema, [MODEL]: t.name };
   }
+}
+
+/** pydantic's schema of an Enum class: its values, its title, one JSON type if they all share it. */
+export function enumSchema(title: string, values: (string | number)[]): JSONSchema {
+  const types = new Set(values.map(jsonTypeOf));
+  return { enum: values, title, ...(types.size === 1 ? { type: [...types][0] } : {}) };
 }
 
 function literalSchema(values: LiteralValue[]): JSONSchema {
