@@ -31,11 +31,14 @@ type TypeShape =
         | "file"
         | "tool"
         | "toolCalls"
-        /** dspy.Code: code text; an output is read out of its markdown fence. */
-        | "code"
         /** dspy.Reasoning: text that DSPy names `str` in prompts. */
         | "reasoning";
     }
+  /**
+   * dspy.Code: code text; an output is read out of its markdown fence. `dspy.Code["java"]` is the
+   * class DSPy makes for that language, named `Code_java`.
+   */
+  | { kind: "code"; language?: string }
   /**
    * `item` absent means the bare generic (`list`); `alias` keeps the spelling DSPy prints. `origin`
    * names the typing/collections alias that validates like the builtin but prints its own name
@@ -70,9 +73,13 @@ const SCALAR_NAMES: Record<string, string> = {
   file: "File",
   tool: "Tool",
   toolCalls: "ToolCalls",
-  code: "Code",
   reasoning: "str",
 };
+
+/** The class `dspy.Code[language]` creates (pydantic's create_model names it `Code_<language>`). */
+export function codeClassName(language: string | undefined): string {
+  return language === undefined ? "Code" : `Code_${language}`;
+}
 
 /** Python's `get_annotation_name` as DSPy uses it in field descriptions. */
 export function annotationName(t: TypeNode): string {
@@ -102,6 +109,8 @@ function bareName(t: TypeNode): string {
     case "object":
     case "enum":
       return t.name;
+    case "code":
+      return codeClassName(t.language);
     default:
       return SCALAR_NAMES[t.kind]!;
   }
@@ -236,7 +245,7 @@ function rawSchema(t: TypeNode): JSONSchema {
         type: "object",
         properties: { code: { title: "Code", type: "string" } },
         required: ["code"],
-        title: "Code",
+        title: codeClassName(t.language),
       };
     case "toolCalls":
       // pydantic's schema of dspy.ToolCalls (id and tool_call_results are left out, as DSPy does).
