@@ -17,6 +17,14 @@ const fixture = JSON.parse(readFileSync(new URL("../fixtures/fuzz.json", import.
 
 /** Matches per bucket at the last measurement (see docs in /work/notes/fidelity.md for the history). */
 const MIN_MATCHES: Record<string, number> = {
+  "enum/format-chat": 239,
+  "enum/format-json": 239,
+  "enum/model/format-chat": 160,
+  "enum/model/format-json": 160,
+  "enum/model/parse-chat": 81,
+  "enum/model/parse-json": 80,
+  "enum/parse-chat": 118,
+  "enum/parse-json": 121,
   "format/chat": 488,
   "format/json": 488,
   "format/xml": 483,
@@ -52,6 +60,7 @@ describe(`differential fuzz cases against DSPy ${fixture.dspy}`, async () => {
   it("has thousands of cases in every area", () => {
     const areas = new Set(fixture.cases.map((c) => c.area));
     assert.deepEqual([...areas].sort(), [
+      "enum",
       "format",
       "model",
       "module",
