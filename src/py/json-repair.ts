@@ -7,7 +7,7 @@
  * hence this port of the relevant rules. Exotic heuristics of the Python library are not ported.
  */
 import { isDigit, parenIsExplicitTuple, QUOTES, topLevelParenCanStart } from "./json-repair-parens.js";
-import { isPySpace, PyFloat, pyInt, pyRstrip, pyStrip, pyTruthy, setOwn } from "./builtins.js";
+import { isPySpace, PyFloat, pyInt, pyLstrip, pyRstrip, pyStrip, pyTruthy, setOwn } from "./builtins.js";
 import { NestingTooDeepError } from "./errors.js";
 import { isAlnum, LookAhead } from "./json-repair-scan.js";
 import { MAX_JSON_DEPTH, strictJsonLoads, strictRawDecode } from "./json-strict.js";
@@ -84,8 +84,9 @@ class RepairParser {
       }
       if (ch === "{") {
         this.i++;
-        // A brace with no ':' in it is a Python set literal to json_repair, read as a list.
-        return this.objectHasNoColon() ? this.parseArray("}") : this.parseObject();
+        const start = this.i;
+        const obj = this.parseObject();
+        return this.emptyObjectAsArray(obj, start) ? this.parseArray("]") : obj;
       }
       if (ch === "[") {
         this.i++;
@@ -191,32 +192,38 @@ class RepairParser {
   }
 
   /**
-   * `_classify_empty_object_repair`: from just after "{" to its closing brace, is there content but
-   * no ':' outside quotes? Then json_repair reparses the object as an array (`{1, 2}` -> [1, 2]).
+   * `_repair_empty_object_result`: an object that came out empty though text stood between its
+   * braces, with no ':' outside quotes there, is a Python set literal (`{1, 2}`): json_repair then
+   * reparses it from `start` (just after its "{") as an array. It looks only after parsing it as an
+   * object, whose key scan may run past the "}" (`{"a": {1, 2}, "b": 3}` gives `{'a': {'b': 3}}`).
+   * True when the caller should reparse; `this.i` is then back at `start`.
    */
-  private objectHasNoColon(): boolean {
+  private emptyObjectAsArray(obj: Record<string, unknown>, start: number): boolean {
     const s = this.s;
-    let depth = 0;
+    // json_repair steps past the end when the object runs off it; we stop at the end.
+    const end = this.i >= s.length ? s.length + 1 : this.i;
+    if (Object.keys(obj).length > 0 || end - start <= 2) return false;
+    if (s[end - 1] === "}" && pyStrip(stripComments(s.slice(start, end - 1))) === "") return false;
+    // The text json_repair classifies: after the "{" up to one character past `end`, one "}" off its end.
+    let body = s.slice(start, end + 1);
+    if (body.endsWith("}")) body = body.slice(0, -1);
+    if (pyLstrip(stripComments(pyLstrip(body))) === "") return false;
     let quote: string | undefined;
-    let content = false;
-    for (let k = this.i; k < s.length; k++) {
-      const c = s[k]!;
-      if (quote !== undefined) {
-        if (c === "\\") k++;
-        else if (c === quote) quote = undefined;
+    let backslashes = 0;
+    for (const c of body) {
+      if (c === "\\") {
+        backslashes++;
         continue;
       }
-      if (c === '"' || c === "'") {
-        quote = c;
-        content = true;
-      } else if (c === ":") return false;
-      else if (c === "{" || c === "[") depth++;
-      else if (c === "}" || c === "]") {
-        if (depth === 0) return content && c === "}";
-        depth--;
-      } else if (!isPySpace(c) && c !== ",") content = true;
+      const even = backslashes % 2 === 0;
+      backslashes = 0;
+      if (quote !== undefined) {
+        if (c === quote && even) quote = undefined;
+      } else if (QUOTES.has(c) && even) quote = c;
+      else if (c === ":" && even) return false;
     }
-    return false;
+    this.i = start;
+    return true;
   }
 
   private parseObject(): Record<string, unknown> {
@@ -582,6 +589,50 @@ class RepairParser {
     }
     return /^[+-]?\d+$/.test(num) ? pyInt(num) : num;
   }
+}
+
+/**
+ * `_strip_comments_for_empty_object_classification`: line comments (`#`, `//`) and block comments outside quotes
+ * removed, the rest kept as it is.
+ */
+function stripComments(body: string): string {
+  let out = "";
+  let quote: string | undefined;
+  let backslashes = 0;
+  for (let k = 0; k < body.length; k++) {
+    const c = body[k]!;
+    if (c === "\\") {
+      backslashes++;
+      out += c;
+      continue;
+    }
+    const even = backslashes % 2 === 0;
+    backslashes = 0;
+    if (quote !== undefined) {
+      out += c;
+      if (c === quote && even) quote = undefined;
+      continue;
+    }
+    if (QUOTES.has(c) && even) {
+      quote = c;
+      out += c;
+      continue;
+    }
+    if (c === "#" || (c === "/" && body[k + 1] === "/")) {
+      k += c === "/" ? 2 : 1;
+      while (k < body.length && body[k] !== "\n" && body[k] !== "\r") k++;
+      k--;
+      continue;
+    }
+    if (c === "/" && body[k + 1] === "*") {
+      k += 2;
+      while (k < body.length - 1 && body.slice(k, k + 2) !== "*/") k++;
+      k = Math.min(k + 2, body.length) - 1;
+      continue;
+    }
+    out += c;
+  }
+  return out;
 }
 
 function isStrictlyEmpty(v: unknown): boolean {
