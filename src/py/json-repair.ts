@@ -7,9 +7,9 @@
  * hence this port of the relevant rules. Exotic heuristics of the Python library are not ported.
  */
 import { isDigit, parenIsExplicitTuple, QUOTES, topLevelParenCanStart } from "./json-repair-parens.js";
-import { isPySpace, PyFloat, pyInt, pyLstrip, pyRstrip, pyStrip, pyTruthy, setOwn } from "./builtins.js";
+import { isPySpace, PyFloat, pyInt, pyRstrip, pyStrip, pyTruthy, setOwn } from "./builtins.js";
 import { NestingTooDeepError } from "./errors.js";
-import { isAlnum, LookAhead } from "./json-repair-scan.js";
+import { LookAhead } from "./json-repair-scan.js";
 import { MAX_JSON_DEPTH, strictJsonLoads, strictRawDecode } from "./json-strict.js";
 
 type Ctx = "array" | "key" | "value";
@@ -84,9 +84,7 @@ class RepairParser {
       }
       if (ch === "{") {
         this.i++;
-        const start = this.i;
-        const obj = this.parseObject();
-        return this.emptyObjectAsArray(obj, start) ? this.parseArray("]") : obj;
+        return this.parseObjectValue();
       }
       if (ch === "[") {
         this.i++;
@@ -191,6 +189,33 @@ class RepairParser {
     if (++this.depth > MAX_JSON_DEPTH) throw new NestingTooDeepError("the JSON text", MAX_JSON_DEPTH, this.i);
   }
 
+  /** `parse_object` as a whole: the members, the set-literal repair, then `_complete_object_parse`. */
+  private parseObjectValue(): unknown {
+    const start = this.i;
+    const obj = this.parseObject();
+    if (this.emptyObjectAsArray(obj, start)) return this.parseArray("]");
+    const s = this.s;
+    const current = this.ctx[this.ctx.length - 1];
+    if (current !== undefined) {
+      // A stray '}' after an object inside an array is skipped (not after a key or a value).
+      if (s[this.i] === "}" && current === "array") this.i++;
+      return obj;
+    }
+    // At the top level `{...}, "b": 2` goes on as more members of the same object.
+    this.skipWs();
+    if (s[this.i] === ",") {
+      this.i++;
+      this.skipWs();
+      if (QUOTES.has(s[this.i]!)) {
+        const more = this.parseObjectValue();
+        if (more !== null && typeof more === "object" && !Array.isArray(more)) {
+          for (const [k, v] of Object.entries(more)) setOwn(obj, k, v);
+        }
+      }
+    }
+    return obj;
+  }
+
   /**
    * `_repair_empty_object_result`: an object that came out empty though text stood between its
    * braces, with no ':' outside quotes there, is a Python set literal (`{1, 2}`): json_repair then
@@ -201,30 +226,22 @@ class RepairParser {
   private emptyObjectAsArray(obj: Record<string, unknown>, start: number): boolean {
     const s = this.s;
     // json_repair steps past the end when the object runs off it; we stop at the end.
-    const end = this.i >= s.length ? s.length + 1 : this.i;
+    const end = this.ranOffEnd ? s.length + 1 : this.i;
     if (Object.keys(obj).length > 0 || end - start <= 2) return false;
-    if (s[end - 1] === "}" && pyStrip(stripComments(s.slice(start, end - 1))) === "") return false;
-    // The text json_repair classifies: after the "{" up to one character past `end`, one "}" off its end.
-    let body = s.slice(start, end + 1);
-    if (body.endsWith("}")) body = body.slice(0, -1);
-    if (pyLstrip(stripComments(pyLstrip(body))) === "") return false;
-    let quote: string | undefined;
-    let backslashes = 0;
-    for (const c of body) {
-      if (c === "\\") {
-        backslashes++;
-        continue;
-      }
-      const even = backslashes % 2 === 0;
-      backslashes = 0;
-      if (quote !== undefined) {
-        if (c === quote && even) quote = undefined;
-      } else if (QUOTES.has(c) && even) quote = c;
-      else if (c === ":" && even) return false;
-    }
+    // Only whitespace and comments before the closing brace: a plain empty object.
+    if (s[end - 1] === "}" && this.look.firstContent(start) >= end - 1) return false;
+    // The text json_repair classifies runs from after the "{" to one character past `end`, less
+    // one "}" at its end; it must hold something, and no ':' outside quotes and comments.
+    let bodyEnd = Math.min(end + 1, s.length);
+    if (bodyEnd > start && s[bodyEnd - 1] === "}") bodyEnd--;
+    if (this.look.firstContent(start) >= bodyEnd) return false;
+    if (this.look.firstColon(start) < bodyEnd) return false;
     this.i = start;
     return true;
   }
+
+  /** How the last parseObject ended: at the end of the text (no '}' or ']' closed it). */
+  private ranOffEnd = false;
 
   private parseObject(): Record<string, unknown> {
     this.enter();
@@ -235,11 +252,13 @@ class RepairParser {
       const ch = s[this.i];
       if (ch === undefined) {
         this.depth--;
+        this.ranOffEnd = true;
         return obj;
       }
       if (ch === "}") {
         this.i++;
         this.depth--;
+        this.ranOffEnd = false;
         return obj;
       }
       if (ch === ",") {
@@ -267,6 +286,7 @@ class RepairParser {
       if (end === "," || end === "'" || end === '"') this.i++;
       if (s[this.i] === "]" && this.ctx.includes("array")) {
         this.depth--;
+        this.ranOffEnd = false;
         return obj;
       }
     }
@@ -282,7 +302,7 @@ class RepairParser {
     this.ctx.push("key");
     try {
       for (;;) {
-        while (this.i < s.length && !QUOTES.has(s[this.i]!) && !isAlnum(s[this.i])) this.i++;
+        this.i = this.look.nextKeyStart(this.i);
         if (this.i >= s.length) return "";
         const key = QUOTES.has(s[this.i]!) ? this.parseQuoted() : this.unquotedKey();
         if (key !== "") return key;
@@ -325,7 +345,7 @@ class RepairParser {
         continue;
       }
       let value: unknown;
-      if (QUOTES.has(ch) && this.quotedIsKey(ch)) value = this.parseObject();
+      if (QUOTES.has(ch) && this.quotedIsKey(ch)) value = this.parseObjectValue();
       else if (QUOTES.has(ch)) value = this.parseString();
       else value = this.parseJson();
       const after = s[this.i];
@@ -589,50 +609,6 @@ class RepairParser {
     }
     return /^[+-]?\d+$/.test(num) ? pyInt(num) : num;
   }
-}
-
-/**
- * `_strip_comments_for_empty_object_classification`: line comments (`#`, `//`) and block comments outside quotes
- * removed, the rest kept as it is.
- */
-function stripComments(body: string): string {
-  let out = "";
-  let quote: string | undefined;
-  let backslashes = 0;
-  for (let k = 0; k < body.length; k++) {
-    const c = body[k]!;
-    if (c === "\\") {
-      backslashes++;
-      out += c;
-      continue;
-    }
-    const even = backslashes % 2 === 0;
-    backslashes = 0;
-    if (quote !== undefined) {
-      out += c;
-      if (c === quote && even) quote = undefined;
-      continue;
-    }
-    if (QUOTES.has(c) && even) {
-      quote = c;
-      out += c;
-      continue;
-    }
-    if (c === "#" || (c === "/" && body[k + 1] === "/")) {
-      k += c === "/" ? 2 : 1;
-      while (k < body.length && body[k] !== "\n" && body[k] !== "\r") k++;
-      k--;
-      continue;
-    }
-    if (c === "/" && body[k + 1] === "*") {
-      k += 2;
-      while (k < body.length - 1 && body.slice(k, k + 2) !== "*/") k++;
-      k = Math.min(k + 2, body.length) - 1;
-      continue;
-    }
-    out += c;
-  }
-  return out;
 }
 
 function isStrictlyEmpty(v: unknown): boolean {
