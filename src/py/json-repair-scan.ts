@@ -7,6 +7,9 @@
 import { isPySpace } from "./builtins.js";
 import { isDigit, QUOTES } from "./json-repair-parens.js";
 
+/** A letter, as json_repair's `isalpha` checks tell words from numbers. */
+export const isAlpha = (ch: string | undefined): boolean => ch !== undefined && /^\p{L}$/u.test(ch);
+
 /** Python's str.isalnum for one character (letters and numbers). */
 export const isAlnum = (ch: string | undefined): boolean => ch !== undefined && /^[\p{L}\p{N}]$/u.test(ch);
 
