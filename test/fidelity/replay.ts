@@ -222,8 +222,16 @@ async function replayModule(c: FuzzCase): Promise<Outcome[]> {
   const warned = warnings.some((w) => w.startsWith("Not all input fields"));
   if (warned !== c.warned)
     return [{ bucket, match: false, detail: `missing-input warning: dspy ${c.warned}, ours ${warned}` }];
+  // c.messages holds the first request's conversation, or none when DSPy failed before calling the
+  // LM: compare the conversations themselves, so that a difference names its message and position.
   const sent = lm.requests.slice(0, 1).map((r) => r.messages);
-  const diff = compareMessages(c.messages, sent);
+  const expected = c.messages as unknown[];
+  const diff =
+    expected.length !== sent.length
+      ? `DSPy sent ${expected.length} requests, we sent ${sent.length}`
+      : expected.length === 0
+        ? undefined
+        : compareMessages(expected[0], sent[0]);
   if (diff) return [{ bucket, match: false, detail: `messages: ${diff}` }];
   if (!c.ok && !outcome.ok) return [{ bucket, match: true }];
   const parsed = compareParse(
