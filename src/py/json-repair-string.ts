@@ -33,7 +33,7 @@ function escapeAt(s: string, k: number, close: string): [string, number] {
 }
 
 /** The escapes of an unquoted word: json_repair reads it as a string missing its '"'s. */
-function unescape(text: string): string {
+function unescapeWord(text: string): string {
   if (!text.includes("\\")) return text;
   let out = "";
   for (let k = 0; k < text.length; ) {
@@ -95,7 +95,7 @@ export function readUnquotedValue(p: RepairParser): string {
     } else if (c === "]" && p.ctx.includes("array") && p.look.nextOf('"', p.i) >= s.length) break;
     p.i++;
   }
-  return pyStrip(unescape(s.slice(start, p.i)));
+  return pyStrip(unescapeWord(s.slice(start, p.i)));
 }
 
 export function literal(p: RepairParser): { value: boolean | null } | undefined {
@@ -115,7 +115,7 @@ export function readUnquoted(p: RepairParser, stops: Set<string>, escapes = fals
   const start = p.i;
   while (p.i < p.s.length && !stops.has(p.s[p.i]!)) p.i++;
   const raw = p.s.slice(start, p.i);
-  return pyStrip(escapes ? unescape(raw) : raw);
+  return pyStrip(escapes ? unescapeWord(raw) : raw);
 }
 
 /**
