@@ -14,6 +14,37 @@ const LITERALS: [string, boolean | null][] = [
 ];
 
 const TRAILING_CLOSER = /^[\s}\]]$/u;
+const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", b: "\b" };
+
+/**
+ * `_normalize_escape_sequence` for the backslash at `k` (in a string closed by `close`): \n \t \r
+ * \b, the quote and \\ are escapes, as are \uXXXX and \xXX; another quote loses its backslash;
+ * anything else (\f, \/, \xZZ) keeps it. Returns the text and how many characters it took.
+ */
+function escapeAt(s: string, k: number, close: string): [string, number] {
+  const e = s[k + 1]!;
+  const hex = e === "u" ? 4 : e === "x" ? 2 : 0;
+  if (hex > 0 && new RegExp(`^[0-9a-fA-F]{${hex}}$`).test(s.slice(k + 2, k + 2 + hex))) {
+    return [String.fromCharCode(Number.parseInt(s.slice(k + 2, k + 2 + hex), 16)), 2 + hex];
+  }
+  if (e in ESCAPES) return [ESCAPES[e]!, 2];
+  if (e === close || e === "\\" || QUOTES.has(e)) return [e, 2];
+  return ["\\", 1];
+}
+
+/** The escapes of an unquoted word: json_repair reads it as a string missing its '"'s. */
+function unescapeWord(text: string): string {
+  if (!text.includes("\\")) return text;
+  let out = "";
+  for (let k = 0; k < text.length; ) {
+    if (text[k] === "\\" && k + 1 < text.length) {
+      const [t, n] = escapeAt(text, k, '"');
+      out += t;
+      k += n;
+    } else out += text[k++];
+  }
+  return out;
+}
 
 export function parseString(p: RepairParser): unknown {
   const ch = p.s[p.i]!;
@@ -21,7 +52,12 @@ export function parseString(p: RepairParser): unknown {
   const word = literal(p);
   if (word) return word.value;
   const inArray = p.ctx[p.ctx.length - 1] === "array";
-  if (inArray) return readUnquoted(p, new Set([",", "]"]));
+  // A word in an array ends at ',' or ']', or at a '"', which it takes as its own closing quote.
+  if (inArray) {
+    const word = readUnquoted(p, new Set([",", "]", '"']), true);
+    if (p.s[p.i] === '"') p.i++;
+    return word;
+  }
   return readUnquotedValue(p);
 }
 
@@ -59,7 +95,7 @@ export function readUnquotedValue(p: RepairParser): string {
     } else if (c === "]" && p.ctx.includes("array") && p.look.nextOf('"', p.i) >= s.length) break;
     p.i++;
   }
-  return pyStrip(s.slice(start, p.i));
+  return pyStrip(unescapeWord(s.slice(start, p.i)));
 }
 
 export function literal(p: RepairParser): { value: boolean | null } | undefined {
@@ -75,10 +111,11 @@ export function literal(p: RepairParser): { value: boolean | null } | undefined 
   return undefined;
 }
 
-export function readUnquoted(p: RepairParser, stops: Set<string>): string {
+export function readUnquoted(p: RepairParser, stops: Set<string>, escapes = false): string {
   const start = p.i;
   while (p.i < p.s.length && !stops.has(p.s[p.i]!)) p.i++;
-  return pyStrip(p.s.slice(start, p.i));
+  const raw = p.s.slice(start, p.i);
+  return pyStrip(escapes ? unescapeWord(raw) : raw);
 }
 
 /**
@@ -140,24 +177,9 @@ export function parseQuoted(p: RepairParser): string {
       } else if (c === "]" && inArray && p.look.nextOf(close, k) >= s.length) break;
     }
     if (c === "\\" && k + 1 < s.length) {
-      // `_normalize_escape_sequence`: \n \t \r \b, the string's quote and \\ are escapes, as are
-      // \uXXXX and \xXX; another quote loses its backslash; anything else (\f, \/, \xZZ) keeps it.
-      const e = s[k + 1]!;
-      const hex = e === "u" ? 4 : e === "x" ? 2 : 0;
-      if (hex > 0 && new RegExp(`^[0-9a-fA-F]{${hex}}$`).test(s.slice(k + 2, k + 2 + hex))) {
-        out += String.fromCharCode(Number.parseInt(s.slice(k + 2, k + 2 + hex), 16));
-        k += 2 + hex;
-        continue;
-      }
-      const map: Record<string, string> = { n: "\n", t: "\t", r: "\r", b: "\b" };
-      if (e in map) out += map[e];
-      else if (e === close || e === "\\" || QUOTES.has(e)) out += e;
-      else {
-        out += c;
-        k++;
-        continue;
-      }
-      k += 2;
+      const [text, length] = escapeAt(s, k, close);
+      out += text;
+      k += length;
       continue;
     }
     out += c;
