@@ -30,6 +30,10 @@ execFileSync(
 for (const link of [".venv", "python", ".dspex", "examples"]) {
   if (existsSync(join(root, link)) && !existsSync(join(out, link))) symlinkSync(join(root, link), join(out, link));
 }
+// What `import("dspex")` loads is the bundled dist (npm run build bundles tsc's output; see
+// scripts/bundle.mjs): the same bundling of this build, for P12.
+cpSync(join(out, "src"), join(out, "dist"), { recursive: true });
+execFileSync(process.execPath, [join(root, "scripts", "bundle.mjs"), join(out, "dist")], { stdio: "inherit" });
 mkdirSync(join(out, "bench"), { recursive: true });
 for (const f of readdirSync(join(root, "bench")).filter((f) => f.endsWith(".py"))) {
   cpSync(join(root, "bench", f), join(out, "bench", f));

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import dspy
@@ -47,6 +48,11 @@ def build_signature(spec: dict[str, Any]) -> type[dspy.Signature]:
         "Code": dspy.Code,
         "Reasoning": dspy.Reasoning,
     }
+    # DSPex names `dspy.Code["java"]` by the class DSPy makes for it, `Code_java` (DSPy's own string
+    # parser would hand Code a tuple for `Code["java"]`): make that class under that name.
+    for f in [*inputs, *outputs]:
+        for language in re.findall(r"\bCode_(\w+)", f.get("type") or ""):
+            custom[f"Code_{language}"] = dspy.Code[language]
     signature = dspy.Signature(
         f"{part(inputs)} -> {part(outputs)}", spec.get("instructions") or None, custom_types=custom
     )

@@ -57,6 +57,14 @@ def test_signature_knows_dspy_code_and_reasoning() -> None:
     assert sig.output_fields["why"].annotation is dspy.Reasoning
 
 
+def test_signature_builds_dspy_code_of_a_language() -> None:
+    sig = build_signature({"inputs": [{"name": "task", "type": "str"}], "outputs": [{"name": "program", "type": "list[Code_java]"}]})
+    item = sig.output_fields["program"].annotation.__args__[0]
+    assert issubclass(item, dspy.Code)
+    assert item.language == "java"
+    assert item.__name__ == "Code_java"
+
+
 def test_react_calls_node_tools_by_token_and_traces_predictors(monkeypatch: pytest.MonkeyPatch) -> None:
     node = Recorder()
     monkeypatch.setattr(modules_python, "call_node", node)

@@ -21,17 +21,20 @@ let nonces = 0;
 /** Collects the media values one `format()` call writes into user messages. */
 export class MediaSink {
   readonly values: MediaValue[] = [];
-  // Distinct per sink so that marker text in user inputs can never name one of our values.
-  private readonly prefix = `dspex-media:${(++nonces).toString(36)}.${Math.random().toString(36).slice(2, 10)}:`;
+  // Distinct per sink so that marker text in user inputs can never name one of our values. Made
+  // with the first token: most calls format no media, and a sink is made on every format().
+  private prefix: string | undefined = undefined;
 
   /** The text standing in for `value` until the message is split. */
   token(value: MediaValue): string {
+    this.prefix ??= `dspex-media:${(++nonces).toString(36)}.${Math.random().toString(36).slice(2, 10)}:`;
     this.values.push(value);
     return `${CUSTOM_TYPE_START}${this.prefix}${this.values.length - 1}${CUSTOM_TYPE_END}`;
   }
 
   lookup(payload: string): MediaValue | undefined {
-    if (!payload.startsWith(this.prefix)) return undefined;
+    // No token yet: no payload can name one of this sink's values.
+    if (this.prefix === undefined || !payload.startsWith(this.prefix)) return undefined;
     return this.values[Number(payload.slice(this.prefix.length))];
   }
 }

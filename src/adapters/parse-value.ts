@@ -8,7 +8,7 @@ import { PyFloat, pyStr, pyStrip } from "../py/builtins.js";
 import { NestingTooDeepError } from "../py/errors.js";
 import { repairJsonLoads } from "../py/json-repair.js";
 import { LiteralEvalError, literalEval } from "../py/literal-eval.js";
-import { ValidationFailure, validate } from "./validate.js";
+import { findEnumMember, ValidationFailure, validate } from "./validate.js";
 
 export { ValidationFailure };
 
@@ -30,7 +30,7 @@ export function parseValue(value: unknown, type: TypeNode): unknown {
   }
 
   // DSPy looks an Enum member up by the text itself (value, then name), before any JSON parsing.
-  if (type.kind === "enum") return validate(value, type);
+  if (type.kind === "enum") return findEnumMember(value, type);
   if (typeof value !== "string") return validate(value, type);
 
   if (

@@ -4,7 +4,7 @@
  * task description with its indented instructions.
  */
 import type { Field } from "../signature/signature.js";
-import type { TypeNode } from "../signature/types.js";
+import { codeClassName, type TypeNode } from "../signature/types.js";
 import { dedent, pyJsonDumps, pySplitlines, pyStr, pyStrip } from "../py/builtins.js";
 
 /** "1. `question` (str): The question" lines, with DSPy's trailing space when there is no description. */
@@ -17,31 +17,43 @@ export function fieldDescriptions(fields: readonly Field[]): string {
   return pyStrip(lines.join("\n"));
 }
 
-const CODE_DESCRIPTION =
-  "Code represented in a string, specified in the `code` field. If this is an output field, the code field should follow the markdown code block format, e.g. \n```python\n{code}\n```\nProgramming language: python";
-
-/** DSPy's "Type description of X" lines for the custom types (dspy.Code) inside a field's type. */
-function typeDescriptions(t: TypeNode): string {
-  return containsCode(t) ? `\n    Type description of Code: ${CODE_DESCRIPTION}` : "";
+/** dspy.Code's `description()` for its language (DSPy lower-cases it only in the fence). */
+function codeDescription(language: string): string {
+  return `Code represented in a string, specified in the \`code\` field. If this is an output field, the code field should follow the markdown code block format, e.g. \n\`\`\`${language.toLowerCase()}\n{code}\n\`\`\`\nProgramming language: ${language}`;
 }
 
-function containsCode(t: TypeNode | undefined): boolean {
-  if (!t) return false;
+/** DSPy's "Type description of X" lines for the custom types (dspy.Code) inside a field's type, once each. */
+function typeDescriptions(t: TypeNode): string {
+  const languages = new Set<string | undefined>();
+  codeTypes(t, languages);
+  return [...languages]
+    .map((l) => `\n    Type description of ${codeClassName(l)}: ${codeDescription(l ?? "python")}`)
+    .join("");
+}
+
+function codeTypes(t: TypeNode | undefined, out: Set<string | undefined>): void {
+  if (!t) return;
   switch (t.kind) {
     case "code":
-      return true;
+      out.add(t.language);
+      return;
     case "list":
     case "set":
     case "type":
-      return containsCode(t.item);
+      codeTypes(t.item, out);
+      return;
     case "tuple":
-      return (t.items ?? []).some(containsCode);
+      for (const item of t.items ?? []) codeTypes(item, out);
+      return;
     case "dict":
-      return containsCode(t.key) || containsCode(t.value);
+      codeTypes(t.key, out);
+      codeTypes(t.value, out);
+      return;
     case "union":
-      return t.options.some(containsCode);
+      for (const o of t.options) codeTypes(o, out);
+      return;
     default:
-      return false;
+      return;
   }
 }
 

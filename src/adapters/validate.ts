@@ -5,7 +5,7 @@
  * reproduced here. Unions use pydantic's "smart" mode: an exact match wins over a coercion.
  */
 import { annotationName, type JSONSchema, type LiteralValue, type TypeNode } from "../signature/types.js";
-import { PyFloat, PyTuple, pyInt, pyRepr, pyStrip, setOwn, toPlain } from "../py/builtins.js";
+import { PyFloat, PyTuple, pyInt, pyRepr, pyStr, pyStrip, setOwn, toPlain } from "../py/builtins.js";
 import { ToolCalls } from "../tools/tool-calls.js";
 import { modelFields } from "../py/model-fields.js";
 
@@ -72,7 +72,7 @@ export function validate(value: unknown, type: TypeNode, strict = false): unknow
     case "literal":
       return toLiteral(value, type.values);
     case "enum":
-      return toEnum(value, type.members, type.name);
+      return toEnum(value, type.members, strict);
     case "union":
       return toUnion(value, type.options, strict);
     case "list":
@@ -235,11 +235,35 @@ function toLiteral(value: unknown, allowed: LiteralValue[]): LiteralValue {
 }
 
 /** DSPy's `find_enum_member`: a member's value first, then a member's name; the result is the value. */
-function toEnum(value: unknown, members: [string, string | number][], name: string): string | number {
-  const v = value instanceof PyFloat ? value.value : value;
-  for (const [, m] of members) if (m === v) return m;
-  if (typeof v === "string") for (const [n, m] of members) if (n === v) return m;
-  return fail(`${pyRepr(value)} is not a valid ${name}`, value);
+/**
+ * pydantic's Enum validation: the member whose value equals the input (Python's `==`, so 1.0 and True
+ * find the member valued 1), never by name; strict mode wants an Enum instance, which a JS value
+ * never is, so in a smart union an exact match of another member wins. DSPy's own name lookup for a
+ * field that is the Enum itself is `findEnumMember`.
+ */
+function toEnum(value: unknown, members: [string, string | number][], strict: boolean): string | number {
+  if (!strict) for (const [, m] of members) if (pyEquals(m, value)) return m;
+  const expected = members.map(([, m]) => pyRepr(m));
+  const list = expected.length > 1 ? `${expected.slice(0, -1).join(", ")} or ${expected.at(-1)}` : expected.join("");
+  return fail(`Input should be ${list}`, value);
+}
+
+/** `member.value == value` for an Enum's str or number values. */
+function pyEquals(member: string | number, value: unknown): boolean {
+  if (typeof member === "string") return value === member;
+  const v = value instanceof PyFloat ? value.value : typeof value === "boolean" ? Number(value) : value;
+  if (typeof v === "bigint") return Number.isInteger(member) && BigInt(member) === v;
+  return v === member;
+}
+
+/**
+ * DSPy's `find_enum_member`, used when a field is the Enum itself: the member whose value equals the
+ * parsed text, else the member of that name.
+ */
+export function findEnumMember(value: unknown, type: Extract<TypeNode, { kind: "enum" }>): string | number {
+  for (const [, m] of type.members) if (pyEquals(m, value)) return m;
+  if (typeof value === "string") for (const [n, m] of type.members) if (n === value) return m;
+  throw new ValidationFailure(`${pyStr(value)} is not a valid name or value for the enum ${type.name}`);
 }
 
 function toUnion(value: unknown, options: TypeNode[], strict: boolean): unknown {

@@ -2,7 +2,7 @@ import { DSPexError } from "../errors.js";
 import { emptyUsage, type LMResponse } from "../lm/types.js";
 import { MemoryLRU, type MemoryLRUOptions } from "./memory.js";
 import { SqliteStore, type SqliteStoreOptions } from "./sqlite.js";
-import { type CacheLogger, type CacheStore, toStored } from "./store.js";
+import { type CacheLogger, type CacheStore, type MaybePromise, toStored } from "./store.js";
 
 export interface CacheOptions {
   /** The global switch: a disabled cache answers every get with a miss and stores nothing. */
@@ -106,27 +106,51 @@ export class Cache {
   /** The stored response for `key` as a hit, or undefined on a miss (or when disabled). */
   async get(key: string): Promise<LMResponse | undefined> {
     if (!this.enabled) return undefined;
+    return this.memoryHit(key) ?? this.sharedLookup(key);
+  }
+
+  /** A memory-tier hit, counted; undefined when the memory tier lacks `key`. */
+  private memoryHit(key: string): LMResponse | undefined {
     const fromMemory = this.memory?.get(key);
-    if (fromMemory !== undefined) {
-      this.counts.hits++;
-      this.counts.memoryHits++;
-      return asHit(fromMemory);
-    }
+    if (fromMemory === undefined) return undefined;
+    this.counts.hits++;
+    this.counts.memoryHits++;
+    return asHit(fromMemory);
+  }
+
+  /**
+   * The shared tier's answer after a memory miss (a hit is copied into memory), or a counted
+   * miss. Synchronous for a synchronous tier (SQLite), a promise for Redis.
+   */
+  private sharedLookup(key: string): MaybePromise<LMResponse | undefined> {
     const store = this.shared();
-    if (store !== undefined) {
-      try {
-        const got = store.get(key);
-        const value = isPromiseLike(got) ? await got : got;
-        if (value !== undefined) {
-          this.memory?.set(key, value);
-          this.counts.hits++;
-          this.counts.storeHits++;
-          return asHit(value);
-        }
-      } catch (error) {
-        this.fail(store, error);
-      }
+    if (store === undefined) return this.missed();
+    let got: MaybePromise<LMResponse | undefined>;
+    try {
+      got = store.get(key);
+    } catch (error) {
+      this.fail(store, error);
+      return this.missed();
     }
+    if (!isPromiseLike(got)) return this.storeHit(key, got);
+    return Promise.resolve(got).then(
+      (value) => this.storeHit(key, value),
+      (error: unknown) => {
+        this.fail(store, error);
+        return this.missed();
+      },
+    );
+  }
+
+  private storeHit(key: string, value: LMResponse | undefined): LMResponse | undefined {
+    if (value === undefined) return this.missed();
+    this.memory?.set(key, value);
+    this.counts.hits++;
+    this.counts.storeHits++;
+    return asHit(value);
+  }
+
+  private missed(): undefined {
     this.counts.misses++;
     return undefined;
   }
@@ -136,9 +160,32 @@ export class Cache {
    * computation: in this process always, across processes through the shared tier's claim
    * (Redis) when it has one. A shared result comes back as a hit (`cached: true`, zero usage).
    */
-  async getOrCompute(key: string, compute: () => Promise<LMResponse>): Promise<LMResponse> {
-    const hit = await this.get(key);
+  getOrCompute(key: string, compute: () => Promise<LMResponse>): Promise<LMResponse> {
+    // Not async, and the memory and SQLite tiers read synchronously: this is on every cached LM
+    // call, and each async layer there costs microtask ticks.
+    let found: MaybePromise<LMResponse | undefined>;
+    try {
+      if (!this.enabled) return compute();
+      found = this.memoryHit(key) ?? this.sharedLookup(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (isPromiseLike(found)) return this.afterLookup(found, key, compute);
+    return found !== undefined ? Promise.resolve(found) : this.computeShared(key, compute);
+  }
+
+  private async afterLookup(
+    found: Promise<LMResponse | undefined>,
+    key: string,
+    compute: () => Promise<LMResponse>,
+  ): Promise<LMResponse> {
+    const hit = await found;
     if (hit !== undefined || !this.enabled) return hit ?? compute();
+    return this.computeShared(key, compute);
+  }
+
+  /** A miss: joins the identical computation in flight, else runs `compute` once and stores it. */
+  private async computeShared(key: string, compute: () => Promise<LMResponse>): Promise<LMResponse> {
     const running = this.inflight.get(key);
     if (running) {
       const shared = await running;

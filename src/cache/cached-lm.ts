@@ -17,16 +17,21 @@ export interface CachedGenerateOptions {
  * never stored, and a cache problem never fails the call: a request that cannot be keyed (a
  * cycle) simply goes uncached.
  */
-export async function cachedGenerate(
+export function cachedGenerate(
   lm: LM,
   request: LMRequest,
   cache: Cache | undefined,
   options: CachedGenerateOptions = {},
 ): Promise<LMResponse> {
-  const key = requestCacheKey(lm, request, cache, options);
-  if (key === undefined || cache === undefined) return generateWith(lm, request);
-  // Identical concurrent misses (here, or on other machines sharing a Redis cache) reach the LM once.
-  return cache.getOrCompute(key, () => generateWith(lm, request));
+  // Not an async function: it would wrap the promise it returns again, on every LM call.
+  try {
+    const key = requestCacheKey(lm, request, cache, options);
+    if (key === undefined || cache === undefined) return generateWith(lm, request);
+    // Identical concurrent misses (here, or on other machines sharing a Redis cache) reach the LM once.
+    return cache.getOrCompute(key, () => generateWith(lm, request));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import { ProgramStateError } from "./errors.js";
 import { Signature } from "../signature/signature.js";
 import type { ExampleLike, Fields } from "./example.js";
 import type { Prediction } from "./prediction.js";
-import { observe } from "../runtime/observe.js";
+import { observe, observing, settle } from "../runtime/observe.js";
 import { stateJSON } from "./state-json.js";
 import { currentSettings } from "../runtime/settings.js";
 import { tracksUsage, withUsageTracking } from "../runtime/track-usage.js";
@@ -57,6 +57,8 @@ export abstract class Module<I extends Fields = Fields, O extends Fields = Field
     const inputs = input as I;
     const settings = currentSettings();
     const forward = () => this.forward(inputs);
+    // The common case (no callback, no tracing SDK, no usage tracking) is forward() itself.
+    if (!tracksUsage(settings) && !observing(settings)) return settle(forward);
     return observe(
       settings,
       "module",

@@ -79,7 +79,9 @@ export class Predict<const S extends SignatureInput = string>
     // would otherwise fail deep inside the call as "lm.generate is not a function").
     checkLM(options.lm);
     checkLM(this.lm);
-    const lm = resolveLM(settings, options.lm ?? this.lm, `Predict(${this.signature.spec})`);
+    // The caller's name (for the error when no LM is found) is built only when it is needed.
+    const lm =
+      options.lm ?? this.lm ?? settings.lm ?? resolveLM(settings, undefined, `Predict(${this.signature.spec})`);
     let signature = options.signature ?? this.signature;
     const demos = options.demos ?? this.demos;
     let config = options.config ? { ...this.config, ...options.config } : this.config;

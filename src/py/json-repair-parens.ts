@@ -164,7 +164,6 @@ function parenScan(s: string, open: number): ParenScan {
       if (!jump(f, inner)) continue;
       f.k++;
     }
-    let pushed = false;
     for (; f.k < s.length; f.k++) {
       const ch = s[f.k]!;
       if (f.quotes.step(ch) !== "code") continue;
@@ -172,7 +171,6 @@ function parenScan(s: string, open: number): ParenScan {
         const inner = scans.get(f.k);
         if (inner === undefined) {
           frames.push({ open: f.k, k: f.k + 1, depth: 0, clamps: 0, quotes: new QuoteState() });
-          pushed = true;
           break;
         }
         if (!jump(f, inner)) break;
@@ -187,7 +185,8 @@ function parenScan(s: string, open: number): ParenScan {
         else f.depth--;
       }
     }
-    if (!pushed && frames[frames.length - 1] === f && f.k >= s.length) finish(f, { end: -1, clamps: f.clamps });
+    // `f` ran off the end still open; a pushed inner frame or a finished `f` is not on top any more.
+    if (frames[frames.length - 1] === f && f.k >= s.length) finish(f, { end: -1, clamps: f.clamps });
   }
   return scans.get(open)!;
 }

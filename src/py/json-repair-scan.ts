@@ -7,6 +7,9 @@
 import { isPySpace } from "./builtins.js";
 import { isDigit, QUOTES } from "./json-repair-parens.js";
 
+/** A letter, as json_repair's `isalpha` checks tell words from numbers. */
+export const isAlpha = (ch: string | undefined): boolean => ch !== undefined && /^\p{L}$/u.test(ch);
+
 /** Python's str.isalnum for one character (letters and numbers). */
 export const isAlnum = (ch: string | undefined): boolean => ch !== undefined && /^[\p{L}\p{N}]$/u.test(ch);
 
@@ -129,5 +132,86 @@ export class LookAhead {
     if (missing) return true;
     const next = this.scrollWs(k + 1);
     return next >= n || s.startsWith("```", next);
+  }
+  private keyStarts: Int32Array | undefined;
+
+  /** The next index from `from` whose character can start a key: a quote or a letter or digit. */
+  nextKeyStart(from: number): number {
+    const s = this.s;
+    if (!this.keyStarts) {
+      const t = new Int32Array(s.length + 1);
+      t[s.length] = s.length;
+      for (let k = s.length - 1; k >= 0; k--) t[k] = QUOTES.has(s[k]!) || isAlnum(s[k]) ? k : t[k + 1]!;
+      this.keyStarts = t;
+    }
+    return from >= s.length ? s.length : this.keyStarts[from]!;
+  }
+
+  private contentTable: Int32Array | undefined;
+  private colonTable: Int32Array | undefined;
+
+  /**
+   * The first index from `from` (outside quotes) that is neither whitespace nor inside a comment:
+   * what `_strip_comments_for_empty_object_classification` then `lstrip` leave first.
+   */
+  firstContent(from: number): number {
+    if (!this.contentTable) this.buildEmptyObjectTables();
+    return from >= this.s.length ? this.s.length : this.contentTable![from]!;
+  }
+
+  /**
+   * The first ':' that `_classify_empty_object_repair` counts when it scans from `from`: outside
+   * quotes and comments, not after an odd run of backslashes; the length of the text when none.
+   */
+  firstColon(from: number): number {
+    if (!this.colonTable) this.buildEmptyObjectTables();
+    return from >= this.s.length ? this.s.length : this.colonTable![from]!;
+  }
+
+  /**
+   * Both tables in one right-to-left pass, so that reparsing nested set-like objects stays linear
+   * (`[{{{{…` asks at every level).
+   */
+  private buildEmptyObjectTables(): void {
+    const s = this.s;
+    const n = s.length;
+    // Where a comment starting at k ends (the newline stays; a block comment's "*/" goes).
+    const lineEnd = new Int32Array(n + 1);
+    lineEnd[n] = n;
+    for (let k = n - 1; k >= 0; k--) lineEnd[k] = s[k] === "\n" || s[k] === "\r" ? k : lineEnd[k + 1]!;
+    const blockEnd = new Int32Array(n + 2);
+    blockEnd[n] = n;
+    blockEnd[n + 1] = n;
+    for (let k = n - 1; k >= 0; k--) blockEnd[k] = s[k] === "*" && s[k + 1] === "/" ? k + 2 : blockEnd[k + 1]!;
+    const commentEnd = (k: number): number => {
+      if (s[k] === "#") return lineEnd[k]!;
+      if (s[k] === "/" && s[k + 1] === "/") return lineEnd[Math.min(k + 2, n)]!;
+      if (s[k] === "/" && s[k + 1] === "*") return k + 2 >= n ? n : blockEnd[k + 2]!;
+      return -1;
+    };
+    const content = new Int32Array(n + 1);
+    const colon = new Int32Array(n + 1);
+    const runEnd = new Int32Array(n + 1);
+    content[n] = n;
+    colon[n] = n;
+    runEnd[n] = n;
+    for (let k = n - 1; k >= 0; k--) {
+      const c = s[k]!;
+      runEnd[k] = c === "\\" ? runEnd[k + 1]! : k;
+      const end = commentEnd(k);
+      content[k] = isPySpace(c) ? content[k + 1]! : end >= 0 ? content[end]! : k;
+      if (end >= 0) colon[k] = colon[end]!;
+      else if (c === ":") colon[k] = k;
+      else if (c === "\\") {
+        const q = runEnd[k]!;
+        // An odd run makes the next character plain text.
+        colon[k] = q >= n ? n : (q - k) % 2 === 1 ? colon[Math.min(q + 1, n)]! : colon[q]!;
+      } else if (QUOTES.has(c)) {
+        const close = this.nextUnescaped(c, k + 1);
+        colon[k] = close >= n ? n : colon[close + 1]!;
+      } else colon[k] = colon[k + 1]!;
+    }
+    this.contentTable = content;
+    this.colonTable = colon;
   }
 }

@@ -6,32 +6,29 @@
  * The npm `jsonrepair` package differs on exactly these points (it turns prose into a string),
  * hence this port of the relevant rules. Exotic heuristics of the Python library are not ported.
  */
-import { isDigit, parenIsExplicitTuple, QUOTES, topLevelParenCanStart } from "./json-repair-parens.js";
-import { isPySpace, PyFloat, pyInt, pyRstrip, pyStrip, pyTruthy, setOwn } from "./builtins.js";
+import { parseArray, parseParenthesized } from "./json-repair-array.js";
+import { parseNumber } from "./json-repair-number.js";
+import { parseObjectValue } from "./json-repair-object.js";
+import { isDigit, QUOTES, topLevelParenCanStart } from "./json-repair-parens.js";
+import { isAlpha, LookAhead } from "./json-repair-scan.js";
+import { parseQuoted, parseString } from "./json-repair-string.js";
+import { isPySpace, PyFloat, pyStrip, pyTruthy } from "./builtins.js";
 import { NestingTooDeepError } from "./errors.js";
-import { isAlnum, LookAhead } from "./json-repair-scan.js";
 import { MAX_JSON_DEPTH, strictJsonLoads, strictRawDecode } from "./json-strict.js";
 
-type Ctx = "array" | "key" | "value";
+/** What the parser is inside, innermost last: json_repair's ContextValues. */
+export type Ctx = "array" | "key" | "value";
 
-const NUMBER_CHARS = new Set("0123456789-.eE/,_");
-const LITERALS: [string, boolean | null][] = [
-  ["true", true],
-  ["false", false],
-  ["null", null],
-  ["none", null],
-];
-
-const TRAILING_CLOSER = /^[\s}\]]$/u;
-
-const isAlpha = (ch: string | undefined): boolean => ch !== undefined && /^\p{L}$/u.test(ch);
-
-class RepairParser {
+/**
+ * The parser's state, shared by the parse_* files (json-repair-object/-array/-string/-number.ts,
+ * after json_repair's own modules); they reach each other through these methods.
+ */
+export class RepairParser {
   i = 0;
   readonly ctx: Ctx[] = [];
-  private triedSuffix = false;
+  triedSuffix = false;
 
-  private readonly look: LookAhead;
+  readonly look: LookAhead;
 
   constructor(readonly s: string) {
     this.look = new LookAhead(s);
@@ -84,8 +81,7 @@ class RepairParser {
       }
       if (ch === "{") {
         this.i++;
-        // A brace with no ':' in it is a Python set literal to json_repair, read as a list.
-        return this.objectHasNoColon() ? this.parseArray("}") : this.parseObject();
+        return this.parseObjectValue();
       }
       if (ch === "[") {
         this.i++;
@@ -151,11 +147,11 @@ class RepairParser {
     return decoded;
   }
 
-  private skipWs(): void {
+  skipWs(): void {
     while (this.i < this.s.length && isPySpace(this.s[this.i]!)) this.i++;
   }
 
-  private skipWsAndComments(): void {
+  skipWsAndComments(): void {
     for (;;) {
       this.skipWs();
       const ch = this.s[this.i];
@@ -184,410 +180,39 @@ class RepairParser {
   }
 
   /** Containers open on the current path, so that deep text fails clearly before the stack does. */
-  private depth = 0;
+  depth = 0;
 
-  private enter(): void {
+  enter(): void {
     if (++this.depth > MAX_JSON_DEPTH) throw new NestingTooDeepError("the JSON text", MAX_JSON_DEPTH, this.i);
   }
 
-  /**
-   * `_classify_empty_object_repair`: from just after "{" to its closing brace, is there content but
-   * no ':' outside quotes? Then json_repair reparses the object as an array (`{1, 2}` -> [1, 2]).
-   */
-  private objectHasNoColon(): boolean {
-    const s = this.s;
-    let depth = 0;
-    let quote: string | undefined;
-    let content = false;
-    for (let k = this.i; k < s.length; k++) {
-      const c = s[k]!;
-      if (quote !== undefined) {
-        if (c === "\\") k++;
-        else if (c === quote) quote = undefined;
-        continue;
-      }
-      if (c === '"' || c === "'") {
-        quote = c;
-        content = true;
-      } else if (c === ":") return false;
-      else if (c === "{" || c === "[") depth++;
-      else if (c === "}" || c === "]") {
-        if (depth === 0) return content && c === "}";
-        depth--;
-      } else if (!isPySpace(c) && c !== ",") content = true;
-    }
-    return false;
+  /** How the last parseObject ended: at the end of the text (no '}' or ']' closed it). */
+  ranOffEnd = false;
+
+  // The parse_* entry points, one per json_repair module.
+  parseObjectValue(): unknown {
+    return parseObjectValue(this);
   }
 
-  private parseObject(): Record<string, unknown> {
-    this.enter();
-    const s = this.s;
-    const obj: Record<string, unknown> = {};
-    for (;;) {
-      this.skipWsAndComments();
-      const ch = s[this.i];
-      if (ch === undefined) {
-        this.depth--;
-        return obj;
-      }
-      if (ch === "}") {
-        this.i++;
-        this.depth--;
-        return obj;
-      }
-      if (ch === ",") {
-        this.i++;
-        continue;
-      }
-      if (ch === ":") this.i++;
-      const key = this.parseKey();
-      this.skipWsAndComments();
-      const after = s[this.i];
-      // A key with no value before the object ends (`{"a": 1, 2}`, prose after the object) is dropped.
-      if (after === undefined || after === "}") continue;
-      // The ':' or, when it is missing, whatever stands in its place.
-      this.i++;
-      this.skipWsAndComments();
-      const next = s[this.i];
-      let value: unknown = "";
-      if (next !== undefined && next !== "," && next !== "}") {
-        this.ctx.push("value");
-        value = this.parseJson();
-        this.ctx.pop();
-      }
-      setOwn(obj, String(key), value);
-      const end = s[this.i];
-      if (end === "," || end === "'" || end === '"') this.i++;
-      if (s[this.i] === "]" && this.ctx.includes("array")) {
-        this.depth--;
-        return obj;
-      }
-    }
+  parseArray(closing: "]" | ")" | "}"): unknown[] {
+    return parseArray(this, closing);
   }
 
-  /**
-   * `_parse_object_key`: characters that cannot start a string are skipped (the second '{' of
-   * `{{"a": 1}}`); an unquoted word followed by neither ':' nor ',' is no key, and the next
-   * string is tried instead (`{"a": Paris, France, "b": 1}` has no key "France").
-   */
-  private parseKey(): string {
-    const s = this.s;
-    this.ctx.push("key");
-    try {
-      for (;;) {
-        while (this.i < s.length && !QUOTES.has(s[this.i]!) && !isAlnum(s[this.i])) this.i++;
-        if (this.i >= s.length) return "";
-        const key = QUOTES.has(s[this.i]!) ? this.parseQuoted() : this.unquotedKey();
-        if (key !== "") return key;
-        this.skipWsAndComments();
-        const c = s[this.i];
-        if (c === undefined || c === ":" || c === "}") return key;
-      }
-    } finally {
-      this.ctx.pop();
-    }
+  parseParenthesized(): unknown {
+    return parseParenthesized(this);
   }
 
-  private unquotedKey(): string {
-    const s = this.s;
-    const start = this.i;
-    while (this.i < s.length && s[this.i] !== ":" && s[this.i] !== '"' && !isPySpace(s[this.i]!)) this.i++;
-    const key = s.slice(start, this.i);
-    if (s[this.i] === '"') this.i++;
-    else if (this.i < s.length && isPySpace(s[this.i]!)) {
-      const k = this.look.scrollWs(this.i);
-      if (s[k] !== ":" && s[k] !== ",") {
-        this.i = k;
-        return "";
-      }
-    }
-    return pyRstrip(key);
+  parseString(): unknown {
+    return parseString(this);
   }
 
-  private parseArray(closing: "]" | ")" | "}"): unknown[] {
-    this.enter();
-    const s = this.s;
-    const arr: unknown[] = [];
-    this.ctx.push("array");
-    for (;;) {
-      this.skipWsAndComments();
-      const ch = s[this.i];
-      if (ch === undefined || ch === closing || ch === "}") break;
-      if (ch === ",") {
-        this.i++;
-        continue;
-      }
-      let value: unknown;
-      if (QUOTES.has(ch) && this.quotedIsKey(ch)) value = this.parseObject();
-      else if (QUOTES.has(ch)) value = this.parseString();
-      else value = this.parseJson();
-      const after = s[this.i];
-      if (isStrictlyEmpty(value) && after !== closing && after !== ",") this.i++;
-      else if (value === "..." && s[this.i - 1] === ".") {
-        // a stray ellipsis in a list is dropped
-      } else arr.push(value);
-    }
-    this.ctx.pop();
-    this.i++;
-    this.depth--;
-    return arr;
+  parseQuoted(): string {
+    return parseQuoted(this);
   }
 
-  /** A quoted string followed by ':' inside an array is an object missing its '{'. */
-  private quotedIsKey(quote: string): boolean {
-    const close = this.s.indexOf(quote === "“" ? "”" : quote, this.i + 1);
-    if (close < 0) return false;
-    let k = close + 1;
-    while (k < this.s.length && isPySpace(this.s[k]!)) k++;
-    return this.s[k] === ":";
+  parseNumber(): unknown {
+    return parseNumber(this);
   }
-
-  private parseParenthesized(): unknown {
-    const explicitTuple = parenIsExplicitTuple(this.s, this.i);
-    this.i++;
-    const values = this.parseArray(")");
-    return explicitTuple || values.length !== 1 ? values : values[0];
-  }
-
-  private parseString(): unknown {
-    const ch = this.s[this.i]!;
-    if (QUOTES.has(ch)) return this.parseQuoted();
-    const literal = this.literal();
-    if (literal) return literal.value;
-    const inArray = this.ctx[this.ctx.length - 1] === "array";
-    if (inArray) return this.readUnquoted(new Set([",", "]"]));
-    return this.readUnquotedValue();
-  }
-
-  /**
-   * An unquoted object value (`{"answer": Paris, France}`): it ends at the '}' closing its object,
-   * or at a comma that starts the next member (`classify_object_value_comma`); other commas,
-   * and balanced `{…}`/`[…]` after a comma, belong to the text.
-   */
-  private readUnquotedValue(): string {
-    const s = this.s;
-    const start = this.i;
-    let noFutureDelimiter = false;
-    let pendingContainer = false;
-    const stack: string[] = [];
-    let openBraces = 0;
-    while (this.i < s.length) {
-      const c = s[this.i]!;
-      if (c === "," && stack.length === 0 && !pendingContainer) {
-        const kind = noFutureDelimiter ? "string" : this.look.classifyComma(this.i);
-        if (kind === "member") break;
-        if (kind === "noFutureDelimiter") noFutureDelimiter = true;
-        pendingContainer = kind === "container";
-        this.i++;
-        continue;
-      }
-      if (c === "{" || c === "[") {
-        if (pendingContainer || stack.length > 0) stack.push(c);
-        pendingContainer = false;
-        if (c === "{" && stack.length === 0) openBraces++;
-      } else if (stack.length > 0 && ((c === "}" && stack.at(-1) === "{") || (c === "]" && stack.at(-1) === "["))) {
-        stack.pop();
-      } else if (c === "}") {
-        if (openBraces > 0) openBraces--;
-        else if (this.look.braceEndsValue(this.i, '"', '"')) break;
-      } else if (c === "]" && this.ctx.includes("array") && this.look.nextOf('"', this.i) >= s.length) break;
-      this.i++;
-    }
-    return pyStrip(s.slice(start, this.i));
-  }
-
-  private literal(): { value: boolean | null } | undefined {
-    const s = this.s;
-    for (const [word, value] of LITERALS) {
-      if (s.slice(this.i, this.i + word.length).toLowerCase() !== word) continue;
-      const next = s[this.i + word.length];
-      if (next === undefined || isPySpace(next) || ",)]}".includes(next)) {
-        this.i += word.length;
-        return { value };
-      }
-    }
-    return undefined;
-  }
-
-  private readUnquoted(stops: Set<string>): string {
-    const start = this.i;
-    while (this.i < this.s.length && !stops.has(this.s[this.i]!)) this.i++;
-    return pyStrip(this.s.slice(start, this.i));
-  }
-
-  /**
-   * A quoted string; without its closing quote it runs to the end, less trailing closers. As an
-   * object value it also ends, unclosed, at a comma that starts the next member or at a '}' that
-   * closes the object (`{"a": "unterminated, "b": 1}`), as json_repair's string scan decides.
-   */
-  private parseQuoted(): string {
-    const s = this.s;
-    const open = s[this.i]!;
-    const close = open === "“" ? "”" : open;
-    const ctx = this.ctx[this.ctx.length - 1];
-    const fast = open === '"' ? this.simpleQuoted(ctx) : undefined;
-    if (fast !== undefined) return fast;
-    const inValue = ctx === "value";
-    const inArray = inValue && this.ctx.includes("array");
-    let out = "";
-    let k = this.i + 1;
-    let noFutureDelimiter = false;
-    let pendingContainer = false;
-    const stack: string[] = [];
-    let openBraces = 0;
-    let unclosed = true;
-    while (k < s.length) {
-      const c = s[k]!;
-      if (c === close || (open === "”" && c === "“")) {
-        if (ctx === "key" && this.quoteInsideKey(k, open, close)) {
-          out += c;
-          k++;
-          continue;
-        }
-        unclosed = false;
-        k++;
-        break;
-      }
-      if (inValue) {
-        if (c === "," && stack.length === 0 && !pendingContainer) {
-          const kind = noFutureDelimiter ? "string" : this.look.classifyComma(k);
-          if (kind === "member") break;
-          if (kind === "noFutureDelimiter") noFutureDelimiter = true;
-          pendingContainer = kind === "container";
-          out += c;
-          k++;
-          continue;
-        }
-        if (c === "{" || c === "[") {
-          if (pendingContainer || stack.length > 0) stack.push(c);
-          pendingContainer = false;
-          if (c === "{") openBraces++;
-        } else if (stack.length > 0 && ((c === "}" && stack.at(-1) === "{") || (c === "]" && stack.at(-1) === "["))) {
-          stack.pop();
-          if (c === "}" && openBraces > 0) openBraces--;
-          out += c;
-          k++;
-          continue;
-        } else if (c === "}") {
-          if (openBraces > 0) openBraces--;
-          else if (this.look.braceEndsValue(k, close, open)) break;
-        } else if (c === "]" && inArray && this.look.nextOf(close, k) >= s.length) break;
-      }
-      if (c === "\\" && k + 1 < s.length) {
-        // `_normalize_escape_sequence`: \n \t \r \b, the string's quote and \\ are escapes, as are
-        // \uXXXX and \xXX; another quote loses its backslash; anything else (\f, \/, \xZZ) keeps it.
-        const e = s[k + 1]!;
-        const hex = e === "u" ? 4 : e === "x" ? 2 : 0;
-        if (hex > 0 && new RegExp(`^[0-9a-fA-F]{${hex}}$`).test(s.slice(k + 2, k + 2 + hex))) {
-          out += String.fromCharCode(Number.parseInt(s.slice(k + 2, k + 2 + hex), 16));
-          k += 2 + hex;
-          continue;
-        }
-        const map: Record<string, string> = { n: "\n", t: "\t", r: "\r", b: "\b" };
-        if (e in map) out += map[e];
-        else if (e === close || e === "\\" || QUOTES.has(e)) out += e;
-        else {
-          out += c;
-          k++;
-          continue;
-        }
-        k += 2;
-        continue;
-      }
-      out += c;
-      k++;
-    }
-    this.i = k;
-    if (!unclosed) {
-      // `_finalize_string_result`: a string ending in a newline loses its trailing whitespace.
-      return out.endsWith("\n") ? pyRstrip(out) : out;
-    }
-    if (k < s.length) return pyRstrip(out);
-    // Trailing whitespace and closers go, as `[\s}\]]+$` would take them; a backward scan,
-    // because that regex retries from every whitespace run and is quadratic on long ones.
-    let end = out.length;
-    while (end > 0 && TRAILING_CLOSER.test(out[end - 1]!)) end--;
-    return out.slice(0, end);
-  }
-
-  /**
-   * `_handle_right_delimiter_candidate` in a key: a quote that another quote follows before any
-   * ':' or '}' (with more than whitespace between) is part of the key (`"r", "a": 1` is the key
-   * `r", "a`).
-   */
-  private quoteInsideKey(k: number, open: string, close: string): boolean {
-    const s = this.s;
-    const inArray = this.ctx.includes("array");
-    let j = k + 1;
-    let blank = true;
-    while (j < s.length && s[j] !== close && s[j] !== open) {
-      const c = s[j]!;
-      if (c === ":" || c === "}" || (inArray && (c === "]" || c === ","))) return false;
-      if (!isPySpace(c)) blank = false;
-      j++;
-    }
-    return j < s.length && s[j - 1] !== "\\" && !blank;
-  }
-
-  /** `_try_parse_simple_quoted_string`: a "…" without escapes or line breaks that ends where its context expects. */
-  private simpleQuoted(ctx: Ctx | undefined): string | undefined {
-    const s = this.s;
-    const end = s.indexOf('"', this.i + 1);
-    if (end < 0) return undefined;
-    const value = s.slice(this.i + 1, end);
-    if (value.includes("\\") || value.includes("\n") || value.includes("\r")) return undefined;
-    const next = s[this.look.scrollWs(end + 1)];
-    const fits =
-      ctx === "key"
-        ? next === ":"
-        : ctx === "value"
-          ? next === undefined || next === "," || next === "}"
-          : ctx === "array"
-            ? next === undefined || next === "," || next === "]"
-            : next === undefined;
-    if (!fits) return undefined;
-    this.i = end + 1;
-    return value;
-  }
-
-  /** `parse_number`, including its fallbacks to a string. */
-  private parseNumber(): unknown {
-    const s = this.s;
-    const start = this.i;
-    const inArray = this.ctx[this.ctx.length - 1] === "array";
-    let num = "";
-    let ch = s[this.i];
-    while (
-      ch !== undefined &&
-      (NUMBER_CHARS.has(ch) || (ch === "+" && /[eE]$/.test(num))) &&
-      !(inArray && ch === ",")
-    ) {
-      if (ch !== "_") num += ch;
-      this.i++;
-      ch = s[this.i];
-    }
-    if (isAlpha(s[this.i])) {
-      this.i = start;
-      return this.parseString();
-    }
-    if (num && "+-eE/,".includes(num[num.length - 1]!)) {
-      num = num.slice(0, -1);
-      this.i--;
-    }
-    if (num.includes(",")) return num;
-    if (/[.eE]/.test(num)) {
-      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(num)) return num;
-      const f = Number(num);
-      return Number.isInteger(f) ? new PyFloat(f) : f;
-    }
-    return /^[+-]?\d+$/.test(num) ? pyInt(num) : num;
-  }
-}
-
-function isStrictlyEmpty(v: unknown): boolean {
-  if (v === "") return true;
-  if (Array.isArray(v)) return v.length === 0;
-  return v !== null && typeof v === "object" && !(v instanceof PyFloat) && Object.keys(v).length === 0;
 }
 
 /** `ObjectComparer.is_same_object`: same types and same keys, recursively. */

@@ -55,6 +55,8 @@ export function schemaNode(s: JSONSchema, root: JSONSchema): TypeNode {
     const name = s.$ref.replace(/^#\/\$defs\//, "");
     const def = defs?.[name];
     if (!def) return ANY;
+    const named = enumNode(def);
+    if (named) return named;
     return { kind: "object", name: typeof def.title === "string" ? def.title : name, schema: withDefs(def, defs) };
   }
   // Nested unions need no flattening here: validation and printing recurse into a union member.
@@ -63,17 +65,9 @@ export function schemaNode(s: JSONSchema, root: JSONSchema): TypeNode {
   if ("const" in s) return { kind: "literal", values: [s.const as LiteralValue] };
   if (Array.isArray(s.enum)) return { kind: "literal", values: s.enum as LiteralValue[] };
   if (Array.isArray(s.type)) return union((s.type as string[]).map((t) => schemaNode({ ...s, type: t }, root)));
+  const scalar = scalarNode(s.type);
+  if (scalar) return scalar;
   switch (s.type) {
-    case "string":
-      return { kind: "str" };
-    case "integer":
-      return { kind: "int" };
-    case "number":
-      return { kind: "float" };
-    case "boolean":
-      return { kind: "bool" };
-    case "null":
-      return { kind: "none" };
     case "array": {
       const items = s.items;
       const item =
@@ -93,6 +87,42 @@ export function schemaNode(s: JSONSchema, root: JSONSchema): TypeNode {
     default:
       return ANY;
   }
+}
+
+/**
+ * The one mapping from a JSON-schema scalar `type` to our kinds (zod.ts reads zod's schemas with it
+ * too). `number` is float: pydantic writes int fields as `integer`.
+ */
+export function scalarNode(type: unknown): TypeNode | undefined {
+  switch (type) {
+    case "string":
+      return { kind: "str" };
+    case "integer":
+      return { kind: "int" };
+    case "number":
+      return { kind: "float" };
+    case "boolean":
+      return { kind: "bool" };
+    case "null":
+      return { kind: "none" };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A titled `enum` is a Python Enum class: a titled zod enum (see zod.ts) and a `$defs` entry of a
+ * pydantic schema. Inline in a pydantic model a titled enum is a Literal field (pydantic titles every
+ * property; it puts Enum classes behind `$ref`s), so schemaNode asks only of `$defs` entries.
+ * The schema keeps only the values, so a member is named by its value here; names matter only for
+ * a field that is the Enum itself, which zod.ts reads from the zod enum (DSPy looks such a field's
+ * member up by name too).
+ */
+export function enumNode(s: JSONSchema): TypeNode | undefined {
+  if (!Array.isArray(s.enum) || typeof s.title !== "string") return undefined;
+  const values = s.enum as unknown[];
+  if (!values.every((v) => typeof v === "string" || typeof v === "number")) return undefined;
+  return { kind: "enum", name: s.title, members: (values as (string | number)[]).map((v) => [String(v), v]) };
 }
 
 const defsCache = new WeakMap<JSONSchema, JSONSchema>();

@@ -3,7 +3,7 @@
  * stemming) under a GIN index, ranked by `ts_rank`. A query's words are ORed, as in SQLite FTS5.
  */
 import { checkDocuments, checkK, filterEntries, queryWords, toPassage } from "./documents.js";
-import { PgConnection, type PgConnectionOptions, pgFilterSql } from "./postgres.js";
+import { PgConnection, type PgConnectionOptions, pgFilterSql, pgRowDocument } from "./postgres.js";
 import type { Document, Passage, RetrieveOptions, Retriever } from "./retriever.js";
 import { checkTable } from "./sqlite-fts.js";
 
@@ -61,17 +61,7 @@ export class PgFtsRetriever implements Retriever {
        WHERE tsv @@ q.q ${filters.sql} ORDER BY rank DESC, id LIMIT $2`,
       [words, k, ...filters.params],
     );
-    return rows.map((r) =>
-      toPassage(
-        {
-          id: String(r.id),
-          text: String(r.text),
-          ...(r.title !== null ? { title: String(r.title) } : {}),
-          ...(r.metadata !== null ? { metadata: r.metadata as Document["metadata"] & object } : {}),
-        },
-        Number(r.rank),
-      ),
-    );
+    return rows.map((r) => toPassage(pgRowDocument(r), Number(r.rank)));
   }
 
   close(): Promise<void> {

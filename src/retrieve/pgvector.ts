@@ -6,7 +6,7 @@
  */
 import { ConfigurationError } from "../errors.js";
 import { checkDocuments, checkK, embeddingText, filterEntries, toPassage } from "./documents.js";
-import { PgConnection, type PgConnectionOptions, pgFilterSql } from "./postgres.js";
+import { PgConnection, type PgConnectionOptions, pgFilterSql, pgRowDocument } from "./postgres.js";
 import type { Document, Passage, RetrieveOptions, Retriever, TextEmbedder } from "./retriever.js";
 import { embedAll } from "./sqlite-vec.js";
 import { checkTable } from "./sqlite-fts.js";
@@ -71,17 +71,7 @@ export class PgVectorRetriever implements Retriever {
        WHERE true ${filters.sql} ORDER BY distance, id LIMIT $2`,
       [literal(q!), k, ...filters.params],
     );
-    return rows.map((r) =>
-      toPassage(
-        {
-          id: String(r.id),
-          text: String(r.text),
-          ...(r.title !== null ? { title: String(r.title) } : {}),
-          ...(r.metadata !== null ? { metadata: r.metadata as Document["metadata"] & object } : {}),
-        },
-        1 - Number(r.distance),
-      ),
-    );
+    return rows.map((r) => toPassage(pgRowDocument(r), 1 - Number(r.distance)));
   }
 
   close(): Promise<void> {

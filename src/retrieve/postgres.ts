@@ -5,7 +5,7 @@
  */
 import { ConfigurationError } from "../errors.js";
 import { importOptional } from "../optional.js";
-import type { FilterValue } from "./retriever.js";
+import type { Document, FilterValue } from "./retriever.js";
 
 /** What the retrievers need of a pg client or pool (pg's `Pool` and `Client` both fit). */
 export interface PgQueryable {
@@ -85,4 +85,16 @@ export function pgFilterSql(
     clauses.push(`AND metadata->>'${key}' = ANY($${firstParam + params.length - 1}::text[])`);
   }
   return { sql: clauses.join(" "), params };
+}
+
+/** A row of either PostgreSQL table (metadata is jsonb, so pg has parsed it) as a Document. */
+export function pgRowDocument(r: Record<string, unknown>): Document {
+  return {
+    id: String(r.id),
+    text: String(r.text),
+    ...(r.title !== null && r.title !== undefined ? { title: String(r.title) } : {}),
+    ...(r.metadata !== null && r.metadata !== undefined
+      ? { metadata: r.metadata as Document["metadata"] & object }
+      : {}),
+  };
 }

@@ -21,13 +21,15 @@ export interface SqliteFtsOptions {
   k?: number;
 }
 
-interface Row {
+/** A passage as both SQLite stores keep it (metadata as JSON text). */
+export interface StoredRow {
   id: string;
   title: string | null;
   text: string;
   metadata: string | null;
-  rank: number;
 }
+
+type Row = StoredRow & { rank: number };
 
 const TABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -109,7 +111,7 @@ export class SqliteFtsRetriever implements Retriever {
   }
 }
 
-export function rowDocument(r: { id: string; title: string | null; text: string; metadata: string | null }): Document {
+export function rowDocument(r: StoredRow): Document {
   return {
     id: r.id,
     text: r.text,

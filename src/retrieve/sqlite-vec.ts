@@ -12,7 +12,7 @@ import { importOptional } from "../optional.js";
 import { checkDocuments, checkK, embeddingText, filterEntries, toPassage } from "./documents.js";
 import type { Embedder } from "./embedder.js";
 import type { Document, Passage, RetrieveOptions, Retriever, TextEmbedder } from "./retriever.js";
-import { checkTable, rowDocument } from "./sqlite-fts.js";
+import { checkTable, rowDocument, type StoredRow } from "./sqlite-fts.js";
 
 /** The native addon loads with the first store opened, not with `import("dspex")`. */
 const sqlite = onFirstUse<typeof Database>("better-sqlite3");
@@ -27,13 +27,7 @@ export interface SqliteVecOptions {
   k?: number;
 }
 
-interface Row {
-  id: string;
-  title: string | null;
-  text: string;
-  metadata: string | null;
-  distance: number;
-}
+type Row = StoredRow & { distance: number };
 
 export class SqliteVecRetriever implements Retriever {
   readonly supportsFilters = true;

@@ -10,7 +10,7 @@ import type { Cache } from "../cache/cache.js";
 import { cachedGenerate } from "../cache/cached-lm.js";
 import type { LM, LMRequest, LMResponse } from "../lm/types.js";
 import type { Signature } from "../signature/signature.js";
-import { observe } from "./observe.js";
+import { observe, observing } from "./observe.js";
 import { defaultCache } from "./default-cache.js";
 import { embeddedDefaultLM } from "./default-lm.js";
 import { NoLMError } from "./errors.js";
@@ -51,6 +51,8 @@ export function lmCall(request: LMRequest, options: LMCallOptions = {}): Promise
   const settings = options.settings ?? currentSettings();
   const lm = resolveLM(settings, options.lm, options.caller);
   const req = settings.signal && !request.signal ? { ...request, signal: settings.signal } : request;
+  // Unobserved (no callback, no tracing SDK): no event subject, no closure; run() is async, so it never throws.
+  if (!observing(settings)) return run(lm, req, settings, options);
   return observe(settings, "lm", { instance: lm, name: lm.model, inputs: req }, () => run(lm, req, settings, options));
 }
 

@@ -5,7 +5,7 @@
  * predictor call's path.
  */
 import type { Span } from "@opentelemetry/api";
-import { type CallbackKind, fire, HOOKS, type StartEvent } from "./callbacks.js";
+import { type Callback, type CallbackKind, fire, HOOKS, type StartEvent } from "./callbacks.js";
 import { runInSettings, type Settings } from "./settings.js";
 import { endSpan, startSpan, tracingEnabled } from "./telemetry.js";
 
@@ -19,16 +19,44 @@ export interface Observed {
 /** Kinds whose work runs further observed work, so their span becomes the parent in context. */
 const NESTING: ReadonlySet<CallbackKind> = new Set(["module", "tool", "evaluate", "compile"]);
 
-export async function observe<T>(
+/**
+ * Whether work under `settings` is observed at all (a callback, or a tracing SDK). Hot callers
+ * check it first, so that unobserved work builds no event subject and no closure.
+ */
+export function observing(settings: Settings): boolean {
+  const callbacks = settings.callbacks;
+  return (callbacks !== undefined && callbacks.length > 0) || tracingEnabled();
+}
+
+/** A promise for what `work` gives, as an async function would return it (a throw is a rejection). */
+export function settle<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    const out = work();
+    return out instanceof Promise ? out : Promise.resolve(out);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+export function observe<T>(settings: Settings, kind: CallbackKind, what: Observed, work: () => Promise<T>): Promise<T> {
+  const callbacks = settings.callbacks;
+  const tracing = tracingEnabled();
+  const calling = callbacks !== undefined && callbacks.length > 0;
+  if (tracing || calling) return observed(settings, kind, what, work, calling ? callbacks : [], tracing);
+  // Unobserved: the work's own promise, not one wrapped by an async function (each wrapper costs
+  // microtask ticks on every predictor call).
+  return settle(work);
+}
+
+async function observed<T>(
   settings: Settings,
   kind: CallbackKind,
   what: Observed,
   work: () => Promise<T>,
+  callbacks: readonly Callback[],
+  tracing: boolean,
 ): Promise<T> {
-  const callbacks = settings.callbacks;
-  const tracing = tracingEnabled();
-  const calling = callbacks !== undefined && callbacks.length > 0;
-  if (!tracing && !calling) return work();
+  const calling = callbacks.length > 0;
   const span = tracing ? startSpan(kind, what, settings.span) : undefined;
   const { start, end } = HOOKS[kind];
   const callId = globalThis.crypto.randomUUID();

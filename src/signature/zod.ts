@@ -7,9 +7,9 @@
 import type { z } from "zod";
 import { SignatureError } from "./errors.js";
 import { type Field, makeField, Signature } from "./signature.js";
-import { type JSONSchema, type LiteralValue, makeUnion, type TypeNode } from "./types.js";
+import { enumSchema, type JSONSchema, type LiteralValue, makeUnion, type TypeNode } from "./types.js";
 import { withFloats } from "../py/builtins.js";
-import { schemaNode } from "../py/model-fields.js";
+import { enumNode, scalarNode, schemaNode } from "../py/model-fields.js";
 
 export interface ZodSignatureSpec<I extends z.ZodObject = z.ZodObject, O extends z.ZodObject = z.ZodObject> {
   inputs: I;
@@ -84,19 +84,14 @@ function enumOf(schema: unknown): TypeNode | undefined {
 export function typeFromJSONSchema(s: JSONSchema, name = "Model"): TypeNode {
   if (Array.isArray(s.anyOf)) return makeUnion((s.anyOf as JSONSchema[]).map((o) => typeFromJSONSchema(o, name)));
   if (Array.isArray(s.oneOf)) return makeUnion((s.oneOf as JSONSchema[]).map((o) => typeFromJSONSchema(o, name)));
+  // A titled enum is an Enum class (zod's `.meta({ title })`), an untitled one a Literal.
+  const named = enumNode(s);
+  if (named) return named;
   if ("const" in s) return { kind: "literal", values: [s.const as LiteralValue] };
   if (Array.isArray(s.enum)) return { kind: "literal", values: s.enum as LiteralValue[] };
+  const scalar = scalarNode(s.type);
+  if (scalar) return scalar;
   switch (s.type) {
-    case "string":
-      return { kind: "str" };
-    case "integer":
-      return { kind: "int" };
-    case "number":
-      return { kind: "float" };
-    case "boolean":
-      return { kind: "bool" };
-    case "null":
-      return { kind: "none" };
     case "array":
       return s.items && typeof s.items === "object" && Object.keys(s.items).length > 0
         ? { kind: "list", item: typeFromJSONSchema(s.items as JSONSchema, name) }
@@ -223,6 +218,16 @@ function isRefLike(s: JSONSchema): boolean {
 }
 
 function convert(s: JSONSchema, name: string, ctx: Ctx): JSONSchema {
+  const named = enumNode(s);
+  if (named?.kind === "enum") {
+    // An Enum class inside a model is a `$defs` entry, as a nested model is; the field's default and
+    // description go beside the `$ref` (modelBody).
+    ctx.defs[named.name] ??= enumSchema(
+      named.name,
+      named.members.map(([, v]) => v),
+    );
+    return { $ref: `#/$defs/${named.name}` };
+  }
   if (isModel(s)) {
     const ref = ctx.names.get(modelKey(s)) ?? (typeof s.title === "string" ? s.title : pascal(name));
     const title = typeof s.title === "string" ? s.title : pascal(name);

@@ -5,9 +5,36 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ChatAdapter } from "../../src/adapters/chat.js";
 import { AdapterParseError } from "../../src/adapters/errors.js";
+import { SignatureError } from "../../src/signature/errors.js";
 import { Signature } from "../../src/signature/signature.js";
 
 const DSPY_MESSAGES: Record<string, unknown> = {
+  // DSPy 3.4.1 prints these for the class form (`code: dspy.Code["java"] = dspy.OutputField()`); its
+  // string parser hands Code a tuple and fails to format, so the class form is what we follow.
+  'q -> code: dspy.Code["java"]': [
+    {
+      role: "system",
+      content:
+        "Your input fields are:\n1. `q` (str):\nYour output fields are:\n1. `code` (Code_java): \n    Type description of Code_java: Code represented in a string, specified in the `code` field. If this is an output field, the code field should follow the markdown code block format, e.g. \n```java\n{code}\n```\nProgramming language: java\nAll interactions will be structured in the following way, with the appropriate values filled in.\n\n[[ ## q ## ]]\n{q}\n\n[[ ## code ## ]]\n{code}\n\n[[ ## completed ## ]]\nIn adhering to this structure, your objective is: \n        Given the fields `q`, produce the fields `code`.",
+    },
+    {
+      role: "user",
+      content:
+        "[[ ## q ## ]]\nx = 1\n\nRespond with the corresponding output fields, starting with the field `[[ ## code ## ]]` (must be formatted as a valid Python Code_java), and then ending with the marker for `[[ ## completed ## ]]`.",
+    },
+  ],
+  "code: dspy.Code['Rust'] -> a": [
+    {
+      role: "system",
+      content:
+        "Your input fields are:\n1. `code` (Code_Rust): \n    Type description of Code_Rust: Code represented in a string, specified in the `code` field. If this is an output field, the code field should follow the markdown code block format, e.g. \n```rust\n{code}\n```\nProgramming language: Rust\nYour output fields are:\n1. `a` (str):\nAll interactions will be structured in the following way, with the appropriate values filled in.\n\n[[ ## code ## ]]\n{code}\n\n[[ ## a ## ]]\n{a}\n\n[[ ## completed ## ]]\nIn adhering to this structure, your objective is: \n        Given the fields `code`, produce the fields `a`.",
+    },
+    {
+      role: "user",
+      content:
+        "[[ ## code ## ]]\nx = 1\n\nRespond with the corresponding output fields, starting with the field `[[ ## a ## ]]`, and then ending with the marker for `[[ ## completed ## ]]`.",
+    },
+  ],
   "question -> code: dspy.Code": [
     {
       role: "system",
@@ -72,6 +99,13 @@ describe("dspy.Code and dspy.Reasoning", () => {
       else assert.equal(parse(), expected);
     });
   }
+
+  it('reads a dspy.Code["java"] output out of its fence, and refuses a language that is not a string', () => {
+    const sig = Signature.parse('q -> code: dspy.Code["java"]');
+    assert.equal(chat.parse(sig, "[[ ## code ## ]]\n```java\nint x;\n```\n\n[[ ## completed ## ]]").code, "int x;");
+    assert.throws(() => Signature.parse("q -> code: dspy.Code[java]"), SignatureError);
+    assert.throws(() => Signature.parse('q -> code: dspy.Code["a", "b"]'), SignatureError);
+  });
 
   it("reads a Reasoning output as its text", () => {
     const sig = Signature.parse("question -> reasoning: dspy.Reasoning, answer");

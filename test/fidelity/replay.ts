@@ -222,8 +222,16 @@ async function replayModule(c: FuzzCase): Promise<Outcome[]> {
   const warned = warnings.some((w) => w.startsWith("Not all input fields"));
   if (warned !== c.warned)
     return [{ bucket, match: false, detail: `missing-input warning: dspy ${c.warned}, ours ${warned}` }];
+  // c.messages holds the first request's conversation, or none when DSPy failed before calling the
+  // LM: compare the conversations themselves, so that a difference names its message and position.
   const sent = lm.requests.slice(0, 1).map((r) => r.messages);
-  const diff = compareMessages(c.messages, sent);
+  const expected = c.messages as unknown[];
+  const diff =
+    expected.length !== sent.length
+      ? `DSPy sent ${expected.length} requests, we sent ${sent.length}`
+      : expected.length === 0
+        ? undefined
+        : compareMessages(expected[0], sent[0]);
   if (diff) return [{ bucket, match: false, detail: `messages: ${diff}` }];
   if (!c.ok && !outcome.ok) return [{ bucket, match: true }];
   const parsed = compareParse(
@@ -270,7 +278,9 @@ type MType =
   | { t: "optional"; inner: MType }
   | { t: "literal"; values: (string | number)[] }
   | { t: "dict"; value: MType }
-  | { t: "model"; model: MSpec };
+  | { t: "model"; model: MSpec }
+  | { t: "enum"; name: string; members: [string, string | number][] }
+  | { t: "union"; options: MType[] };
 interface MSpec {
   name: string;
   fields: { name: string; type: MType; default?: unknown; desc?: string }[];
@@ -296,6 +306,11 @@ export function zodOf(t: MType): z.ZodType {
       return z.record(z.string(), zodOf(t.value));
     case "model":
       return zodModel(t.model);
+    case "enum":
+      // A Python Enum class is a titled zod enum (what a TypeScript enum gives z.enum).
+      return z.enum(Object.fromEntries(t.members)).meta({ title: t.name });
+    case "union":
+      return z.union(t.options.map(zodOf) as [z.ZodType, z.ZodType]);
   }
 }
 
@@ -310,7 +325,7 @@ export function zodModel(spec: MSpec): z.ZodObject {
   return z.object(shape).meta({ title: spec.name });
 }
 
-function replayModel(c: FuzzCase): Outcome[] {
+function replayModel(c: FuzzCase, prefix = "model"): Outcome[] {
   const spec = c.model as MSpec;
   const model = zodModel(spec);
   const built = attempt(() =>
@@ -319,7 +334,7 @@ function replayModel(c: FuzzCase): Outcome[] {
       outputs: z.object({ result: c.list ? z.array(model) : model }),
     }),
   );
-  if (!built.ok) return [{ bucket: "model", match: false, detail: `zod twin rejected: ${String(built.error)}` }];
+  if (!built.ok) return [{ bucket: prefix, match: false, detail: `zod twin rejected: ${String(built.error)}` }];
   const sig = built.value;
   const out: Outcome[] = [];
   const system = c.system as Record<string, string>;
@@ -330,14 +345,14 @@ function replayModel(c: FuzzCase): Outcome[] {
     const got = contentText(adapter.format(sig, [], { question: "q" })[0]!.content);
     const expected = system[name]!;
     out.push({
-      bucket: `model/format-${name}`,
+      bucket: `${prefix}/format-${name}`,
       match: got === expected,
       ...(got === expected ? {} : { detail: firstDiff(expected, got) }),
     });
   }
   const adapter = c.adapter === "json" ? json : chat;
   const parsed = attempt(() => adapter.parse(sig, c.completion as string));
-  const bucket = `model/parse-${c.adapter}`;
+  const bucket = `${prefix}/parse-${c.adapter}`;
   if (!c.ok) {
     out.push({
       bucket,
@@ -349,6 +364,39 @@ function replayModel(c: FuzzCase): Outcome[] {
     const b = crepr(parsed.value.result, sig.field("result")!.type);
     out.push({ bucket, match: b === c.repr, ...(b === c.repr ? {} : { detail: `dspy ${c.repr} vs ours ${b}` }) });
   }
+  return out;
+}
+
+/** Enum fields (bare, in containers, in models) through a zod twin of DSPy's signature. */
+function replayEnum(c: FuzzCase): Outcome[] {
+  if (c.kind === "model") return replayModel(c, "enum/model");
+  const shape = (fields: { name: string; type: MType }[]) =>
+    z.object(Object.fromEntries(fields.map((f) => [f.name, zodOf(f.type)])));
+  const built = attempt(() =>
+    signatureFromZod({
+      inputs: shape(c.inputs as { name: string; type: MType }[]),
+      outputs: shape(c.outputs as { name: string; type: MType }[]),
+    }),
+  );
+  if (!built.ok) return [{ bucket: "enum/field", match: false, detail: `zod twin rejected: ${String(built.error)}` }];
+  const sig = built.value;
+  const out: Outcome[] = [];
+  const values = decode(c.values) as Record<string, unknown>;
+  const demos = decode(c.demos) as Record<string, unknown>[];
+  for (const [name, expected] of Object.entries(c.messages as Record<string, unknown>)) {
+    const bucket = `enum/format-${name}`;
+    const got = attempt(() => (name === "json" ? json : chat).format(sig, demos, values));
+    const dspyFailed = expected !== null && typeof expected === "object" && "error" in (expected as object);
+    if (dspyFailed || !got.ok) {
+      out.push({ bucket, match: dspyFailed && !got.ok, detail: dspyFailed ? "DSPy fails" : String(got) });
+      continue;
+    }
+    const diff = compareMessages(expected, got.value);
+    out.push({ bucket, match: diff === undefined, ...(diff ? { detail: diff } : {}) });
+  }
+  const adapter = c.adapter === "json" ? json : chat;
+  const got = attempt(() => adapter.parse(sig, c.completion as string));
+  out.push(compareParse(`enum/parse-${c.adapter}`, c, got, sig));
   return out;
 }
 
@@ -429,6 +477,8 @@ async function replayArea(c: FuzzCase): Promise<Outcome[]> {
       return replayTwoStep(c);
     case "repair":
       return replayRepair(c);
+    case "enum":
+      return replayEnum(c);
     default:
       throw new Error(`unknown area ${c.area}`);
   }

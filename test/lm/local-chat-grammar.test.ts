@@ -102,6 +102,25 @@ describe("ChatAdapter requests as the local provider reads them", () => {
     assert.ok(root.includes("anytext"));
   });
 
+  test("segments cut the reply at each value's end; their fixed parts rebuild the whole layout", () => {
+    const g = chatGrammar(chat.format(Signature.parse("q -> reasoning, n: int, answer"), [], { q: "x" }))!;
+    assert.deepEqual(
+      g.segments.map((s) => s.after),
+      [" ## n ## ]]\n", " ## answer ## ]]\n", " ## completed ## ]]"],
+    );
+    const roots = g.segments.map((s) => s.gbnf.split("\n").find((l) => l.startsWith("root ::= "))!);
+    // Each segment: one field's value, the break, and the "[[" that opens the next header.
+    assert.equal(roots[0], `root ::= text${REASONING_CHARS} "\\n" "\\n"? "[["`);
+    assert.equal(roots[1], `root ::= int "\\n" "\\n"? "[["`);
+    assert.equal(roots[2], `root ::= text${TEXT_CHARS} "\\n" "\\n"? "[["`);
+    // Every rule a segment names is defined in it (llama.cpp refuses an undefined rule).
+    for (const s of g.segments) {
+      const defined = new Set(s.gbnf.split("\n").map((l) => l.split(" ::= ")[0]));
+      const used = [...s.gbnf.replace(/"(?:[^"\\]|\\.)*"|\[(?:[^\]\\]|\\.)*\]/g, "").matchAll(/\b[a-z]\w*\b/g)];
+      for (const [name] of used) assert.ok(defined.has(name), `${name} in ${s.gbnf}`);
+    }
+  });
+
   test("the token budget is small for typed fields and bounded for text", () => {
     const small = chatGrammar(chat.format(Signature.parse("q -> a: int, b: bool"), [], { q: "x" }));
     assert.ok(small && small.maxTokens <= 64, `int + bool: ${small?.maxTokens}`);

@@ -100,6 +100,21 @@ describe("ChatAdapter layout grammar on the real model [slow]", () => {
     assert.ok(String(out.answer).length > 0);
   });
 
+  test("a reply generated in segments has the whole-grammar layout and parses the same way [slow]", async () => {
+    const sig = Signature.parse("question -> reasoning, count: int, answer");
+    const messages = new ChatAdapter().format(sig, [], { question: "How many legs does a spider have?" });
+    const segmented = await lm.generate({ messages });
+    const whole = await lm.generate({ messages, providerOptions: { segmentedLayout: false } });
+    const layout =
+      /^\[\[ ## reasoning ## \]\]\n[^[]+\n\n?\[\[ ## count ## \]\]\n\d+\n\n?\[\[ ## answer ## \]\]\n[^[]+\n\n?\[\[ ## completed ## \]\]$/;
+    for (const r of [segmented, whole]) assert.match(r.outputs[0]!, layout);
+    const parsed = [segmented, whole].map((r) => new ChatAdapter().parse(sig, r.outputs[0]!));
+    assert.equal(parsed[0]!.count, 8, segmented.outputs[0]);
+    assert.equal(parsed[1]!.count, 8, whole.outputs[0]);
+    // Appended header tokens count as reply tokens, so usage describes the same text either way.
+    assert.ok(segmented.usage!.completionTokens > 10, String(segmented.usage!.completionTokens));
+  });
+
   test("streaming a ChatAdapter request yields the pre-filled header first [slow]", async () => {
     const request = {
       messages: new ChatAdapter().format(Signature.parse("question -> answer: int"), [], {

@@ -36,6 +36,20 @@ export interface ChatGrammar {
   /** Tokens that always suffice for a reply under this grammar on a typical tokenizer. */
   maxTokens: number;
   fields: ChatOutputField[];
+  /**
+   * The same reply cut at each field's end, for generation in steps: segment i's grammar is field
+   * i's value, the break and the next header's opening `[[`; the rest of that header (`after`) is
+   * fixed text, so the provider appends it instead of having the model decode it token by token.
+   * Headers are about half of a short reply's tokens, and appended tokens are evaluated in one
+   * batch (or, after the last field, not at all).
+   */
+  segments: ChatSegment[];
+}
+
+export interface ChatSegment {
+  gbnf: string;
+  /** Fixed text that follows the segment: the rest of the next header, or of the completed marker. */
+  after: string;
 }
 
 /** Characters a free-text field may hold; a field called reasoning/rationale gets more. */
@@ -126,8 +140,18 @@ function build(fields: ChatOutputField[], textScale: number): ChatGrammar & { te
   parts.push(`${BREAK} ${literal("[[ ## completed ## ]]")}`);
   tokens += 12;
   rules.add("root", parts.join(" "));
-  return { prefix: header(fields[0]!.name), gbnf: rules.text(), maxTokens: tokens, fields, textTokens };
+  const segments = fields.map((f, i): ChatSegment => {
+    const own = new Rules();
+    own.add("root", `${valueRule(own, f, textScale).rule} ${BREAK} ${literal(OPEN)}`);
+    const next = fields[i + 1];
+    const rest = next === undefined ? "[[ ## completed ## ]]" : header(next.name);
+    return { gbnf: own.text(), after: rest.slice(OPEN.length) };
+  });
+  return { prefix: header(fields[0]!.name), gbnf: rules.text(), maxTokens: tokens, fields, textTokens, segments };
 }
+
+/** Where a segment stops: the model writes the opening of the next header, the provider the rest. */
+const OPEN = "[[";
 
 const header = (name: string) => `[[ ## ${name} ## ]]\n`;
 

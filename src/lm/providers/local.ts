@@ -15,6 +15,7 @@ import { defaultModelPath } from "./local-model.js";
 import { type LocalRuntime, localRuntime } from "./local-runtime.js";
 import { AsyncQueue } from "./local-queue.js";
 import { type ChatGrammar, chatGrammar } from "./local-chat-grammar.js";
+import { generateLayout } from "./local-layout.js";
 
 export interface LocalOptions {
   /** A GGUF file; default: $DSPEX_MODEL, else the model `dspex setup` installed in the DSPex home. */
@@ -198,26 +199,42 @@ export class LocalLM implements LM {
     const promptTokens = plan.tokens.length;
     try {
       const cap = req.providerOptions?.maxStringLength;
+      const inSegments = layout !== undefined && segmented(req);
       const grammar =
         layout === undefined
           ? await runtime.grammarFor(req.responseFormat, typeof cap === "number" ? cap : undefined)
-          : await runtime.gbnfGrammar(layout.gbnf);
+          : inSegments
+            ? undefined
+            : await runtime.gbnfGrammar(layout.gbnf);
       const sampling = samplingOptions(req.providerOptions);
       let completionTokens = 0;
       // The model's turn opens with the layout's first header (in `history`); streams see it first.
       if (layout !== undefined) onText?.(layout.prefix);
       const stops = [...plan.stopTriggers, ...(req.stop ?? [])];
-      const result = await completion.generateCompletionWithMeta(plan.tokens, {
-        maxTokens: Math.min(req.maxTokens ?? layout?.maxTokens ?? DEFAULT_MAX_TOKENS, room),
+      const maxTokens = Math.min(req.maxTokens ?? layout?.maxTokens ?? DEFAULT_MAX_TOKENS, room);
+      const options = {
         temperature: req.temperature ?? 0,
-        ...(grammar === undefined ? {} : { grammar, tokenBias: await runtime.grammarTokenBias() }),
+        ...(grammar === undefined && !inSegments ? {} : { tokenBias: await runtime.grammarTokenBias() }),
         ...(stops.length > 0 ? { customStopTriggers: stops } : {}),
         ...(req.signal === undefined ? {} : { signal: req.signal }),
         ...sampling,
+        ...(onText === undefined ? {} : { onTextChunk: onText }),
+      };
+      if (inSegments) {
+        const run = await generateLayout(runtime, completion, plan.tokens, layout, maxTokens, options);
+        const finishReason = run.truncated ? "length" : "stop";
+        return {
+          completion: { text: layout.prefix + run.text, finishReason, completionTokens: run.completionTokens },
+          promptTokens,
+        };
+      }
+      const result = await completion.generateCompletionWithMeta(plan.tokens, {
+        ...options,
+        maxTokens,
+        ...(grammar === undefined ? {} : { grammar }),
         onToken: (tokens: Token[]) => {
           completionTokens += tokens.length;
         },
-        ...(onText === undefined ? {} : { onTextChunk: onText }),
       });
       const reason = result.metadata.stopReason;
       // A grammar ends JSON with newlines that say "done"; they are not part of the answer.
@@ -316,6 +333,11 @@ export function toChatHistory(
   // A trailing assistant message is a prefix to continue; otherwise open a fresh model turn.
   if (history.at(-1)?.type !== "model") history.push({ type: "model", response: prefix === undefined ? [] : [prefix] });
   return history;
+}
+
+/** Segmented layout generation is the default; `providerOptions.segmentedLayout: false` turns it off. */
+function segmented(req: LMRequest): boolean {
+  return req.providerOptions?.segmentedLayout !== false;
 }
 
 function threadsFromEnv(): number | undefined {
