@@ -5,6 +5,7 @@
 import { isPySpace, pyRstrip, pyStrip } from "./builtins.js";
 import type { Ctx, RepairParser } from "./json-repair.js";
 import { QUOTES } from "./json-repair-parens.js";
+import { isAlnum } from "./json-repair-scan.js";
 
 const LITERALS: [string, boolean | null][] = [
   ["true", true],
@@ -47,6 +48,10 @@ function unescapeWord(text: string): string {
 }
 
 export function parseString(p: RepairParser): unknown {
+  // What can start no string is skipped first: a number that turned out to be a word (`-inf`)
+  // comes here at its sign, which json_repair drops.
+  while (p.i < p.s.length && !QUOTES.has(p.s[p.i]!) && !isAlnum(p.s[p.i])) p.i++;
+  if (p.i >= p.s.length) return "";
   const ch = p.s[p.i]!;
   if (QUOTES.has(ch)) return parseQuoted(p);
   const word = literal(p);

@@ -35,7 +35,7 @@ const MIN_MATCHES: Record<string, number> = {
   "module/cot": 133,
   "module/predict": 158,
   "parse/chat": 1490,
-  "parse/json": 727,
+  "parse/json": 728,
   "parse/xml": 727,
   repair: 588,
   signature: 1500,
