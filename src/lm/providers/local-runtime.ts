@@ -31,13 +31,39 @@ export interface RuntimeOptions {
 
 const MAX_CACHED_GRAMMARS = 64;
 
+/** A request waiting for its turn: the prompt it will evaluate decides which sequence it gets. */
+interface Waiter {
+  tokens: readonly Token[] | undefined;
+  grant: (sequence: LlamaContextSequence) => void;
+}
+
 /**
  * A context and its pool of sequences: each request borrows one sequence and returns it.
+ *
+ * Requests are evaluated ONE AT A TIME, whatever the number of sequences. node-llama-cpp
+ * 3.21.1 samples every sequence of a decoded batch on its own libuv thread, and each sampler
+ * reads the batch's logits through llama.cpp accessors that first apply a pending reorder of the
+ * output rows (`llama_context::output_reorder`, unsynchronised). A batch's rows need that
+ * reorder whenever its tokens were not laid out in sequence order (this context keeps one KV
+ * stream per sequence, and llama.cpp then groups a batch by sequence), which concurrent calls
+ * cause all the time: concurrent samplers then swap rows under each other and a sequence picks
+ * its next token from another sequence's logits. Measured here: greedy answers changed at
+ * concurrency 4 (11/16 and 14/16 right against 16/16 at concurrency 1), one sequence writing
+ * another's next token at p = 0.9999; with the samplers forced onto one thread
+ * (UV_THREADPOOL_SIZE=1) the outputs matched, at 1 and at 2 llama.cpp threads alike.
+ * node-llama-cpp 3.22 puts a mutex around those reads. Until then one batch holds one sequence,
+ * so it has one output row: nothing to reorder and one sampler. The pool still pays: each
+ * sequence keeps its own cached prompt prefix (one per predictor of a program), and the
+ * request whose turn comes takes the sequence that shares most of its prompt. What it costs:
+ * batched decoding across sequences, which measured 0.70x-1.05x of concurrency 1 on 2 cores
+ * anyway (prefill-bound; see docs/notes).
  * @internal kept out of the published types, which must not need the optional node-llama-cpp.
  */
 export class LocalRuntime {
   private readonly free: LlamaContextSequence[];
-  private readonly waiters: Array<(sequence: LlamaContextSequence) => void> = [];
+  private readonly waiters: Waiter[] = [];
+  /** A sequence is out: the next request waits for its turn (see the class comment). */
+  private busy = false;
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
   private tokenBias: Promise<TokenBias> | undefined;
 
@@ -58,28 +84,37 @@ export class LocalRuntime {
   }
 
   /**
-   * Waits for a free sequence; an abort while waiting leaves the queue untouched. Given the
-   * prompt's tokens, takes the free sequence whose cached state shares the longest prefix with
-   * them: the completion keeps that prefix and evaluates only the rest, and prefill is most of a short
-   * call's time on a CPU (the same signature's system prompt and demos come first in every call,
-   * so each predictor of a program keeps "its" sequence warm).
+   * Waits for this request's turn (first come, first served); an abort while waiting leaves the
+   * queue untouched. Given the prompt's tokens, takes the free sequence whose cached state
+   * shares the longest prefix with them: the completion keeps that prefix and evaluates only the
+   * rest, and prefill is most of a short call's time on a CPU (the same signature's system prompt
+   * and demos come first in every call, so each predictor of a program keeps "its" sequence warm).
+   * The sequence is chosen when the turn comes, so a queued request still gets the warmest one.
    */
   acquire(signal?: AbortSignal, tokens?: readonly Token[]): Promise<LlamaContextSequence> {
     if (signal?.aborted) return Promise.reject(new LMAbortedError(undefined, { provider: "local" }));
-    const ready = this.takeFree(tokens);
-    if (ready !== undefined) return Promise.resolve(ready);
+    if (!this.busy && this.waiters.length === 0) {
+      const ready = this.takeFree(tokens);
+      if (ready !== undefined) {
+        this.busy = true;
+        return Promise.resolve(ready);
+      }
+    }
     return new Promise((resolve, reject) => {
-      const take = (sequence: LlamaContextSequence) => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve(sequence);
+      const waiter: Waiter = {
+        tokens,
+        grant: (sequence) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(sequence);
+        },
       };
       const onAbort = () => {
-        const i = this.waiters.indexOf(take);
+        const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
         reject(new LMAbortedError(undefined, { provider: "local" }));
       };
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.waiters.push(take);
+      this.waiters.push(waiter);
     });
   }
 
@@ -90,7 +125,9 @@ export class LocalRuntime {
     if (tokens !== undefined && tokens.length > 0) {
       let bestShared = -1;
       const prompt = tokens as Token[];
-      for (let i = this.free.length - 1; i >= 0; i--) {
+      // From the least recently used up, so that on a tie (a prompt no sequence holds) the
+      // coldest cache is overwritten and the other predictors' prefixes stay warm.
+      for (let i = 0; i < this.free.length; i++) {
         const shared = this.free[i]!.compareContextTokens(prompt).firstDifferentIndex;
         if (shared > bestShared) {
           bestShared = shared;
@@ -102,10 +139,15 @@ export class LocalRuntime {
   }
 
   release(sequence: LlamaContextSequence): void {
-    if (sequence.disposed) return;
-    const next = this.waiters.shift();
-    if (next !== undefined) next(sequence);
-    else this.free.push(sequence);
+    if (!sequence.disposed) this.free.push(sequence);
+    this.busy = false;
+    const next = this.waiters[0];
+    if (next === undefined) return;
+    const chosen = this.takeFree(next.tokens);
+    if (chosen === undefined) return;
+    this.waiters.shift();
+    this.busy = true;
+    next.grant(chosen);
   }
 
   /**

@@ -28,8 +28,11 @@ export interface LocalOptions {
    */
   threads?: number;
   /**
-   * Requests evaluated at once, as parallel sequences of one context that llama.cpp decodes in
-   * one batch; more wait in a queue. Default 4 (Evaluate's and Parallel's usual width).
+   * Sequences of the one context, each keeping the cached prompt prefix of the requests it served
+   * (e.g. one per predictor of a program); a request takes the one sharing most of its prompt.
+   * Requests are evaluated one at a time and the others wait in a queue: node-llama-cpp 3.21.1
+   * gives wrong tokens when it samples several sequences of one batch (see LocalRuntime).
+   * Default 4.
    */
   maxConcurrency?: number;
   defaults?: LM["defaults"];
