@@ -11,17 +11,20 @@ export function parseArray(p: RepairParser, closing: "]" | ")" | "}"): unknown[]
   const arr: unknown[] = [];
   p.ctx.push("array");
   for (;;) {
-    p.skipWsAndComments();
-    const ch = s[p.i];
-    if (ch === undefined || ch === closing || ch === "}") break;
-    if (ch === ",") {
-      p.i++;
-      continue;
-    }
     let value: unknown;
-    if (QUOTES.has(ch) && quotedIsKey(p, ch)) value = p.parseObjectValue();
-    else if (QUOTES.has(ch)) value = p.parseString();
-    else value = p.parseJson();
+    if (p.virtualBrace === p.i) {
+      p.virtualBrace = -1;
+      value = p.parseObjectValue();
+    } else {
+      p.skipWsAndComments();
+      const ch = s[p.i];
+      if (ch === undefined || ch === closing || ch === "}") break;
+      if (ch === ",") {
+        p.i++;
+        continue;
+      }
+      value = item(p, ch);
+    }
     const after = s[p.i];
     if (isStrictlyEmpty(value) && after !== closing && after !== ",") p.i++;
     else if (value === "..." && s[p.i - 1] === ".") {
@@ -32,6 +35,13 @@ export function parseArray(p: RepairParser, closing: "]" | ")" | "}"): unknown[]
   p.i++;
   p.depth--;
   return arr;
+}
+
+/** One item at `ch`: a quoted key starts an object missing its '{'. */
+function item(p: RepairParser, ch: string): unknown {
+  if (QUOTES.has(ch) && quotedIsKey(p, ch)) return p.parseObjectValue();
+  if (QUOTES.has(ch)) return p.parseString();
+  return p.parseJson();
 }
 
 /** A quoted string followed by ':' inside an array is an object missing its '{'. */

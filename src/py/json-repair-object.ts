@@ -61,6 +61,7 @@ export function parseObject(p: RepairParser): Record<string, unknown> {
   p.enter();
   const s = p.s;
   const obj: Record<string, unknown> = {};
+  const isValue = p.ctx[p.ctx.length - 1] === "value";
   for (;;) {
     p.skipWsAndComments();
     const ch = s[p.i];
@@ -81,6 +82,15 @@ export function parseObject(p: RepairParser): Record<string, unknown> {
     }
     if (ch === ":") p.i++;
     const key = parseKey(p);
+    // In an array a repeated key starts the next object (`[c: 1, c: 2]` is two objects), unless it
+    // is a quoted key after a comma, followed by ':' (then it overwrites, as in a dict).
+    if (!isValue && p.ctx.includes("array") && Object.hasOwn(obj, key) && splitsOnRepeat(p)) {
+      p.i = p.keyStart;
+      p.virtualBrace = p.keyStart;
+      p.depth--;
+      p.ranOffEnd = false;
+      return obj;
+    }
     p.skipWsAndComments();
     const after = s[p.i];
     // A key with no value before the object ends (`{"a": 1, 2}`, prose after the object) is dropped.
@@ -111,11 +121,22 @@ export function parseObject(p: RepairParser): Record<string, unknown> {
  * `{{"a": 1}}`); an unquoted word followed by neither ':' nor ',' is no key, and the next
  * string is tried instead (`{"a": Paris, France, "b": 1}` has no key "France").
  */
+/** `_should_split_duplicate_object`, for the key that started at `p.keyStart` and ended at `p.i`. */
+function splitsOnRepeat(p: RepairParser): boolean {
+  const s = p.s;
+  let k = p.keyStart - 1;
+  while (k >= 0 && isPySpace(s[k]!)) k--;
+  const before = k >= 0 ? s[k] : undefined;
+  const after = s[p.look.scrollWs(p.i)];
+  return !(QUOTES.has(s[p.keyStart] ?? "") && before === "," && after === ":");
+}
+
 export function parseKey(p: RepairParser): string {
   const s = p.s;
   p.ctx.push("key");
   try {
     for (;;) {
+      p.keyStart = p.i;
       p.i = p.look.nextKeyStart(p.i);
       if (p.i >= s.length) return "";
       const key = QUOTES.has(s[p.i]!) ? p.parseQuoted() : unquotedKey(p);

@@ -186,6 +186,14 @@ export class RepairParser {
     if (++this.depth > MAX_JSON_DEPTH) throw new NestingTooDeepError("the JSON text", MAX_JSON_DEPTH, this.i);
   }
 
+  /** Where the last key parsed started (`_parse_object_key`'s rollback index). */
+  keyStart = 0;
+  /**
+   * A '{' json_repair inserts before a repeated key in an array (it edits its text; we mark the
+   * place): the array's next item is an object starting there.
+   */
+  virtualBrace = -1;
+
   /** How the last parseObject ended: at the end of the text (no '}' or ']' closed it). */
   ranOffEnd = false;
 

@@ -37,7 +37,7 @@ const MIN_MATCHES: Record<string, number> = {
   "parse/chat": 1490,
   "parse/json": 728,
   "parse/xml": 727,
-  repair: 588,
+  repair: 590,
   signature: 1500,
   "state/load": 222,
   "state/save": 245,

@@ -1,6 +1,7 @@
 /**
  * json_repair.loads corners ported this session: set literals used as object values, what may
- * follow a closed object, words in arrays, escapes in unquoted words, a sign before a word.
+ * follow a closed object, a repeated key in an array, words in arrays, escapes in unquoted words,
+ * a sign before a word.
  * Expectations printed by json_repair 0.64.6 (the version DSPy 3.4.1's venv resolves).
  */
 import assert from "node:assert/strict";
@@ -8,6 +9,9 @@ import { describe, it } from "node:test";
 import { repairJsonLoads } from "../../src/py/json-repair.js";
 
 const JSON_REPAIR: [string, unknown][] = [
+  // A repeated key in an array starts the next object, unless quoted after a comma.
+  ['["x y": true, c: {"k": 1}, c: None]', [{ "x y": true, c: { k: 1 } }, { c: null }]],
+  ['["a": 1, "a": 2]', [{ a: 2 }]],
   [
     '{"a": {1, 2, 2}}',
     {
