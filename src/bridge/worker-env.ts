@@ -25,6 +25,11 @@ const INHERITED = new Set([
   "SSL_CERT_FILE",
   "SSL_CERT_DIR",
   "REQUESTS_CA_BUNDLE",
+  // The Deno sandbox fetches Pyodide from the npm registry on first use; behind a TLS-inspecting
+  // proxy Deno trusts its CA only through these (without them: "invalid peer certificate").
+  "NODE_EXTRA_CA_CERTS",
+  "DENO_CERT",
+  "DENO_TLS_CA_STORE",
   "DENO_DIR",
   "DSPY_CACHEDIR",
   "OPENBLAS_NUM_THREADS",

@@ -16,6 +16,28 @@ import { markModuleClass, namedParametersOf, type Parameter, walkProgram } from 
 
 export { isParameter, MEMBERS, PARAMETER, type Parameter } from "./walk.js";
 
+/**
+ * Implemented by modules that learn their predictors on first use (Python-backed ones): until
+ * then the program cannot see those predictors, so it hands such a module its part of a loaded
+ * state, and reads back what the module holds, by path prefix. Returns undefined once the
+ * predictors are known (they are then ordinary parameters of the program).
+ */
+export const DEFERRED_STATE = Symbol.for("dspex.deferredState");
+interface Deferring {
+  [DEFERRED_STATE](): ProgramState | undefined;
+  loadState(state: ProgramState): unknown;
+}
+
+/** The program's modules whose predictors are not known yet, by path (never the root itself). */
+function deferring(root: object): [string, Deferring][] {
+  const found: [string, Deferring][] = [];
+  walkProgram(root as Module, (path, node) => {
+    const held = path === "" ? undefined : (node as Partial<Deferring>)[DEFERRED_STATE];
+    if (typeof held === "function" && held.call(node) !== undefined) found.push([path, node as unknown as Deferring]);
+  });
+  return found;
+}
+
 export type ProgramState = Record<string, unknown>;
 
 /** The versions DSPy records in `metadata.dependency_versions`; DSPy warns on mismatch, never fails. */
@@ -83,7 +105,11 @@ export abstract class Module<I extends Fields = Fields, O extends Fields = Field
 
   /** DSPy's JSON state: `{ "<path>": { demos, signature, lm, ... } }`. */
   dumpState(): ProgramState {
-    return Object.fromEntries(this.namedParameters().map(([name, p]) => [name, p.dumpState()]));
+    const state: ProgramState = Object.fromEntries(this.namedParameters().map(([name, p]) => [name, p.dumpState()]));
+    for (const [path, node] of deferring(this)) {
+      for (const [name, entry] of Object.entries(node[DEFERRED_STATE]() ?? {})) state[`${path}.${name}`] = entry;
+    }
+    return state;
   }
 
   /** Loads DSPy's state; every predictor is validated before any is changed. */
@@ -99,6 +125,13 @@ export abstract class Module<I extends Fields = Fields, O extends Fields = Field
       }
     }
     for (const [name, param] of params) param.loadState(state[name] as Record<string, unknown>);
+    // A copy built by a factory has not met its Python modules' predictors yet: without this, an
+    // optimizer's demos for them were dropped here (the program listed only native predictors).
+    for (const [path, node] of deferring(this)) {
+      const prefix = `${path}.`;
+      const part = Object.entries(state).filter(([k]) => k.startsWith(prefix));
+      if (part.length > 0) node.loadState(Object.fromEntries(part.map(([k, v]) => [k.slice(prefix.length), v])));
+    }
     return this;
   }
 

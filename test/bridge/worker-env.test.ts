@@ -92,4 +92,9 @@ describe("worker environment", () => {
       "VIRTUAL_ENV",
     ]);
   });
+
+  it("keeps the CA settings the Deno sandbox needs to fetch Pyodide behind a TLS-inspecting proxy", () => {
+    const tls = { NODE_EXTRA_CA_CERTS: "/ca.crt", DENO_CERT: "/ca.crt", DENO_TLS_CA_STORE: "system,mozilla" };
+    assert.deepEqual(workerBaseEnv({ ...tls, SSL_CERT_FILE: "/ca.crt" }), { ...tls, SSL_CERT_FILE: "/ca.crt" });
+  });
 });

@@ -18,7 +18,7 @@ import { sharedPoolFor } from "../../bridge/shared-pools.js";
 import { parseTypeString } from "../../signature/parse.js";
 import { type FieldSpec, Signature } from "../../signature/signature.js";
 import { Example, type Fields } from "../example.js";
-import { MEMBERS, Module, type ProgramState, prepareProgram } from "../module.js";
+import { DEFERRED_STATE, MEMBERS, Module, type ProgramState, prepareProgram } from "../module.js";
 import { Predict } from "../predict.js";
 import { validateInputs } from "../validate-inputs.js";
 import { Prediction } from "../prediction.js";
@@ -125,6 +125,15 @@ export abstract class PythonModule<I extends Fields = Fields, O extends Fields =
   /** What belongs to the program is what DSPy reported: its predictors, by DSPy's names. */
   [MEMBERS](): Iterable<[string, unknown]> {
     return this[MIRRORS] ?? [];
+  }
+
+  /** Until the predictors are known, the state loaded for them (see Module's DEFERRED_STATE). */
+  [DEFERRED_STATE](): ProgramState | undefined {
+    return this[MIRRORS] ? undefined : (this[PENDING_STATE] ?? {});
+  }
+
+  override dumpState(): ProgramState {
+    return this[MIRRORS] ? super.dumpState() : { ...(this[PENDING_STATE] ?? {}) };
   }
 
   override loadState(state: ProgramState): this {

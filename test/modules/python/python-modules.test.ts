@@ -178,6 +178,41 @@ describe("Python-backed modules", () => {
     }
   });
 
+  it("a state loaded into a program whose Python module has not run yet reaches that module", async () => {
+    // What an optimizer does with a factory: a fresh program, loadState, then a run.
+    class Program extends Module<{ question: string }> {
+      readonly refine = new PythonChainOfThought("question -> query", { pool });
+      readonly answer = new ChainOfThought("question, query -> answer");
+      async forward(inputs: { question: string }): Promise<Prediction> {
+        const r = await this.refine.call(inputs);
+        return this.answer.call({ question: inputs.question, query: String(r.query) });
+      }
+    }
+    const trained = new Program();
+    await preparePythonModules(trained);
+    const demo = { augmented: true, question: "q0", reasoning: "r0", query: "demo-query-0" };
+    const [, refinePredict] = trained.namedPredictors().find(([n]) => n === "refine.predict")!;
+    refinePredict.loadState({ ...refinePredict.dumpState(), demos: [demo] });
+    const state = trained.dumpState();
+
+    const fresh = new Program();
+    assert.deepEqual(
+      fresh.namedPredictors().map(([n]) => n),
+      ["answer.predict"],
+      "before its first call the Python module shows no predictors",
+    );
+    fresh.loadState(state);
+    // Held until the predictors are known, and still part of the program's state meanwhile.
+    assert.deepEqual((fresh.dumpState()["refine.predict"] as { demos: unknown[] }).demos, [demo]);
+    const lm = new ScriptedLM([
+      { reasoning: "r", query: "q" },
+      { reasoning: "r", answer: "a" },
+    ]);
+    await context({ lm }, () => fresh.call({ question: "q1" }));
+    assert.match(contentText(lm.requests[0]?.messages[1]?.content ?? ""), /q0/, "the demo reaches DSPy's prompt");
+    assert.deepEqual((fresh.dumpState()["refine.predict"] as { demos: unknown[] }).demos, [demo]);
+  });
+
   it("MultiChainComparison compares m attempts with DSPy's prompt", async () => {
     const mcc = new MultiChainComparison("question -> answer", { pool, m: 2 });
     const lm = new ScriptedLM([{ rationale: "both say 4", answer: "4" }]);
