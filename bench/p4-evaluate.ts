@@ -10,12 +10,12 @@
  *   npx tsx bench/p4-evaluate.ts            a table
  *   npx tsx bench/p4-evaluate.ts --json     one JSON array of rows
  *
- * The Python is $DSPEX_PYTHON, else /work/main/.venv (the project's), else /tmp/dspyvenv.
+ * The Python is the pools' own: $DSPEX_PYTHON, else the venv in the DSPex home.
  */
+import { resolvePython } from "../src/bridge/python-env.js";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { answerExactMatch, Evaluate } from "../src/evaluate/index.js";
 import { openai } from "../src/lm/providers/openai.js";
@@ -153,14 +153,9 @@ function devset(n: number): Example[] {
   );
 }
 
+/** The Python with pinned DSPy: the one the pools use (DSPEX_PYTHON, else the DSPex home's venv). */
 function pythonPath(explicit?: string): string {
-  if (explicit !== undefined) return explicit;
-  const env = process.env.DSPEX_PYTHON;
-  if (env) return env;
-  for (const candidate of [resolve(here, "..", ".venv", "bin", "python"), "/work/main/.venv/bin/python"]) {
-    if (existsSync(candidate)) return candidate;
-  }
-  return "/tmp/dspyvenv/bin/python";
+  return explicit ?? resolvePython().python;
 }
 
 interface Baseline {

@@ -9,10 +9,11 @@
  *   npx tsx bench/p5-cache.ts            a table
  *   npx tsx bench/p5-cache.ts --json     one JSON array of rows
  *
- * The Python is $DSPEX_PYTHON, else the project's .venv, else /tmp/dspyvenv.
+ * The Python is the pools' own: $DSPEX_PYTHON, else the venv in the DSPex home.
  */
+import { resolvePython } from "../src/bridge/python-env.js";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -92,12 +93,9 @@ function spreadOf(values: number[]): [number, number] {
   return [Math.min(...values), Math.max(...values)];
 }
 
+/** The Python with pinned DSPy: the one the pools use (DSPEX_PYTHON, else the DSPex home's venv). */
 function pythonPath(explicit?: string): string {
-  if (explicit !== undefined) return explicit;
-  const env = process.env["DSPEX_PYTHON"];
-  if (env !== undefined && env !== "") return env;
-  const venv = resolve(here, "..", ".venv", "bin", "python");
-  return existsSync(venv) ? venv : "/tmp/dspyvenv/bin/python";
+  return explicit ?? resolvePython().python;
 }
 
 interface Baseline {

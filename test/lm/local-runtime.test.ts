@@ -13,15 +13,20 @@ import { localRuntime, unloadLocalModels } from "../../src/lm/providers/local-ru
 
 after(() => unloadLocalModels());
 
+/** A 3-sequence runtime on the real model, and its tokenizer. */
+async function smallRuntime() {
+  const runtime = await localRuntime({
+    modelPath: defaultModelPath(),
+    contextSize: 512,
+    threads: undefined,
+    maxConcurrency: 3,
+  });
+  return { runtime, tokenize: (text: string) => runtime.model.tokenize(text, false) };
+}
+
 describe("local runtime sequence pool [slow]", () => {
   test("a prompt goes to the sequence whose cached tokens share its longest prefix [slow]", async () => {
-    const runtime = await localRuntime({
-      modelPath: defaultModelPath(),
-      contextSize: 512,
-      threads: undefined,
-      maxConcurrency: 3,
-    });
-    const tokenize = (text: string) => runtime.model.tokenize(text, false);
+    const { runtime, tokenize } = await smallRuntime();
     const a = tokenize("Signature A: given the fields `question`, produce the fields `answer`. Question one?");
     const b = tokenize("Other B: given the fields `text`, produce the fields `label`. Some text.");
     const seqA = await runtime.acquire(undefined, a);
@@ -45,13 +50,7 @@ describe("local runtime sequence pool [slow]", () => {
   });
 
   test("one request at a time: the next waits for a release, then takes the sequence holding its prefix [slow]", async () => {
-    const runtime = await localRuntime({
-      modelPath: defaultModelPath(),
-      contextSize: 512,
-      threads: undefined,
-      maxConcurrency: 3,
-    });
-    const tokenize = (text: string) => runtime.model.tokenize(text, false);
+    const { runtime, tokenize } = await smallRuntime();
     const a = tokenize("Alpha: the first prompt of this test, with a prefix of its own.");
     const b = tokenize("Bravo: the second prompt of this test, with another prefix.");
     const seqA = await runtime.acquire(undefined, a);
