@@ -6,7 +6,7 @@
  * one number type, so a float that happens to be integral (Python's `3.0`) is carried as a
  * `PyFloat` while values are being parsed, and type hints decide it while values are formatted.
  */
-import type { TypeNode } from "../signature/types.js";
+import type { TypeNode } from "./type-node.js";
 import { modelFieldType } from "./model-fields.js";
 
 /** A Python float whose value is integral (`3.0`, `-0.0`, `1e+20`): a plain number would print as an int. */

@@ -3,7 +3,7 @@
  * that validation can treat them as pydantic treats a model's fields: each property's type, whether
  * it is required, and its default. `$ref`s resolve into the root schema's `$defs`.
  */
-import type { JSONSchema, LiteralValue, TypeNode } from "../signature/types.js";
+import type { JSONSchema, LiteralValue, TypeNode } from "./type-node.js";
 
 export interface ModelField {
   name: string;
