@@ -115,6 +115,16 @@ describe("ChatAdapter layout grammar on the real model [slow]", () => {
     assert.ok(segmented.usage!.completionTokens > 10, String(segmented.usage!.completionTokens));
   });
 
+  test("a stop string inside a fixed header still stops a ChatAdapter reply [slow]", async () => {
+    const messages = new ChatAdapter().format(Signature.parse("question -> answer"), [], {
+      question: "What is the capital of Italy?",
+    });
+    const r = await lm.generate({ messages, stop: ["## completed"] });
+    // The header the provider would append holds the stop string: the reply ends before it.
+    assert.doesNotMatch(r.outputs[0]!, /completed/, r.outputs[0]);
+    assert.match(r.outputs[0]!, /^\[\[ ## answer ## \]\]\nRome/);
+  });
+
   test("streaming a ChatAdapter request yields the pre-filled header first [slow]", async () => {
     const request = {
       messages: new ChatAdapter().format(Signature.parse("question -> answer: int"), [], {

@@ -335,9 +335,13 @@ export function toChatHistory(
   return history;
 }
 
-/** Segmented layout generation is the default; `providerOptions.segmentedLayout: false` turns it off. */
+/**
+ * Segmented layout generation is the default; `providerOptions.segmentedLayout: false` turns it
+ * off. A request with stop strings is decoded whole: the provider appends header text without
+ * decoding it, so a stop string inside a header would never be seen.
+ */
 function segmented(req: LMRequest): boolean {
-  return req.providerOptions?.segmentedLayout !== false;
+  return req.providerOptions?.segmentedLayout !== false && (req.stop?.length ?? 0) === 0;
 }
 
 function threadsFromEnv(): number | undefined {
